@@ -1,0 +1,54 @@
+// The command-line front end. Each command group lives in its own cmd_<verb>.cc and
+// registers itself with CLAWBACK_REGISTER_COMMAND; main() builds the CLI11 app from the
+// registry, parses, runs the chosen command and maps its Status to an exit code through
+// ExitCodeFor() (docs/error-policy.md has the table).
+//
+// A command's callback stores its Status in Cli::status; it never calls exit().
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/config.h"
+#include "common/status.h"
+
+namespace clawback::cli {
+
+// Options every command understands.
+struct GlobalOptions {
+  std::string data_dir;  // --data-dir; resolve with DataDir()
+  bool json = false;     // --json: machine-readable output on stdout
+  int verbose = 0;       // -v, -vv
+  std::string server;    // --server URL or $CLAWBACK_SERVER: work through a running server
+};
+
+struct Cli {
+  GlobalOptions global;
+  Status status;  // set by the command that ran
+
+  std::string DataDir() const { return ResolveDataDir(global.data_dir); }
+  std::string ConfigPath() const { return DataDir() + "/config.toml"; }
+  // The config of the data dir; defaults when the file does not exist.
+  Result<Config> LoadConfig() const;
+  // The server URL from --server or $CLAWBACK_SERVER, or empty.
+  std::string ServerUrl() const;
+};
+
+using CommandRegistrar = std::function<void(CLI::App& app, Cli& cli)>;
+
+// Adds a registrar; `order` sorts the commands in --help (lower first).
+bool RegisterCommand(int order, CommandRegistrar registrar);
+const std::vector<std::pair<int, CommandRegistrar>>& RegisteredCommands();
+
+// Runs the whole CLI; returns the process exit code.
+int Main(int argc, char** argv);
+
+// Prints "clawback: <message>" on stderr (and a hint line when `hint` is set).
+void PrintError(const Status& status, const std::string& hint = "");
+
+}  // namespace clawback::cli
+
+#define CLAWBACK_REGISTER_COMMAND(order, fn) \
+  static const bool CLAWBACK_CONCAT_(kRegistered_, __LINE__) = ::clawback::cli::RegisterCommand(order, fn)

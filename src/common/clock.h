@@ -1,0 +1,49 @@
+// Clock: the one seam through which clawback reads time. Production code takes a
+// Clock& (usually SystemClock()); tests pass a ManualClock and move it by hand.
+//
+// Thread-safety: all implementations are safe to call from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+
+namespace clawback {
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  // Wall-clock time, milliseconds since the Unix epoch.
+  virtual int64_t NowUnixMillis() const = 0;
+  // Wall-clock time, nanoseconds since the Unix epoch.
+  virtual int64_t NowUnixNanos() const = 0;
+  // Monotonic time in nanoseconds, for durations only.
+  virtual int64_t MonotonicNanos() const = 0;
+};
+
+// The process-wide real clock.
+Clock& SystemClock();
+
+class ManualClock : public Clock {
+ public:
+  explicit ManualClock(int64_t unix_nanos = 1'700'000'000'000'000'000) : now_(unix_nanos) {}
+
+  // Clock
+  int64_t NowUnixMillis() const override { return now_.load() / 1'000'000; }
+  int64_t NowUnixNanos() const override { return now_.load(); }
+  int64_t MonotonicNanos() const override { return now_.load(); }
+
+  void Advance(std::chrono::nanoseconds d) { now_ += d.count(); }
+  void SetUnixNanos(int64_t t) { now_ = t; }
+
+ private:
+  std::atomic<int64_t> now_;
+};
+
+// RFC 3339 in UTC with millisecond precision: "2026-11-27T02:12:01.646Z".
+std::string FormatRfc3339Millis(int64_t unix_millis);
+// Parses RFC 3339 ("2026-11-27T02:12:01Z", fractions and offsets allowed) into Unix
+// milliseconds; false when the text is not a timestamp.
+bool ParseRfc3339Millis(std::string_view text, int64_t* unix_millis);
+
+}  // namespace clawback

@@ -1,0 +1,121 @@
+#include "common/uuid.h"
+
+#include <openssl/rand.h>
+
+#include <cstdlib>
+
+namespace clawback {
+namespace {
+
+int HexVal(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::optional<Uuid> Uuid::Parse(std::string_view text) {
+  std::array<uint8_t, 16> b{};
+  std::string hex;
+  if (text.size() == 36) {
+    if (text[8] != '-' || text[13] != '-' || text[18] != '-' || text[23] != '-') return std::nullopt;
+    for (size_t i = 0; i < text.size(); ++i)
+      if (i != 8 && i != 13 && i != 18 && i != 23) hex.push_back(text[i]);
+  } else if (text.size() == 32) {
+    hex = std::string(text);
+  } else {
+    return std::nullopt;
+  }
+  for (int i = 0; i < 16; ++i) {
+    int hi = HexVal(hex[2 * i]), lo = HexVal(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    b[i] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  return Uuid(b);
+}
+
+bool Uuid::is_nil() const {
+  for (uint8_t x : bytes_)
+    if (x) return false;
+  return true;
+}
+
+int64_t Uuid::UnixMillis() const {
+  int64_t ms = 0;
+  for (int i = 0; i < 6; ++i) ms = ms << 8 | bytes_[i];
+  return ms;
+}
+
+std::string Uuid::ToHex() const { return HexEncode(bytes_.data(), bytes_.size()); }
+
+std::string Uuid::ToString() const {
+  std::string h = ToHex();
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
+         "-" + h.substr(20);
+}
+
+Uuid UuidV7Generator::Next() {
+  std::array<uint8_t, 16> b;
+  RandomBytes(b.data(), b.size());
+  int64_t ms = clock_.NowUnixMillis();
+  uint16_t counter;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (ms <= last_ms_) {
+      // Same (or earlier: the wall clock stepped back) millisecond: keep the last timestamp
+      // and bump the counter so ids stay sorted. On counter overflow borrow the next ms.
+      ms = last_ms_;
+      if (++counter_ > 0x0FFF) {
+        ++ms;
+        counter_ = b[7] & 0x3F;  // reseed low, leaving headroom
+      }
+    } else {
+      // A fresh millisecond: a random counter start with headroom below 0x800.
+      counter_ = static_cast<uint16_t>(((b[6] << 8) | b[7]) & 0x07FF);
+    }
+    last_ms_ = ms;
+    counter = counter_;
+  }
+  for (int i = 0; i < 6; ++i) b[i] = static_cast<uint8_t>(ms >> (8 * (5 - i)));
+  b[6] = static_cast<uint8_t>(0x70 | ((counter >> 8) & 0x0F));
+  b[7] = static_cast<uint8_t>(counter & 0xFF);
+  b[8] = static_cast<uint8_t>(0x80 | (b[8] & 0x3F));  // variant 10
+  return Uuid(b);
+}
+
+Uuid NewUuidV7() {
+  static UuidV7Generator gen;
+  return gen.Next();
+}
+
+void RandomBytes(uint8_t* out, size_t n) {
+  if (RAND_bytes(out, static_cast<int>(n)) != 1) {
+    std::fprintf(stderr, "fatal: RAND_bytes failed\n");
+    std::abort();
+  }
+}
+
+std::string HexEncode(const uint8_t* data, size_t n) {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string s(n * 2, '0');
+  for (size_t i = 0; i < n; ++i) {
+    s[2 * i] = kDigits[data[i] >> 4];
+    s[2 * i + 1] = kDigits[data[i] & 0xF];
+  }
+  return s;
+}
+
+bool HexDecode(std::string_view hex, std::string* out) {
+  if (hex.size() % 2) return false;
+  out->resize(hex.size() / 2);
+  for (size_t i = 0; i < out->size(); ++i) {
+    int hi = HexVal(hex[2 * i]), lo = HexVal(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    (*out)[i] = static_cast<char>(hi << 4 | lo);
+  }
+  return true;
+}
+
+}  // namespace clawback
