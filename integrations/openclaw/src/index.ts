@@ -1,0 +1,127 @@
+// clawback's OpenClaw plugin: forwards the agent's session, tool and run hooks
+// to a clawback server (POST /v1/openclaw/events), and gives every `exec`
+// child process the conversation's id (CLAWBACK_CONVERSATION_ID, TRACEPARENT)
+// so git commits and other records made by those commands join the same
+// conversation.
+//
+// Only types come from the openclaw package; the compiled plugin has no
+// runtime dependency besides Node itself.
+
+import type { OpenClawPluginApi, OpenClawPluginDefinition } from "openclaw/plugin-sdk/plugin-entry";
+
+import { type FetchLike, type Logger, Recorder, type RecorderConfig, resolveConfig } from "./recorder.js";
+
+export { Recorder, resolveConfig } from "./recorder.js";
+export type { RecorderConfig } from "./recorder.js";
+export * from "./mapping.js";
+
+export const kPluginId = "clawback";
+
+/** The slice of OpenClaw's plugin API the plugin uses; the test harness provides its own. */
+export interface PluginHost {
+  pluginConfig?: Record<string, unknown>;
+  logger?: Logger;
+  on: OpenClawPluginApi["on"];
+}
+
+function blockReason(config: RecorderConfig, error: string | undefined): string {
+  return (
+    `clawback could not record this tool call (${error ?? "unknown error"}), and the clawback ` +
+    `plugin is configured to fail closed. Start clawback (\`clawback serve\`, ${config.url}) or set ` +
+    `plugins.entries.${kPluginId}.config.failClosed to false.`
+  );
+}
+
+/** Registers the plugin's handlers on `api`, recording through `rec`. */
+export function registerHandlers(api: PluginHost, rec: Recorder): void {
+  const cfg = rec.config;
+  const waitFlush = (): Promise<unknown> => rec.bounded(rec.flush(true).then(() => ({ ok: true })));
+
+  api.on("session_start", async (event, ctx) => {
+    await rec.bounded(rec.record("session_start", event, ctx, true));
+  });
+
+  api.on("session_end", async (event, ctx) => {
+    await rec.bounded(rec.record("session_end", event, ctx, true));
+  });
+
+  api.on(
+    "before_tool_call",
+    async (event, ctx) => {
+      if (cfg.failClosed) {
+        const p = rec.record("before_tool_call", event, ctx, true);
+        void rec.flush(true);
+        const r = await rec.bounded(p);
+        if (!r.ok) return { block: true, blockReason: blockReason(cfg, r.error) };
+        return undefined;
+      }
+      // A session clawback has not answered for yet (webhook and cron turns
+      // announce none) needs its id before exec runs: wait for it, briefly,
+      // unless clawback is already known to be down.
+      const needId = !rec.conversationFor(ctx.sessionKey);
+      const p = rec.record("before_tool_call", event, ctx, needId);
+      if (needId && !rec.paused) await rec.bounded(p);
+      return undefined;
+    },
+    // Last, so the call recorded is the one that runs after other plugins' rewrites.
+    { priority: -100 },
+  );
+
+  api.on("after_tool_call", (event, ctx) => {
+    void rec.record("after_tool_call", event, ctx);
+  });
+
+  api.on("agent_end", (event, ctx) => {
+    void rec.record("agent_end", event, ctx, true);
+  });
+
+  api.on("message_received", (event, ctx) => {
+    void rec.record("message_received", event, ctx);
+  });
+
+  api.on("subagent_spawned", (event, ctx) => {
+    void rec.record("subagent_spawned", event, ctx);
+  });
+
+  api.on("resolve_exec_env", async (event, ctx) => {
+    const key = event.sessionKey ?? ctx.sessionKey;
+    if (!rec.conversationFor(key) && rec.hasPending(key) && !rec.paused) await waitFlush();
+    const env = rec.execEnv(key);
+    return Object.keys(env).length > 0 ? env : undefined;
+  });
+
+  api.on("gateway_stop", async () => {
+    await waitFlush();
+  });
+}
+
+// register() runs more than once per gateway start; the recorder (its queue,
+// the session -> conversation map, the loss count) is shared per config.
+const recorders = new Map<string, Recorder>();
+
+/** The recorder for a resolved config, created once per process. */
+export function recorderFor(config: RecorderConfig, log: Logger, fetchImpl?: FetchLike): Recorder {
+  const key = JSON.stringify(config);
+  let rec = recorders.get(key);
+  if (!rec) {
+    rec = new Recorder(config, log, fetchImpl);
+    recorders.set(key, rec);
+  }
+  return rec;
+}
+
+const plugin = {
+  id: kPluginId,
+  name: "clawback",
+  description:
+    "Records every session, tool call and run in clawback, the flight recorder and undo button " +
+    "for agent-operated systems, and tags exec child processes with the conversation id.",
+  register(api: OpenClawPluginApi) {
+    const config = resolveConfig(api.pluginConfig);
+    const log: Logger = api.logger ?? {};
+    registerHandlers(api, recorderFor(config, log));
+    log.debug?.(`clawback: recording to ${config.url}${config.failClosed ? " (fail closed)" : ""}`);
+  },
+} satisfies OpenClawPluginDefinition;
+
+export default plugin;
