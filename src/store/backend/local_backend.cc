@@ -1,0 +1,293 @@
+#include "store/backend/local_backend.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <openssl/rand.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <string>
+#include <utility>
+
+#include "store/backend/backend_util.h"
+#include "store/backend/mem_backend.h"
+
+namespace clawback::store {
+namespace {
+
+constexpr mode_t kDirMode = 0700;
+constexpr mode_t kTempFileMode = 0600;
+constexpr mode_t kFinalFileMode = 0400;
+
+// Closes a file descriptor on scope exit.
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  int Release() { return std::exchange(fd_, -1); }
+
+ private:
+  int fd_;
+};
+
+std::string DirName(const std::string& path) {
+  auto pos = path.rfind('/');
+  if (pos == std::string::npos) return ".";
+  if (pos == 0) return "/";
+  return path.substr(0, pos);
+}
+
+// mkdir -p with mode 0700 for every directory it creates.
+Status MakeDirs(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return Status::Ok();
+    return FailedPrecondition(path + " exists and is not a directory");
+  }
+  if (errno != ENOENT) return ErrnoStatus("stat " + path, errno);
+  std::string parent = DirName(path);
+  if (parent != path && parent != "." && parent != "/") RETURN_IF_ERROR(MakeDirs(parent));
+  if (::mkdir(path.c_str(), kDirMode) != 0 && errno != EEXIST) {
+    return ErrnoStatus("mkdir " + path, errno);
+  }
+  return Status::Ok();
+}
+
+Status SyncDir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("open directory " + dir, errno);
+  Fd guard(fd);
+  // Some file systems refuse fsync on a directory (EINVAL); the rename is done anyway.
+  if (::fsync(fd) != 0 && errno != EINVAL && errno != ENOTSUP) {
+    return ErrnoStatus("fsync directory " + dir, errno);
+  }
+  return Status::Ok();
+}
+
+std::string RandomSuffix() {
+  unsigned char bytes[8];
+  if (RAND_bytes(bytes, sizeof(bytes)) != 1) {
+    // Fall back to something unique within this process; uniqueness, not secrecy, matters.
+    static std::atomic<uint64_t> counter{0};
+    uint64_t v = (static_cast<uint64_t>(::getpid()) << 32) ^ counter.fetch_add(1);
+    for (int i = 0; i < 8; ++i) bytes[i] = static_cast<unsigned char>(v >> (8 * i));
+  }
+  static const char kHex[] = "0123456789abcdef";
+  std::string s;
+  for (unsigned char b : bytes) {
+    s += kHex[b >> 4];
+    s += kHex[b & 15];
+  }
+  return s;
+}
+
+Status WriteAll(int fd, std::string_view data, const std::string& path) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("write " + path, errno);
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+LocalBackend::LocalBackend(std::string root) : root_(std::move(root)) {
+  while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
+}
+
+std::string LocalBackend::PathOf(FileType t, const std::string& name) const {
+  return root_ + "/" + ObjectPath(t, name.empty() && t == FileType::kConfig ? "config" : name);
+}
+
+Status LocalBackend::Create() {
+  RETURN_IF_ERROR(MakeDirs(root_));
+  for (FileType t : {FileType::kKey, FileType::kLock, FileType::kSnapshot, FileType::kIndex,
+                     FileType::kPack}) {
+    RETURN_IF_ERROR(MakeDirs(root_ + "/" + std::string(FileTypeDir(t))));
+  }
+  static const char kHex[] = "0123456789abcdef";
+  for (int i = 0; i < 256; ++i) {
+    std::string sub = root_ + "/data/" + kHex[i >> 4] + kHex[i & 15];
+    if (::mkdir(sub.c_str(), kDirMode) != 0 && errno != EEXIST) {
+      return ErrnoStatus("mkdir " + sub, errno);
+    }
+  }
+  return SyncDir(root_);
+}
+
+Result<bool> LocalBackend::Exists() {
+  struct stat st;
+  std::string path = root_ + "/config";
+  if (::stat(path.c_str(), &st) == 0) return true;
+  if (errno == ENOENT || errno == ENOTDIR) return false;
+  return ErrnoStatus("stat " + path, errno);
+}
+
+Status LocalBackend::Save(FileType t, const std::string& name, std::string_view data) {
+  RETURN_IF_ERROR(ValidateName(t, name));
+  const std::string final_path = PathOf(t, name);
+  const std::string dir = DirName(final_path);
+  struct stat st;
+  if (::lstat(final_path.c_str(), &st) == 0) {
+    return AlreadyExists(final_path + " already exists");
+  }
+  if (errno != ENOENT && errno != ENOTDIR) return ErrnoStatus("stat " + final_path, errno);
+  // restic's local backend also creates a missing data/xx directory on demand.
+  if (::access(dir.c_str(), F_OK) != 0) RETURN_IF_ERROR(MakeDirs(dir));
+
+  const std::string tmp_path = final_path + "-tmp-" + RandomSuffix();
+  int raw = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, kTempFileMode);
+  if (raw < 0) return ErrnoStatus("create " + tmp_path, errno);
+  Fd fd(raw);
+  auto fail = [&](Status s) {
+    ::close(fd.Release());
+    ::unlink(tmp_path.c_str());
+    return s;
+  };
+  if (Status s = WriteAll(fd.get(), data, tmp_path); !s.ok()) return fail(s);
+  if (::fsync(fd.get()) != 0) return fail(ErrnoStatus("fsync " + tmp_path, errno));
+  // Read-only like restic's files; ignored where the file system refuses modes.
+  (void)::fchmod(fd.get(), kFinalFileMode);
+  if (::close(fd.Release()) != 0) {
+    int err = errno;
+    ::unlink(tmp_path.c_str());
+    return ErrnoStatus("close " + tmp_path, err);
+  }
+  if (t == FileType::kConfig || t == FileType::kKey) {
+    // Never replace an existing config or key, even in a race: link() fails on EEXIST.
+    if (::link(tmp_path.c_str(), final_path.c_str()) != 0) {
+      int err = errno;
+      ::unlink(tmp_path.c_str());
+      if (err == EEXIST) return AlreadyExists(final_path + " already exists");
+      if (err != EPERM && err != ENOTSUP && err != EXDEV) return ErrnoStatus("link " + final_path, err);
+      // File system without hard links: fall back to rename below.
+    } else {
+      ::unlink(tmp_path.c_str());
+      return SyncDir(dir);
+    }
+  }
+  if (::rename(tmp_path.c_str(), final_path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp_path.c_str());
+    return ErrnoStatus("rename " + tmp_path + " to " + final_path, err);
+  }
+  return SyncDir(dir);
+}
+
+Result<std::string> LocalBackend::Load(FileType t, const std::string& name, int64_t offset,
+                                       int64_t length) {
+  RETURN_IF_ERROR(ValidateName(t, name));
+  const std::string path = PathOf(t, name);
+  int raw = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (raw < 0) return ErrnoStatus("open " + path, errno);
+  Fd fd(raw);
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return ErrnoStatus("stat " + path, errno);
+  ASSIGN_OR_RETURN(int64_t n, CheckRange(path, static_cast<int64_t>(st.st_size), offset, length));
+  std::string out(static_cast<size_t>(n), '\0');
+  size_t done = 0;
+  while (done < out.size()) {
+    ssize_t r = ::pread(fd.get(), out.data() + done, out.size() - done,
+                        static_cast<off_t>(offset + static_cast<int64_t>(done)));
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("read " + path, errno);
+    }
+    if (r == 0) {
+      return Corruption("short read of " + path + ": file ended after " +
+                        std::to_string(offset + static_cast<int64_t>(done)) + " bytes");
+    }
+    done += static_cast<size_t>(r);
+  }
+  return out;
+}
+
+Result<FileInfo> LocalBackend::Stat(FileType t, const std::string& name) {
+  RETURN_IF_ERROR(ValidateName(t, name));
+  const std::string path = PathOf(t, name);
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return ErrnoStatus("stat " + path, errno);
+  return FileInfo{t == FileType::kConfig ? "config" : name, static_cast<int64_t>(st.st_size)};
+}
+
+Status LocalBackend::Remove(FileType t, const std::string& name) {
+  RETURN_IF_ERROR(ValidateName(t, name));
+  const std::string path = PathOf(t, name);
+  if (::unlink(path.c_str()) != 0) return ErrnoStatus("remove " + path, errno);
+  return Status::Ok();
+}
+
+Status LocalBackend::ListDir(const std::string& dir, FileType t,
+                             std::vector<FileInfo>* out) const {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) {
+    if (errno == ENOENT) return Status::Ok();  // not created yet: nothing stored
+    return ErrnoStatus("open directory " + dir, errno);
+  }
+  int dfd = ::dirfd(d);
+  Status result;
+  errno = 0;
+  while (struct dirent* e = ::readdir(d)) {
+    std::string_view name(e->d_name);
+    if (!IsHexId(name)) continue;  // temporaries, stray files
+    struct stat st;
+    if (::fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno == ENOENT) continue;  // removed while listing
+      result = ErrnoStatus("stat " + dir + "/" + e->d_name, errno);
+      break;
+    }
+    if (!S_ISREG(st.st_mode)) continue;
+    if (t == FileType::kPack && dir.substr(dir.size() - 2) != name.substr(0, 2)) continue;
+    out->push_back({std::string(name), static_cast<int64_t>(st.st_size)});
+  }
+  ::closedir(d);
+  return result;
+}
+
+Result<std::vector<FileInfo>> LocalBackend::List(FileType t) {
+  std::vector<FileInfo> out;
+  if (t == FileType::kConfig) {
+    struct stat st;
+    std::string path = root_ + "/config";
+    if (::stat(path.c_str(), &st) == 0) {
+      out.push_back({"config", static_cast<int64_t>(st.st_size)});
+    } else if (errno != ENOENT) {
+      return ErrnoStatus("stat " + path, errno);
+    }
+    return out;
+  }
+  const std::string dir = root_ + "/" + std::string(FileTypeDir(t));
+  if (t != FileType::kPack) {
+    RETURN_IF_ERROR(ListDir(dir, t, &out));
+    return out;
+  }
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) {
+    if (errno == ENOENT) return out;
+    return ErrnoStatus("open directory " + dir, errno);
+  }
+  std::vector<std::string> subdirs;
+  while (struct dirent* e = ::readdir(d)) {
+    std::string_view sub(e->d_name);
+    if (sub.size() == 2 && IsHexId(std::string(sub) + std::string(62, '0'))) {
+      subdirs.emplace_back(sub);
+    }
+  }
+  ::closedir(d);
+  for (const std::string& sub : subdirs) RETURN_IF_ERROR(ListDir(dir + "/" + sub, t, &out));
+  return out;
+}
+
+}  // namespace clawback::store

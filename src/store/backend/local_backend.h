@@ -1,0 +1,44 @@
+// LocalBackend: a repository in a local directory, in restic's default layout (format spec
+// section 1): config, keys/, locks/, snapshots/, index/, data/00 … data/ff/.
+//
+// Durability: Save writes "<name>-tmp-<random>" in the target directory (created 0600),
+// fsyncs it, makes it read-only (0400, as restic does), renames it to its final name and
+// fsyncs the directory, so a file appears whole or not at all, also after a crash.
+// Directories are 0700. List skips anything that is not a valid file name, so leftover
+// temporary files from a crash are invisible (as in restic).
+//
+// Thread-safety: safe to call from many threads at once (no shared mutable state; the
+// file system arbitrates).
+#pragma once
+
+#include <string>
+
+#include "store/backend/backend.h"
+
+namespace clawback::store {
+
+class LocalBackend : public Backend {
+ public:
+  explicit LocalBackend(std::string root);
+
+  // Backend
+  std::string Location() const override { return root_; }
+  Status Create() override;
+  Result<bool> Exists() override;
+  Status Save(FileType t, const std::string& name, std::string_view data) override;
+  Result<std::string> Load(FileType t, const std::string& name, int64_t offset = 0,
+                           int64_t length = 0) override;
+  Result<FileInfo> Stat(FileType t, const std::string& name) override;
+  Status Remove(FileType t, const std::string& name) override;
+  Result<std::vector<FileInfo>> List(FileType t) override;
+
+  // Absolute path of a file ("<root>/data/ab/ab…").
+  std::string PathOf(FileType t, const std::string& name) const;
+
+ private:
+  Status ListDir(const std::string& dir, FileType t, std::vector<FileInfo>* out) const;
+
+  std::string root_;
+};
+
+}  // namespace clawback::store
