@@ -1,0 +1,19 @@
+// Helpers shared by the ledger's implementation files; not part of the interface.
+#pragma once
+
+#include <string>
+
+#include "ledger/ledger.h"
+
+namespace clawback::ledger {
+
+// JSON text as stored: compact, keys sorted, invalid UTF-8 replaced by U+FFFD (never throws).
+std::string DumpJson(const Json& j);
+
+// CanonicalEventBytes / ChainHash with the event's attributes given as their stored JSON
+// text (DumpJson(e.attributes) for a new event), so writing and verifying hash the same bytes.
+std::string CanonicalEventBytesWithAttributes(const Event& e, const std::string& attributes_json);
+std::string ChainHashWithAttributes(const std::string& prev_hash_hex, const Event& e,
+                                    const std::string& attributes_json);
+
+}  // namespace clawback::ledger

@@ -1,0 +1,133 @@
+// Unit tests of what both backends share: the chain's canonical bytes and hash, role
+// names, and OpenLedger's URL handling.
+#include "ledger/ledger.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+namespace clawback::ledger {
+namespace {
+
+Event SampleEvent() {
+  Event e;
+  e.seq = 7;
+  e.id = *Uuid::Parse("01936f0e-1a2b-7c3d-8e4f-0123456789ab");
+  e.conversation_id = Uuid::Parse("01936f0e-0000-7000-8000-000000000001");
+  e.kind = "openclaw.before_tool_call";
+  e.time_ms = 1700000000123;
+  e.actor = "openclaw:main";
+  e.attributes = Json{{"tool", "exec"}, {"a", 1}, {"nested", {{"z", true}, {"b", nullptr}}}};
+  return e;
+}
+
+TEST(CanonicalEventBytes, IsACompactArrayWithSortedKeys) {
+  EXPECT_EQ(CanonicalEventBytes(SampleEvent()),
+            "[\"clawback.event.v1\",7,\"01936f0e-1a2b-7c3d-8e4f-0123456789ab\","
+            "\"01936f0e-0000-7000-8000-000000000001\",\"openclaw.before_tool_call\","
+            "1700000000123,\"openclaw:main\",{\"a\":1,\"nested\":{\"b\":null,\"z\":true},"
+            "\"tool\":\"exec\"}]");
+}
+
+TEST(CanonicalEventBytes, NoConversationIsNull) {
+  Event e = SampleEvent();
+  e.conversation_id.reset();
+  EXPECT_NE(CanonicalEventBytes(e).find(",null,"), std::string::npos);
+}
+
+TEST(CanonicalEventBytes, EscapesStringsAndSurvivesInvalidUtf8) {
+  Event e = SampleEvent();
+  e.kind = "a\"b\\c\n";
+  e.actor = std::string("bad\xff");
+  std::string bytes = CanonicalEventBytes(e);
+  EXPECT_NE(bytes.find("\"a\\\"b\\\\c\\n\""), std::string::npos);
+  EXPECT_NE(bytes.find("bad\xef\xbf\xbd"), std::string::npos);  // U+FFFD
+}
+
+TEST(ChainHash, IsSha256OfPrevHashAndCanonicalBytes) {
+  Event e = SampleEvent();
+  e.attributes = Json::object();
+  e.seq = 1;
+  e.conversation_id.reset();
+  e.kind = "k";
+  e.actor = "";
+  e.time_ms = 0;
+  // sha256 of: [\"clawback.event.v1\",1,\"01936f0e-1a2b-7c3d-8e4f-0123456789ab\",null,\"k\",0,\"\",{}]
+  // computed independently (Python hashlib).
+  EXPECT_EQ(CanonicalEventBytes(e),
+            "[\"clawback.event.v1\",1,\"01936f0e-1a2b-7c3d-8e4f-0123456789ab\",null,\"k\",0,\"\",{}]");
+  EXPECT_EQ(ChainHash("", e), "86d3aca2dc1cf2714ce020b856cd655558e84ec01559ae605cf9b41d0e4398a6");
+  std::string h1 = ChainHash("", e);
+  EXPECT_EQ(h1.size(), 64u);
+  EXPECT_NE(ChainHash(h1, e), h1);
+  Event e2 = e;
+  e2.attributes = Json{{"x", 1}};
+  EXPECT_NE(ChainHash("", e2), h1);
+}
+
+TEST(Role, NamesRoundTrip) {
+  for (Role r : {Role::kViewer, Role::kIngest, Role::kOperator, Role::kAdmin}) {
+    EXPECT_EQ(ParseRole(RoleName(r)), r);
+  }
+  EXPECT_EQ(RoleName(Role::kOperator), "operator");
+  EXPECT_FALSE(ParseRole("root").has_value());
+}
+
+class OpenLedgerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/clawback-ledger-test.XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string dir_;
+};
+
+TEST_F(OpenLedgerTest, AcceptsSqliteUrlAndBarePath) {
+  ManualClock clock;
+  for (const std::string& url : {"sqlite:" + dir_ + "/a.db", dir_ + "/b.db",
+                                 "sqlite://" + dir_ + "/c.db"}) {
+    auto l = OpenLedger(url, clock);
+    ASSERT_TRUE(l.ok()) << url << ": " << l.status().ToString();
+    EXPECT_EQ((*l)->backend(), "sqlite");
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/a.db"));
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/c.db"));
+}
+
+TEST_F(OpenLedgerTest, RejectsEmptyUnknownSchemeAndMissingDirectory) {
+  ManualClock clock;
+  EXPECT_EQ(OpenLedger("", clock).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(OpenLedger("mysql://x/y", clock).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(OpenLedger("sqlite:", clock).status().code(), StatusCode::kInvalidArgument);
+  auto missing = OpenLedger(dir_ + "/no/such/dir/l.db", clock);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kIOError) << missing.status().ToString();
+}
+
+TEST_F(OpenLedgerTest, UnreachablePostgresIsUnavailable) {
+  ManualClock clock;
+  // Port 1 on loopback: nothing listens there.
+  auto l = OpenLedger("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2", clock);
+  ASSERT_FALSE(l.ok());
+  EXPECT_EQ(l.status().code(), StatusCode::kUnavailable) << l.status().ToString();
+}
+
+TEST_F(OpenLedgerTest, UnmigratedLedgerSaysRunInit) {
+  ManualClock clock;
+  auto l = OpenLedger(dir_ + "/fresh.db", clock);
+  ASSERT_TRUE(l.ok());
+  auto v = (*l)->SchemaVersion();
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(*v, 0);
+  auto s = (*l)->Stats();
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.status().message().find("clawback init"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace clawback::ledger

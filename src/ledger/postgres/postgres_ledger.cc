@@ -1,0 +1,346 @@
+#include "ledger/postgres/postgres_ledger.h"
+
+#include <libpq-fe.h>
+
+#include <string_view>
+#include <unordered_map>
+
+#include "ledger/sql_connection.h"
+#include "ledger/sql_ledger.h"
+
+namespace clawback::ledger {
+namespace {
+
+// Version 1: the same tables as SQLite's version 1, in PostgreSQL's types.
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE conversations (
+  id            uuid PRIMARY KEY,
+  source        text NOT NULL DEFAULT '',
+  title         text NOT NULL DEFAULT '',
+  agent         text NOT NULL DEFAULT '',
+  started_at_ms bigint NOT NULL,
+  ended_at_ms   bigint,
+  status        text NOT NULL DEFAULT 'active',
+  previous_id   uuid,
+  attributes    text NOT NULL DEFAULT '{}'
+);
+CREATE INDEX conversations_started ON conversations (started_at_ms);
+CREATE INDEX conversations_status ON conversations (status, started_at_ms);
+
+CREATE TABLE conversation_external_ids (
+  conversation_id uuid NOT NULL REFERENCES conversations (id),
+  kind            text NOT NULL,
+  value           text NOT NULL,
+  PRIMARY KEY (kind, value, conversation_id)
+);
+CREATE INDEX conversation_external_ids_conversation ON conversation_external_ids (conversation_id);
+
+CREATE TABLE events (
+  seq             bigint PRIMARY KEY,
+  id              uuid NOT NULL UNIQUE,
+  conversation_id uuid REFERENCES conversations (id),
+  kind            text NOT NULL,
+  time_ms         bigint NOT NULL,
+  actor           text NOT NULL DEFAULT '',
+  attributes      text NOT NULL DEFAULT '{}',
+  prev_hash       text NOT NULL,
+  hash            text NOT NULL
+);
+CREATE INDEX events_conversation ON events (conversation_id, time_ms, seq);
+CREATE INDEX events_time ON events (time_ms);
+
+CREATE TABLE tool_calls (
+  conversation_id uuid NOT NULL REFERENCES conversations (id),
+  tool_call_id    text NOT NULL,
+  name            text NOT NULL DEFAULT '',
+  params          text NOT NULL DEFAULT '{}',
+  status          text NOT NULL DEFAULT 'started',
+  exit_code       integer,
+  duration_ms     bigint,
+  started_at_ms   bigint NOT NULL DEFAULT 0,
+  finished_at_ms  bigint,
+  result          text,
+  error           text NOT NULL DEFAULT '',
+  run_id          text NOT NULL DEFAULT '',
+  PRIMARY KEY (conversation_id, tool_call_id)
+);
+CREATE INDEX tool_calls_started ON tool_calls (started_at_ms);
+
+CREATE TABLE commands (
+  id              uuid PRIMARY KEY,
+  conversation_id uuid REFERENCES conversations (id),
+  argv            text NOT NULL DEFAULT '[]',
+  cwd             text NOT NULL DEFAULT '',
+  exit_code       integer,
+  started_at_ms   bigint NOT NULL DEFAULT 0,
+  duration_ms     bigint,
+  tool_call_id    text NOT NULL DEFAULT ''
+);
+CREATE INDEX commands_conversation ON commands (conversation_id, started_at_ms);
+
+CREATE TABLE file_changes (
+  id              uuid PRIMARY KEY,
+  conversation_id uuid REFERENCES conversations (id),
+  path            text NOT NULL,
+  change          text NOT NULL DEFAULT '',
+  time_ms         bigint NOT NULL DEFAULT 0,
+  tool_call_id    text NOT NULL DEFAULT '',
+  attributes      text NOT NULL DEFAULT '{}'
+);
+CREATE INDEX file_changes_conversation ON file_changes (conversation_id, time_ms);
+CREATE INDEX file_changes_path ON file_changes (path, time_ms);
+
+CREATE TABLE commits (
+  sha             text PRIMARY KEY,
+  conversation_id uuid REFERENCES conversations (id),
+  repo            text NOT NULL DEFAULT '',
+  branch          text NOT NULL DEFAULT '',
+  message         text NOT NULL DEFAULT '',
+  author          text NOT NULL DEFAULT '',
+  files           text NOT NULL DEFAULT '[]',
+  trailer         text NOT NULL DEFAULT '',
+  time_ms         bigint NOT NULL DEFAULT 0
+);
+CREATE INDEX commits_conversation ON commits (conversation_id, time_ms);
+
+CREATE TABLE deployments (
+  id              uuid PRIMARY KEY,
+  conversation_id uuid REFERENCES conversations (id),
+  environment     text NOT NULL DEFAULT '',
+  commit_sha      text NOT NULL DEFAULT '',
+  status          text NOT NULL DEFAULT 'started',
+  started_at_ms   bigint NOT NULL DEFAULT 0,
+  finished_at_ms  bigint,
+  attributes      text NOT NULL DEFAULT '{}'
+);
+CREATE INDEX deployments_conversation ON deployments (conversation_id, started_at_ms);
+CREATE INDEX deployments_environment ON deployments (environment, started_at_ms);
+
+CREATE TABLE snapshots (
+  snapshot_id     text PRIMARY KEY,
+  conversation_id uuid REFERENCES conversations (id),
+  repository      text NOT NULL DEFAULT '',
+  reason          text NOT NULL DEFAULT '',
+  paths           text NOT NULL DEFAULT '[]',
+  tags            text NOT NULL DEFAULT '[]',
+  time_ms         bigint NOT NULL DEFAULT 0,
+  stats           text NOT NULL DEFAULT '{}'
+);
+CREATE INDEX snapshots_conversation ON snapshots (conversation_id, time_ms);
+CREATE INDEX snapshots_time ON snapshots (time_ms);
+
+CREATE TABLE backups (
+  id              uuid PRIMARY KEY,
+  job             text NOT NULL DEFAULT '',
+  snapshot_id     text NOT NULL DEFAULT '',
+  status          text NOT NULL DEFAULT 'running',
+  started_at_ms   bigint NOT NULL DEFAULT 0,
+  finished_at_ms  bigint,
+  attributes      text NOT NULL DEFAULT '{}'
+);
+CREATE INDEX backups_snapshot ON backups (snapshot_id);
+CREATE INDEX backups_started ON backups (started_at_ms);
+
+CREATE TABLE rollbacks (
+  id              uuid PRIMARY KEY,
+  conversation_id uuid REFERENCES conversations (id),
+  target_kind     text NOT NULL DEFAULT '',
+  target          text NOT NULL DEFAULT '',
+  mode            text NOT NULL DEFAULT '',
+  status          text NOT NULL DEFAULT 'planned',
+  pre_snapshot_id text NOT NULL DEFAULT '',
+  started_at_ms   bigint NOT NULL DEFAULT 0,
+  finished_at_ms  bigint,
+  plan            text NOT NULL DEFAULT '{}'
+);
+CREATE INDEX rollbacks_conversation ON rollbacks (conversation_id);
+CREATE INDEX rollbacks_target ON rollbacks (target_kind, target);
+
+CREATE TABLE tokens (
+  id              uuid PRIMARY KEY,
+  name            text NOT NULL,
+  role            text NOT NULL,
+  hash            text NOT NULL UNIQUE,
+  created_at_ms   bigint NOT NULL,
+  revoked         integer NOT NULL DEFAULT 0
+);
+)sql";
+
+const std::vector<Migration>& PostgresMigrations() {
+  static const std::vector<Migration> m = {{1, "initial schema", kSchemaV1}};
+  return m;
+}
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// Classifies a failed result by its SQLSTATE.
+Status ResultStatus(PGconn* conn, const PGresult* res) {
+  std::string msg = Trim(res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
+  if (msg.empty()) msg = Trim(PQerrorMessage(conn));
+  msg = "postgresql ledger: " + msg;
+  const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
+  if (!state || PQstatus(conn) != CONNECTION_OK) return Unavailable(msg);
+  std::string_view s(state);
+  if (s == "23505") return AlreadyExists(msg);
+  if (s == "23503") return NotFound(msg);
+  if (s == "42P01") {
+    return FailedPrecondition(msg + " (the ledger has no schema yet: run `clawback init`)");
+  }
+  if (s == "55P03") return Locked(msg);
+  if (s == "57014") return Cancelled(msg);
+  if (s == "40001" || s == "40P01") return Unavailable(msg + " (retry)");
+  if (s.substr(0, 2) == "08") return Unavailable(msg);
+  if (s.substr(0, 2) == "22" || s.substr(0, 2) == "23") return InvalidArgument(msg);
+  if (s == "XX001" || s == "XX002") return Corruption(msg);
+  if (s.substr(0, 2) == "53" || s.substr(0, 2) == "58") return IOError(msg);
+  return Internal(msg);
+}
+
+class PgConnection : public SqlConnection {
+ public:
+  explicit PgConnection(PGconn* conn) : conn_(conn) {}
+  ~PgConnection() override { PQfinish(conn_); }
+
+  static Result<std::unique_ptr<SqlConnection>> Open(const std::string& url) {
+    PGconn* conn = PQconnectdb(url.c_str());
+    if (!conn) return Unavailable("postgresql ledger: out of memory connecting");
+    if (PQstatus(conn) != CONNECTION_OK) {
+      std::string msg = Trim(PQerrorMessage(conn));
+      PQfinish(conn);
+      return Unavailable("postgresql ledger: cannot connect: " + msg);
+    }
+    PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+    return std::unique_ptr<SqlConnection>(std::make_unique<PgConnection>(conn));
+  }
+
+  // SqlConnection
+  Status Exec(const std::string& sql) override {
+    RETURN_IF_ERROR(EnsureConnected(sql.rfind("BEGIN", 0) == 0));
+    PGresult* res = PQexec(conn_, sql.c_str());
+    Status st = Check(res);
+    PQclear(res);
+    return st;
+  }
+
+  Status Query(const std::string& sql, const std::vector<SqlValue>& params,
+               std::vector<SqlRow>* rows, int64_t* changes) override {
+    RETURN_IF_ERROR(EnsureConnected(false));
+    std::string* name;
+    auto it = statements_.find(sql);
+    if (it != statements_.end()) {
+      name = &it->second;
+    } else {
+      std::string n = "clawback_" + std::to_string(next_statement_++);
+      PGresult* prep = PQprepare(conn_, n.c_str(), sql.c_str(), static_cast<int>(params.size()),
+                                 nullptr);
+      Status st = Check(prep);
+      PQclear(prep);
+      if (!st.ok()) return st;
+      name = &statements_.emplace(sql, std::move(n)).first->second;
+    }
+    std::vector<std::string> ints;
+    ints.reserve(params.size());
+    std::vector<const char*> values(params.size(), nullptr);
+    std::vector<int> lengths(params.size(), 0);
+    for (size_t i = 0; i < params.size(); ++i) {
+      if (const auto* n = std::get_if<int64_t>(&params[i])) {
+        ints.push_back(std::to_string(*n));
+        values[i] = ints.back().c_str();
+      } else if (const auto* s = std::get_if<std::string>(&params[i])) {
+        values[i] = s->c_str();
+        lengths[i] = static_cast<int>(s->size());
+      }
+    }
+    PGresult* res = PQexecPrepared(conn_, name->c_str(), static_cast<int>(params.size()),
+                                   values.data(), lengths.data(), nullptr, 0);
+    Status st = Check(res);
+    if (st.ok()) {
+      if (rows && PQresultStatus(res) == PGRES_TUPLES_OK) {
+        int n = PQntuples(res);
+        int f = PQnfields(res);
+        rows->reserve(rows->size() + n);
+        for (int r = 0; r < n; ++r) {
+          SqlRow& row = rows->emplace_back();
+          row.reserve(f);
+          for (int c = 0; c < f; ++c) {
+            if (PQgetisnull(res, r, c)) {
+              row.emplace_back(std::monostate{});
+            } else {
+              row.emplace_back(std::string(PQgetvalue(res, r, c),
+                                           static_cast<size_t>(PQgetlength(res, r, c))));
+            }
+          }
+        }
+      }
+      if (changes) {
+        const char* t = PQcmdTuples(res);
+        *changes = (t && *t) ? std::stoll(t) : 0;
+      }
+    }
+    PQclear(res);
+    return st;
+  }
+
+  void ResetStatements() override {
+    if (!statements_.empty() && PQstatus(conn_) == CONNECTION_OK) {
+      PGresult* res = PQexec(conn_, "DEALLOCATE ALL");
+      PQclear(res);
+    }
+    statements_.clear();
+  }
+
+ private:
+  Status Check(PGresult* res) {
+    if (res) {
+      auto s = PQresultStatus(res);
+      if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK || s == PGRES_EMPTY_QUERY) {
+        return Status::Ok();
+      }
+    }
+    return ResultStatus(conn_, res);
+  }
+
+  // A lost connection is re-established only where a transaction begins, so a statement
+  // never runs outside the transaction it belongs to.
+  Status EnsureConnected(bool may_reset) {
+    if (PQstatus(conn_) == CONNECTION_OK) return Status::Ok();
+    if (!may_reset) return Unavailable("postgresql ledger: connection lost");
+    statements_.clear();
+    PQreset(conn_);
+    if (PQstatus(conn_) != CONNECTION_OK) {
+      return Unavailable("postgresql ledger: cannot reconnect: " + Trim(PQerrorMessage(conn_)));
+    }
+    return Status::Ok();
+  }
+
+  PGconn* conn_;
+  std::unordered_map<std::string, std::string> statements_;  // sql -> statement name
+  int next_statement_ = 0;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Ledger>> OpenPostgresLedger(const std::string& url, const Clock& clock) {
+  Dialect d;
+  d.name = "postgresql";
+  d.begin_write = "BEGIN";
+  d.begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+  // Self-conflicting, so one writer at a time appends to the chain; readers are not blocked.
+  d.lock_chain = "LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE";
+  d.lock_migrations = "SELECT pg_advisory_xact_lock(hashtext('clawback.migrate.' || current_schema()))";
+  d.table_exists = "SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = $1";
+  d.size_bytes =
+      "SELECT CAST(COALESCE(SUM(pg_total_relation_size(c.oid)), 0) AS BIGINT) FROM pg_class c "
+      "JOIN pg_namespace n ON n.oid = c.relnamespace "
+      "WHERE n.nspname = current_schema() AND c.relkind = 'r'";
+  d.migrations = &PostgresMigrations();
+  auto ledger = std::make_unique<SqlLedger>(
+      std::move(d), [url]() { return PgConnection::Open(url); }, clock);
+  RETURN_IF_ERROR(ledger->Open());
+  return std::unique_ptr<Ledger>(std::move(ledger));
+}
+
+}  // namespace clawback::ledger

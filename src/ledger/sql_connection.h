@@ -1,0 +1,75 @@
+// The seam between the ledger's logic (SqlLedger, written once) and a SQL engine.
+//
+// SqlLedger speaks a small common subset of SQL that SQLite and PostgreSQL both accept
+// (numbered parameters $1…$N, INSERT … ON CONFLICT … DO UPDATE, SAVEPOINT, CAST); each
+// engine supplies a SqlConnection and a Dialect: its migrations and the few statements
+// that differ (how to begin a write transaction, how to lock the event chain, …).
+//
+// Errors come back already classified: a unique-key violation is AlreadyExists, a foreign
+// key naming a missing row is NotFound, a missing table is FailedPrecondition (the ledger
+// was never migrated), a busy database is Locked, an unreachable server Unavailable.
+//
+// Thread-safety: a SqlConnection is used by one thread at a time (SqlLedger pools them).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "common/status.h"
+
+namespace clawback::ledger {
+
+// NULL, an integer or text. PostgreSQL returns every non-NULL column as text; the Row
+// accessors below convert.
+using SqlValue = std::variant<std::monostate, int64_t, std::string>;
+using SqlRow = std::vector<SqlValue>;
+
+class SqlConnection {
+ public:
+  virtual ~SqlConnection() = default;
+
+  // Runs one or more statements without parameters (DDL, BEGIN, COMMIT, …).
+  virtual Status Exec(const std::string& sql) = 0;
+
+  // Runs one statement with parameters $1…$N, prepared once per connection and cached by
+  // its text. Appends result rows to *rows when it is not null; stores the number of rows
+  // changed in *changes when it is not null.
+  virtual Status Query(const std::string& sql, const std::vector<SqlValue>& params,
+                       std::vector<SqlRow>* rows, int64_t* changes = nullptr) = 0;
+
+  // Forgets the prepared statements (after a schema change).
+  virtual void ResetStatements() = 0;
+};
+
+using SqlConnector = std::function<Result<std::unique_ptr<SqlConnection>>()>;
+
+struct Migration {
+  int version;
+  const char* name;
+  const char* sql;  // one or more statements
+};
+
+struct Dialect {
+  std::string name;               // "sqlite" or "postgresql"
+  std::string begin_write;        // starts a write transaction
+  std::string begin_read;         // starts a read-only snapshot
+  std::string lock_chain;         // run once per write transaction before the chain's tail
+                                  // is read ("" when begin_write already excludes writers)
+  std::string lock_migrations;    // run at the start of Migrate's transaction, or ""
+  std::string table_exists;       // one row when table $1 exists
+  std::string size_bytes;         // one row, one integer: the database's size on disk
+  const std::vector<Migration>* migrations;
+};
+
+// Reads typed values out of a row, whichever engine produced it.
+int64_t RowInt(const SqlRow& row, size_t i);
+std::optional<int64_t> RowOptInt(const SqlRow& row, size_t i);
+std::string RowStr(const SqlRow& row, size_t i);
+bool RowIsNull(const SqlRow& row, size_t i);
+
+}  // namespace clawback::ledger

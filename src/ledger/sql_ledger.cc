@@ -1,0 +1,1007 @@
+#include "ledger/sql_ledger.h"
+
+#include <algorithm>
+#include <charconv>
+#include <utility>
+
+#include "ledger/ledger_internal.h"
+
+namespace clawback::ledger {
+
+// ---------------------------------------------------------------------------------------
+// Row accessors
+
+bool RowIsNull(const SqlRow& row, size_t i) {
+  return i >= row.size() || std::holds_alternative<std::monostate>(row[i]);
+}
+
+std::optional<int64_t> RowOptInt(const SqlRow& row, size_t i) {
+  if (RowIsNull(row, i)) return std::nullopt;
+  if (const auto* v = std::get_if<int64_t>(&row[i])) return *v;
+  const std::string& s = std::get<std::string>(row[i]);
+  int64_t out = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  if (ec != std::errc()) return std::nullopt;
+  return out;
+}
+
+int64_t RowInt(const SqlRow& row, size_t i) { return RowOptInt(row, i).value_or(0); }
+
+std::string RowStr(const SqlRow& row, size_t i) {
+  if (RowIsNull(row, i)) return "";
+  if (const auto* v = std::get_if<int64_t>(&row[i])) return std::to_string(*v);
+  return std::get<std::string>(row[i]);
+}
+
+namespace {
+
+// ---------------------------------------------------------------------------------------
+// Parameter helpers
+
+SqlValue Null() { return std::monostate{}; }
+SqlValue Int(int64_t v) { return v; }
+SqlValue Text(std::string s) { return s; }
+SqlValue OptInt(const std::optional<int64_t>& v) { return v ? SqlValue(*v) : Null(); }
+SqlValue OptInt(const std::optional<int>& v) { return v ? SqlValue(int64_t{*v}) : Null(); }
+// An empty string or a zero time means "not given": NULL, so an upsert keeps the stored value.
+SqlValue NonEmpty(const std::string& s) { return s.empty() ? Null() : SqlValue(s); }
+SqlValue NonZero(int64_t v) { return v == 0 ? Null() : SqlValue(v); }
+SqlValue IdText(const Uuid& id) { return id.ToString(); }
+SqlValue OptId(const std::optional<Uuid>& id) { return id ? SqlValue(id->ToString()) : Null(); }
+// An empty object (or null) means "not given".
+SqlValue JsonGiven(const Json& j) {
+  if (j.is_null() || (j.is_object() && j.empty())) return Null();
+  return DumpJson(j);
+}
+SqlValue JsonText(const Json& j) { return DumpJson(j.is_null() ? Json::object() : j); }
+SqlValue StringList(const std::vector<std::string>& v) { return DumpJson(Json(v)); }
+
+Json ParseJsonOr(const std::string& text, Json fallback) {
+  if (text.empty()) return fallback;
+  Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return j.is_discarded() ? fallback : j;
+}
+
+std::vector<std::string> ParseStringList(const std::string& text) {
+  std::vector<std::string> out;
+  Json j = ParseJsonOr(text, Json::array());
+  if (!j.is_array()) return out;
+  for (const auto& v : j) {
+    if (v.is_string()) out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+Uuid RowUuid(const SqlRow& row, size_t i) { return Uuid::Parse(RowStr(row, i)).value_or(Uuid()); }
+std::optional<Uuid> RowOptUuid(const SqlRow& row, size_t i) {
+  if (RowIsNull(row, i)) return std::nullopt;
+  return Uuid::Parse(RowStr(row, i));
+}
+std::optional<int> RowOptInt32(const SqlRow& row, size_t i) {
+  auto v = RowOptInt(row, i);
+  if (!v) return std::nullopt;
+  return static_cast<int>(*v);
+}
+
+// Escapes LIKE wildcards for a pattern used with ESCAPE '\'.
+std::string LikeContains(const std::string& s) {
+  std::string out = "%";
+  for (char c : s) {
+    if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('%');
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// Columns and row decoders
+
+constexpr const char* kConversationCols =
+    "c.id, c.source, c.title, c.agent, c.started_at_ms, c.ended_at_ms, c.status, "
+    "c.previous_id, c.attributes";
+Conversation DecodeConversation(const SqlRow& r) {
+  Conversation c;
+  c.id = RowUuid(r, 0);
+  c.source = RowStr(r, 1);
+  c.title = RowStr(r, 2);
+  c.agent = RowStr(r, 3);
+  c.started_at_ms = RowInt(r, 4);
+  c.ended_at_ms = RowOptInt(r, 5);
+  c.status = RowStr(r, 6);
+  c.previous_id = RowOptUuid(r, 7);
+  c.attributes = ParseJsonOr(RowStr(r, 8), Json::object());
+  return c;
+}
+
+constexpr const char* kEventCols =
+    "seq, id, conversation_id, kind, time_ms, actor, attributes, prev_hash, hash";
+Event DecodeEvent(const SqlRow& r) {
+  Event e;
+  e.seq = RowInt(r, 0);
+  e.id = RowUuid(r, 1);
+  e.conversation_id = RowOptUuid(r, 2);
+  e.kind = RowStr(r, 3);
+  e.time_ms = RowInt(r, 4);
+  e.actor = RowStr(r, 5);
+  e.attributes = ParseJsonOr(RowStr(r, 6), Json::object());
+  e.prev_hash = RowStr(r, 7);
+  e.hash = RowStr(r, 8);
+  return e;
+}
+
+constexpr const char* kToolCallCols =
+    "conversation_id, tool_call_id, name, params, status, exit_code, duration_ms, "
+    "started_at_ms, finished_at_ms, result, error, run_id";
+ToolCall DecodeToolCall(const SqlRow& r) {
+  ToolCall t;
+  t.conversation_id = RowUuid(r, 0);
+  t.tool_call_id = RowStr(r, 1);
+  t.name = RowStr(r, 2);
+  t.params = ParseJsonOr(RowStr(r, 3), Json::object());
+  t.status = RowStr(r, 4);
+  t.exit_code = RowOptInt32(r, 5);
+  t.duration_ms = RowOptInt(r, 6);
+  t.started_at_ms = RowInt(r, 7);
+  t.finished_at_ms = RowOptInt(r, 8);
+  t.result = RowIsNull(r, 9) ? Json() : ParseJsonOr(RowStr(r, 9), Json());
+  t.error = RowStr(r, 10);
+  t.run_id = RowStr(r, 11);
+  return t;
+}
+
+constexpr const char* kCommandCols =
+    "id, conversation_id, argv, cwd, exit_code, started_at_ms, duration_ms, tool_call_id";
+Command DecodeCommand(const SqlRow& r) {
+  Command c;
+  c.id = RowUuid(r, 0);
+  c.conversation_id = RowOptUuid(r, 1);
+  c.argv = ParseStringList(RowStr(r, 2));
+  c.cwd = RowStr(r, 3);
+  c.exit_code = RowOptInt32(r, 4);
+  c.started_at_ms = RowInt(r, 5);
+  c.duration_ms = RowOptInt(r, 6);
+  c.tool_call_id = RowStr(r, 7);
+  return c;
+}
+
+constexpr const char* kFileChangeCols =
+    "id, conversation_id, path, change, time_ms, tool_call_id, attributes";
+FileChange DecodeFileChange(const SqlRow& r) {
+  FileChange f;
+  f.id = RowUuid(r, 0);
+  f.conversation_id = RowOptUuid(r, 1);
+  f.path = RowStr(r, 2);
+  f.change = RowStr(r, 3);
+  f.time_ms = RowInt(r, 4);
+  f.tool_call_id = RowStr(r, 5);
+  f.attributes = ParseJsonOr(RowStr(r, 6), Json::object());
+  return f;
+}
+
+constexpr const char* kCommitCols =
+    "sha, conversation_id, repo, branch, message, author, files, trailer, time_ms";
+Commit DecodeCommit(const SqlRow& r) {
+  Commit c;
+  c.sha = RowStr(r, 0);
+  c.conversation_id = RowOptUuid(r, 1);
+  c.repo = RowStr(r, 2);
+  c.branch = RowStr(r, 3);
+  c.message = RowStr(r, 4);
+  c.author = RowStr(r, 5);
+  c.files = ParseStringList(RowStr(r, 6));
+  c.trailer = RowStr(r, 7);
+  c.time_ms = RowInt(r, 8);
+  return c;
+}
+
+constexpr const char* kDeploymentCols =
+    "id, conversation_id, environment, commit_sha, status, started_at_ms, finished_at_ms, "
+    "attributes";
+Deployment DecodeDeployment(const SqlRow& r) {
+  Deployment d;
+  d.id = RowUuid(r, 0);
+  d.conversation_id = RowOptUuid(r, 1);
+  d.environment = RowStr(r, 2);
+  d.commit_sha = RowStr(r, 3);
+  d.status = RowStr(r, 4);
+  d.started_at_ms = RowInt(r, 5);
+  d.finished_at_ms = RowOptInt(r, 6);
+  d.attributes = ParseJsonOr(RowStr(r, 7), Json::object());
+  return d;
+}
+
+constexpr const char* kSnapshotCols =
+    "snapshot_id, conversation_id, repository, reason, paths, tags, time_ms, stats";
+SnapshotRecord DecodeSnapshot(const SqlRow& r) {
+  SnapshotRecord s;
+  s.snapshot_id = RowStr(r, 0);
+  s.conversation_id = RowOptUuid(r, 1);
+  s.repository = RowStr(r, 2);
+  s.reason = RowStr(r, 3);
+  s.paths = ParseStringList(RowStr(r, 4));
+  s.tags = ParseStringList(RowStr(r, 5));
+  s.time_ms = RowInt(r, 6);
+  s.stats = ParseJsonOr(RowStr(r, 7), Json::object());
+  return s;
+}
+
+constexpr const char* kBackupCols =
+    "id, job, snapshot_id, status, started_at_ms, finished_at_ms, attributes";
+BackupRecord DecodeBackup(const SqlRow& r) {
+  BackupRecord b;
+  b.id = RowUuid(r, 0);
+  b.job = RowStr(r, 1);
+  b.snapshot_id = RowStr(r, 2);
+  b.status = RowStr(r, 3);
+  b.started_at_ms = RowInt(r, 4);
+  b.finished_at_ms = RowOptInt(r, 5);
+  b.attributes = ParseJsonOr(RowStr(r, 6), Json::object());
+  return b;
+}
+
+constexpr const char* kRollbackCols =
+    "id, conversation_id, target_kind, target, mode, status, pre_snapshot_id, started_at_ms, "
+    "finished_at_ms, plan";
+RollbackRecord DecodeRollback(const SqlRow& r) {
+  RollbackRecord b;
+  b.id = RowUuid(r, 0);
+  b.conversation_id = RowOptUuid(r, 1);
+  b.target_kind = RowStr(r, 2);
+  b.target = RowStr(r, 3);
+  b.mode = RowStr(r, 4);
+  b.status = RowStr(r, 5);
+  b.pre_snapshot_id = RowStr(r, 6);
+  b.started_at_ms = RowInt(r, 7);
+  b.finished_at_ms = RowOptInt(r, 8);
+  b.plan = ParseJsonOr(RowStr(r, 9), Json::object());
+  return b;
+}
+
+constexpr const char* kTokenCols = "id, name, role, hash, created_at_ms, revoked";
+Token DecodeToken(const SqlRow& r) {
+  Token t;
+  t.id = RowUuid(r, 0);
+  t.name = RowStr(r, 1);
+  t.role = ParseRole(RowStr(r, 2)).value_or(Role::kViewer);
+  t.hash = RowStr(r, 3);
+  t.created_at_ms = RowInt(r, 4);
+  t.revoked = RowInt(r, 5) != 0;
+  return t;
+}
+
+std::string Cat(std::initializer_list<std::string_view> parts) {
+  std::string s;
+  for (auto p : parts) s.append(p);
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------
+// Write statements. `$n` parameters; NULL means "keep what is stored" in the upserts.
+
+const std::string kUpsertConversation =
+    "INSERT INTO conversations (id, source, title, agent, started_at_ms, ended_at_ms, status, "
+    "previous_id, attributes) VALUES ($1, COALESCE($2, ''), COALESCE($3, ''), COALESCE($4, ''), "
+    "$5, $6, $7, $8, COALESCE($9, '{}')) "
+    "ON CONFLICT (id) DO UPDATE SET source = COALESCE($2, conversations.source), "
+    "title = COALESCE($3, conversations.title), agent = COALESCE($4, conversations.agent), "
+    "started_at_ms = conversations.started_at_ms, "
+    "ended_at_ms = COALESCE($6, conversations.ended_at_ms), "
+    "status = CASE WHEN $7 = 'active' THEN conversations.status ELSE $7 END, "
+    "previous_id = COALESCE($8, conversations.previous_id), "
+    "attributes = COALESCE($9, conversations.attributes)";
+
+const std::string kInsertExternalId =
+    "INSERT INTO conversation_external_ids (conversation_id, kind, value) VALUES ($1, $2, $3) "
+    "ON CONFLICT (kind, value, conversation_id) DO NOTHING";
+
+const std::string kEndConversation =
+    "UPDATE conversations SET status = $2, ended_at_ms = $3 WHERE id = $1";
+
+const std::string kInsertEvent =
+    "INSERT INTO events (seq, id, conversation_id, kind, time_ms, actor, attributes, prev_hash, "
+    "hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
+const std::string kChainTail = "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1";
+
+const std::string kUpsertToolCall =
+    "INSERT INTO tool_calls (conversation_id, tool_call_id, name, params, status, exit_code, "
+    "duration_ms, started_at_ms, finished_at_ms, result, error, run_id) VALUES ($1, $2, "
+    "COALESCE($3, ''), COALESCE($4, '{}'), $5, $6, $7, COALESCE($8, CAST(0 AS BIGINT)), $9, $10, "
+    "COALESCE($11, ''), COALESCE($12, '')) "
+    "ON CONFLICT (conversation_id, tool_call_id) DO UPDATE SET "
+    "name = COALESCE($3, tool_calls.name), params = COALESCE($4, tool_calls.params), "
+    "status = CASE WHEN $5 = 'started' THEN tool_calls.status ELSE $5 END, "
+    "exit_code = COALESCE($6, tool_calls.exit_code), "
+    "duration_ms = COALESCE($7, tool_calls.duration_ms), "
+    "started_at_ms = COALESCE($8, tool_calls.started_at_ms), "
+    "finished_at_ms = COALESCE($9, tool_calls.finished_at_ms), "
+    "result = COALESCE($10, tool_calls.result), error = COALESCE($11, tool_calls.error), "
+    "run_id = COALESCE($12, tool_calls.run_id)";
+
+const std::string kUpsertCommand =
+    "INSERT INTO commands (id, conversation_id, argv, cwd, exit_code, started_at_ms, "
+    "duration_ms, tool_call_id) VALUES ($1, $2, COALESCE($3, '[]'), COALESCE($4, ''), $5, "
+    "COALESCE($6, CAST(0 AS BIGINT)), $7, COALESCE($8, '')) "
+    "ON CONFLICT (id) DO UPDATE SET conversation_id = COALESCE($2, commands.conversation_id), "
+    "argv = COALESCE($3, commands.argv), cwd = COALESCE($4, commands.cwd), "
+    "exit_code = COALESCE($5, commands.exit_code), "
+    "started_at_ms = COALESCE($6, commands.started_at_ms), "
+    "duration_ms = COALESCE($7, commands.duration_ms), "
+    "tool_call_id = COALESCE($8, commands.tool_call_id)";
+
+const std::string kInsertFileChange =
+    "INSERT INTO file_changes (id, conversation_id, path, change, time_ms, tool_call_id, "
+    "attributes) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+const std::string kUpsertCommit =
+    "INSERT INTO commits (sha, conversation_id, repo, branch, message, author, files, trailer, "
+    "time_ms) VALUES ($1, $2, COALESCE($3, ''), COALESCE($4, ''), COALESCE($5, ''), "
+    "COALESCE($6, ''), COALESCE($7, '[]'), COALESCE($8, ''), COALESCE($9, CAST(0 AS BIGINT))) "
+    "ON CONFLICT (sha) DO UPDATE SET conversation_id = COALESCE($2, commits.conversation_id), "
+    "repo = COALESCE($3, commits.repo), branch = COALESCE($4, commits.branch), "
+    "message = COALESCE($5, commits.message), author = COALESCE($6, commits.author), "
+    "files = COALESCE($7, commits.files), trailer = COALESCE($8, commits.trailer), "
+    "time_ms = COALESCE($9, commits.time_ms)";
+
+const std::string kUpsertDeployment =
+    "INSERT INTO deployments (id, conversation_id, environment, commit_sha, status, "
+    "started_at_ms, finished_at_ms, attributes) VALUES ($1, $2, COALESCE($3, ''), "
+    "COALESCE($4, ''), $5, COALESCE($6, CAST(0 AS BIGINT)), $7, COALESCE($8, '{}')) "
+    "ON CONFLICT (id) DO UPDATE SET "
+    "conversation_id = COALESCE($2, deployments.conversation_id), "
+    "environment = COALESCE($3, deployments.environment), "
+    "commit_sha = COALESCE($4, deployments.commit_sha), "
+    "status = CASE WHEN $5 = 'started' THEN deployments.status ELSE $5 END, "
+    "started_at_ms = COALESCE($6, deployments.started_at_ms), "
+    "finished_at_ms = COALESCE($7, deployments.finished_at_ms), "
+    "attributes = COALESCE($8, deployments.attributes)";
+
+const std::string kUpsertSnapshot =
+    "INSERT INTO snapshots (snapshot_id, conversation_id, repository, reason, paths, tags, "
+    "time_ms, stats) VALUES ($1, $2, COALESCE($3, ''), COALESCE($4, ''), COALESCE($5, '[]'), "
+    "COALESCE($6, '[]'), COALESCE($7, CAST(0 AS BIGINT)), COALESCE($8, '{}')) "
+    "ON CONFLICT (snapshot_id) DO UPDATE SET "
+    "conversation_id = COALESCE($2, snapshots.conversation_id), "
+    "repository = COALESCE($3, snapshots.repository), reason = COALESCE($4, snapshots.reason), "
+    "paths = COALESCE($5, snapshots.paths), tags = COALESCE($6, snapshots.tags), "
+    "time_ms = COALESCE($7, snapshots.time_ms), stats = COALESCE($8, snapshots.stats)";
+
+const std::string kUpsertBackup =
+    "INSERT INTO backups (id, job, snapshot_id, status, started_at_ms, finished_at_ms, "
+    "attributes) VALUES ($1, COALESCE($2, ''), COALESCE($3, ''), $4, "
+    "COALESCE($5, CAST(0 AS BIGINT)), $6, COALESCE($7, '{}')) "
+    "ON CONFLICT (id) DO UPDATE SET job = COALESCE($2, backups.job), "
+    "snapshot_id = COALESCE($3, backups.snapshot_id), "
+    "status = CASE WHEN $4 = 'running' THEN backups.status ELSE $4 END, "
+    "started_at_ms = COALESCE($5, backups.started_at_ms), "
+    "finished_at_ms = COALESCE($6, backups.finished_at_ms), "
+    "attributes = COALESCE($7, backups.attributes)";
+
+const std::string kUpsertRollback =
+    "INSERT INTO rollbacks (id, conversation_id, target_kind, target, mode, status, "
+    "pre_snapshot_id, started_at_ms, finished_at_ms, plan) VALUES ($1, $2, COALESCE($3, ''), "
+    "COALESCE($4, ''), COALESCE($5, ''), $6, COALESCE($7, ''), "
+    "COALESCE($8, CAST(0 AS BIGINT)), $9, COALESCE($10, '{}')) "
+    "ON CONFLICT (id) DO UPDATE SET "
+    "conversation_id = COALESCE($2, rollbacks.conversation_id), "
+    "target_kind = COALESCE($3, rollbacks.target_kind), "
+    "target = COALESCE($4, rollbacks.target), mode = COALESCE($5, rollbacks.mode), "
+    "status = CASE WHEN $6 = 'planned' THEN rollbacks.status ELSE $6 END, "
+    "pre_snapshot_id = COALESCE($7, rollbacks.pre_snapshot_id), "
+    "started_at_ms = COALESCE($8, rollbacks.started_at_ms), "
+    "finished_at_ms = COALESCE($9, rollbacks.finished_at_ms), "
+    "plan = COALESCE($10, rollbacks.plan)";
+
+const std::string kUpsertToken =
+    "INSERT INTO tokens (id, name, role, hash, created_at_ms, revoked) "
+    "VALUES ($1, $2, $3, $4, $5, $6) "
+    "ON CONFLICT (id) DO UPDATE SET name = $2, role = $3, hash = $4, revoked = $6";
+
+std::string Describe(std::string_view what, const std::string& key) {
+  return Cat({what, " ", key});
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------
+// Construction and connections
+
+SqlLedger::SqlLedger(Dialect dialect, SqlConnector connect, const Clock& clock)
+    : dialect_(std::move(dialect)), connect_(std::move(connect)), clock_(clock), ids_(clock) {}
+
+SqlLedger::~SqlLedger() = default;
+
+Status SqlLedger::Open() {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  if (writer_) return Status::Ok();
+  ASSIGN_OR_RETURN(writer_, connect_());
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<SqlConnection>> SqlLedger::AcquireReader() {
+  {
+    std::lock_guard<std::mutex> lock(pool_mu_);
+    if (!readers_.empty()) {
+      auto c = std::move(readers_.back());
+      readers_.pop_back();
+      return c;
+    }
+  }
+  return connect_();
+}
+
+void SqlLedger::ReleaseReader(std::unique_ptr<SqlConnection> conn) {
+  constexpr size_t kMaxIdleReaders = 8;
+  std::lock_guard<std::mutex> lock(pool_mu_);
+  if (readers_.size() < kMaxIdleReaders) readers_.push_back(std::move(conn));
+}
+
+template <typename Fn>
+auto SqlLedger::WithReader(Fn&& fn) -> decltype(fn(std::declval<SqlConnection&>())) {
+  auto acquired = AcquireReader();
+  if (!acquired.ok()) return acquired.status();
+  std::unique_ptr<SqlConnection> conn = std::move(acquired).value();
+  if (Status st = conn->Exec(dialect_.begin_read); !st.ok()) {
+    // A broken connection is not returned to the pool.
+    return st;
+  }
+  auto result = fn(*conn);
+  Status end = conn->Exec("COMMIT");
+  if (end.ok()) ReleaseReader(std::move(conn));
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------
+// Migrations
+
+Result<int> SqlLedger::SchemaVersionOn(SqlConnection& conn) {
+  std::vector<SqlRow> rows;
+  RETURN_IF_ERROR(conn.Query(dialect_.table_exists, {Text("schema_migrations")}, &rows));
+  if (rows.empty()) return 0;
+  rows.clear();
+  RETURN_IF_ERROR(conn.Query("SELECT MAX(version) FROM schema_migrations", {}, &rows));
+  if (rows.empty()) return 0;
+  return static_cast<int>(RowInt(rows[0], 0));
+}
+
+Result<int> SqlLedger::SchemaVersion() {
+  return WithReader([&](SqlConnection& c) { return SchemaVersionOn(c); });
+}
+
+Status SqlLedger::Migrate() {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  if (!writer_) {
+    ASSIGN_OR_RETURN(writer_, connect_());
+  }
+  SqlConnection& c = *writer_;
+  RETURN_IF_ERROR(c.Exec(dialect_.begin_write).WithContext("ledger migrate"));
+  auto run = [&]() -> Status {
+    if (!dialect_.lock_migrations.empty()) RETURN_IF_ERROR(c.Exec(dialect_.lock_migrations));
+    RETURN_IF_ERROR(c.Exec(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+        "name TEXT NOT NULL, applied_at_ms BIGINT NOT NULL)"));
+    ASSIGN_OR_RETURN(int current, SchemaVersionOn(c));
+    const auto& migrations = *dialect_.migrations;
+    int latest = migrations.empty() ? 0 : migrations.back().version;
+    if (current > latest) {
+      return FailedPrecondition("ledger schema version " + std::to_string(current) +
+                                " is newer than this clawback understands (" +
+                                std::to_string(latest) + "); upgrade clawback");
+    }
+    for (const Migration& m : migrations) {
+      if (m.version <= current) continue;
+      RETURN_IF_ERROR(c.Exec(m.sql).WithContext("migration " + std::to_string(m.version) +
+                                                " (" + m.name + ")"));
+      RETURN_IF_ERROR(c.Query(
+          "INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES ($1, $2, $3)",
+          {Int(m.version), Text(m.name), Int(clock_.NowUnixMillis())}, nullptr));
+    }
+    return Status::Ok();
+  };
+  Status st = run();
+  if (!st.ok()) {
+    c.Exec("ROLLBACK").IgnoreError();
+    return st.WithContext("ledger migrate");
+  }
+  RETURN_IF_ERROR(c.Exec("COMMIT").WithContext("ledger migrate"));
+  c.ResetStatements();
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------------------
+// Writes
+
+Status SqlLedger::Apply(const WriteBatch& batch) {
+  std::vector<const WriteBatch*> one = {&batch};
+  return ApplyGroup(one)[0];
+}
+
+std::vector<Status> SqlLedger::ApplyGroup(const std::vector<const WriteBatch*>& batches) {
+  std::vector<Status> results(batches.size());
+  if (batches.empty()) return results;
+  std::lock_guard<std::mutex> lock(write_mu_);
+  auto fail_all = [&](const Status& st) {
+    for (auto& r : results) r = st;
+    return results;
+  };
+  if (!writer_) {
+    auto opened = connect_();
+    if (!opened.ok()) return fail_all(opened.status());
+    writer_ = std::move(opened).value();
+  }
+  SqlConnection& c = *writer_;
+  if (Status st = c.Exec(dialect_.begin_write); !st.ok()) {
+    c.Exec("ROLLBACK").IgnoreError();
+    return fail_all(st.WithContext("ledger write"));
+  }
+  ChainTail tail;
+  Status broken;  // set when the transaction itself can no longer commit
+  for (size_t i = 0; i < batches.size(); ++i) {
+    if (!broken.ok()) {
+      results[i] = broken;
+      continue;
+    }
+    const WriteBatch& batch = *batches[i];
+    if (batch.empty()) continue;
+    if (Status st = c.Exec("SAVEPOINT batch"); !st.ok()) {
+      broken = st;
+      results[i] = st;
+      continue;
+    }
+    ChainTail saved = tail;
+    Status st = ApplyBatch(c, batch, &tail);
+    if (st.ok()) {
+      st = c.Exec("RELEASE SAVEPOINT batch");
+      if (!st.ok()) broken = st;
+    } else {
+      tail = saved;
+      Status undo = c.Exec("ROLLBACK TO SAVEPOINT batch");
+      if (undo.ok()) undo = c.Exec("RELEASE SAVEPOINT batch");
+      if (!undo.ok()) broken = undo;
+    }
+    results[i] = st;
+  }
+  if (broken.ok()) {
+    if (Status st = c.Exec("COMMIT"); !st.ok()) broken = st.WithContext("ledger commit");
+  }
+  if (!broken.ok()) {
+    c.Exec("ROLLBACK").IgnoreError();
+    // Nothing of this group landed: every batch reports the failure.
+    for (auto& r : results) {
+      if (r.ok()) r = broken;
+    }
+  }
+  return results;
+}
+
+Status SqlLedger::ApplyBatch(SqlConnection& conn, const WriteBatch& batch, ChainTail* tail) {
+  for (size_t i = 0; i < batch.ops.size(); ++i) {
+    Status st = ApplyOp(conn, batch.ops[i], tail);
+    if (!st.ok()) return st.WithContext("op " + std::to_string(i));
+  }
+  return Status::Ok();
+}
+
+Status SqlLedger::AppendEvent(SqlConnection& c, const Event& in, ChainTail* tail) {
+  if (in.kind.empty()) return InvalidArgument("event: kind is empty");
+  if (!tail->loaded) {
+    if (!dialect_.lock_chain.empty()) RETURN_IF_ERROR(c.Exec(dialect_.lock_chain));
+    std::vector<SqlRow> rows;
+    RETURN_IF_ERROR(c.Query(kChainTail, {}, &rows));
+    tail->loaded = true;
+    tail->seq = rows.empty() ? 0 : RowInt(rows[0], 0);
+    tail->hash = rows.empty() ? "" : RowStr(rows[0], 1);
+  }
+  Event e = in;
+  if (e.id.is_nil()) e.id = ids_.Next();
+  if (!e.attributes.is_object()) e.attributes = Json{{"value", e.attributes}};
+  e.seq = tail->seq + 1;
+  std::string attributes = DumpJson(e.attributes);
+  std::string hash = ChainHashWithAttributes(tail->hash, e, attributes);
+  std::vector<SqlValue> params = {Int(e.seq),         IdText(e.id),   OptId(e.conversation_id),
+                                  Text(e.kind),       Int(e.time_ms), Text(e.actor),
+                                  Text(attributes),   Text(tail->hash), Text(hash)};
+  Status st = c.Query(kInsertEvent, params, nullptr);
+  if (!st.ok()) {
+    if (st.code() == StatusCode::kNotFound && e.conversation_id) {
+      return NotFound("event " + e.id.ToString() + ": conversation " +
+                      e.conversation_id->ToString() + " does not exist");
+    }
+    return st.WithContext("event " + e.id.ToString());
+  }
+  tail->seq = e.seq;
+  tail->hash = std::move(hash);
+  return Status::Ok();
+}
+
+Status SqlLedger::ApplyOp(SqlConnection& c, const WriteOp& op, ChainTail* tail) {
+  // Names what failed; a foreign-key failure names the missing conversation.
+  auto check = [](Status st, const std::string& what, const std::optional<Uuid>& conv) {
+    if (st.ok()) return st;
+    if (st.code() == StatusCode::kNotFound && conv) {
+      return NotFound(what + ": conversation " + conv->ToString() + " does not exist");
+    }
+    return st.WithContext(what);
+  };
+  return std::visit(
+      [&](const auto& v) -> Status {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, Conversation>) {
+          if (v.id.is_nil()) return InvalidArgument("conversation: id is nil");
+          int64_t started = v.started_at_ms != 0 ? v.started_at_ms : clock_.NowUnixMillis();
+          RETURN_IF_ERROR(check(
+              c.Query(kUpsertConversation,
+                      {IdText(v.id), NonEmpty(v.source), NonEmpty(v.title), NonEmpty(v.agent),
+                       Int(started), OptInt(v.ended_at_ms),
+                       Text(v.status.empty() ? "active" : v.status), OptId(v.previous_id),
+                       JsonGiven(v.attributes)},
+                      nullptr),
+              Describe("conversation", v.id.ToString()), std::nullopt));
+          for (const ExternalId& x : v.external_ids) {
+            RETURN_IF_ERROR(c.Query(kInsertExternalId,
+                                    {IdText(v.id), Text(x.kind), Text(x.value)}, nullptr)
+                                .WithContext(Describe("conversation", v.id.ToString())));
+          }
+          return Status::Ok();
+        } else if constexpr (std::is_same_v<T, EndConversation>) {
+          int64_t changed = 0;
+          int64_t ended = v.ended_at_ms != 0 ? v.ended_at_ms : clock_.NowUnixMillis();
+          RETURN_IF_ERROR(c.Query(kEndConversation,
+                                  {IdText(v.id), Text(v.status.empty() ? "ended" : v.status),
+                                   Int(ended)},
+                                  nullptr, &changed)
+                              .WithContext(Describe("end conversation", v.id.ToString())));
+          if (changed == 0) return NotFound("conversation " + v.id.ToString() + " does not exist");
+          return Status::Ok();
+        } else if constexpr (std::is_same_v<T, AddExternalId>) {
+          if (v.external_id.kind.empty() || v.external_id.value.empty()) {
+            return InvalidArgument("external id: kind and value must not be empty");
+          }
+          return check(c.Query(kInsertExternalId,
+                               {IdText(v.conversation_id), Text(v.external_id.kind),
+                                Text(v.external_id.value)},
+                               nullptr),
+                       "external id " + v.external_id.kind + "=" + v.external_id.value,
+                       v.conversation_id);
+        } else if constexpr (std::is_same_v<T, Event>) {
+          return AppendEvent(c, v, tail);
+        } else if constexpr (std::is_same_v<T, ToolCall>) {
+          if (v.tool_call_id.empty()) return InvalidArgument("tool call: tool_call_id is empty");
+          return check(
+              c.Query(kUpsertToolCall,
+                      {IdText(v.conversation_id), Text(v.tool_call_id), NonEmpty(v.name),
+                       JsonGiven(v.params), Text(v.status.empty() ? "started" : v.status),
+                       OptInt(v.exit_code), OptInt(v.duration_ms), NonZero(v.started_at_ms),
+                       OptInt(v.finished_at_ms),
+                       v.result.is_null() ? Null() : SqlValue(DumpJson(v.result)),
+                       NonEmpty(v.error), NonEmpty(v.run_id)},
+                      nullptr),
+              "tool call " + v.tool_call_id, v.conversation_id);
+        } else if constexpr (std::is_same_v<T, Command>) {
+          if (v.id.is_nil()) return InvalidArgument("command: id is nil");
+          return check(c.Query(kUpsertCommand,
+                               {IdText(v.id), OptId(v.conversation_id),
+                                v.argv.empty() ? Null() : StringList(v.argv), NonEmpty(v.cwd),
+                                OptInt(v.exit_code), NonZero(v.started_at_ms),
+                                OptInt(v.duration_ms), NonEmpty(v.tool_call_id)},
+                               nullptr),
+                       Describe("command", v.id.ToString()), v.conversation_id);
+        } else if constexpr (std::is_same_v<T, FileChange>) {
+          if (v.id.is_nil()) return InvalidArgument("file change: id is nil");
+          if (v.path.empty()) return InvalidArgument("file change: path is empty");
+          return check(c.Query(kInsertFileChange,
+                               {IdText(v.id), OptId(v.conversation_id), Text(v.path),
+                                Text(v.change), Int(v.time_ms), Text(v.tool_call_id),
+                                JsonText(v.attributes)},
+                               nullptr),
+                       Describe("file change", v.id.ToString()), v.conversation_id);
+        } else if constexpr (std::is_same_v<T, Commit>) {
+          if (v.sha.empty()) return InvalidArgument("commit: sha is empty");
+          return check(c.Query(kUpsertCommit,
+                               {Text(v.sha), OptId(v.conversation_id), NonEmpty(v.repo),
+                                NonEmpty(v.branch), NonEmpty(v.message), NonEmpty(v.author),
+                                v.files.empty() ? Null() : StringList(v.files),
+                                NonEmpty(v.trailer), NonZero(v.time_ms)},
+                               nullptr),
+                       Describe("commit", v.sha), v.conversation_id);
+        } else if constexpr (std::is_same_v<T, Deployment>) {
+          if (v.id.is_nil()) return InvalidArgument("deployment: id is nil");
+          return check(c.Query(kUpsertDeployment,
+                               {IdText(v.id), OptId(v.conversation_id), NonEmpty(v.environment),
+                                NonEmpty(v.commit_sha),
+                                Text(v.status.empty() ? "started" : v.status),
+                                NonZero(v.started_at_ms), OptInt(v.finished_at_ms),
+                                JsonGiven(v.attributes)},
+                               nullptr),
+                       Describe("deployment", v.id.ToString()), v.conversation_id);
+        } else if constexpr (std::is_same_v<T, SnapshotRecord>) {
+          if (v.snapshot_id.empty()) return InvalidArgument("snapshot: snapshot_id is empty");
+          return check(c.Query(kUpsertSnapshot,
+                               {Text(v.snapshot_id), OptId(v.conversation_id),
+                                NonEmpty(v.repository), NonEmpty(v.reason),
+                                v.paths.empty() ? Null() : StringList(v.paths),
+                                v.tags.empty() ? Null() : StringList(v.tags), NonZero(v.time_ms),
+                                JsonGiven(v.stats)},
+                               nullptr),
+                       Describe("snapshot", v.snapshot_id), v.conversation_id);
+        } else if constexpr (std::is_same_v<T, BackupRecord>) {
+          if (v.id.is_nil()) return InvalidArgument("backup: id is nil");
+          return check(c.Query(kUpsertBackup,
+                               {IdText(v.id), NonEmpty(v.job), NonEmpty(v.snapshot_id),
+                                Text(v.status.empty() ? "running" : v.status),
+                                NonZero(v.started_at_ms), OptInt(v.finished_at_ms),
+                                JsonGiven(v.attributes)},
+                               nullptr),
+                       Describe("backup", v.id.ToString()), std::nullopt);
+        } else if constexpr (std::is_same_v<T, RollbackRecord>) {
+          if (v.id.is_nil()) return InvalidArgument("rollback: id is nil");
+          return check(c.Query(kUpsertRollback,
+                               {IdText(v.id), OptId(v.conversation_id), NonEmpty(v.target_kind),
+                                NonEmpty(v.target), NonEmpty(v.mode),
+                                Text(v.status.empty() ? "planned" : v.status),
+                                NonEmpty(v.pre_snapshot_id), NonZero(v.started_at_ms),
+                                OptInt(v.finished_at_ms), JsonGiven(v.plan)},
+                               nullptr),
+                       Describe("rollback", v.id.ToString()), v.conversation_id);
+        } else if constexpr (std::is_same_v<T, Token>) {
+          if (v.id.is_nil()) return InvalidArgument("token: id is nil");
+          if (v.hash.empty()) return InvalidArgument("token: hash is empty");
+          Status st = c.Query(kUpsertToken,
+                              {IdText(v.id), Text(v.name), Text(std::string(RoleName(v.role))),
+                               Text(v.hash),
+                               Int(v.created_at_ms != 0 ? v.created_at_ms
+                                                        : clock_.NowUnixMillis()),
+                               Int(v.revoked ? 1 : 0)},
+                              nullptr);
+          if (st.code() == StatusCode::kAlreadyExists) {
+            return AlreadyExists("token " + v.name + ": a token with this hash already exists");
+          }
+          return st.WithContext("token " + v.name);
+        }
+      },
+      op);
+}
+
+// ---------------------------------------------------------------------------------------
+// Reads
+
+namespace {
+
+Status LoadExternalIds(SqlConnection& c, Conversation* conv) {
+  std::vector<SqlRow> rows;
+  RETURN_IF_ERROR(c.Query(
+      "SELECT kind, value FROM conversation_external_ids WHERE conversation_id = $1 "
+      "ORDER BY kind, value",
+      {IdText(conv->id)}, &rows));
+  conv->external_ids.clear();
+  for (const auto& r : rows) conv->external_ids.push_back({RowStr(r, 0), RowStr(r, 1)});
+  return Status::Ok();
+}
+
+Result<Conversation> GetConversationOn(SqlConnection& c, const Uuid& id) {
+  std::vector<SqlRow> rows;
+  RETURN_IF_ERROR(c.Query(Cat({"SELECT ", kConversationCols, " FROM conversations c WHERE c.id = $1"}),
+                          {IdText(id)}, &rows));
+  if (rows.empty()) return NotFound("conversation " + id.ToString() + " does not exist");
+  Conversation conv = DecodeConversation(rows[0]);
+  RETURN_IF_ERROR(LoadExternalIds(c, &conv));
+  return conv;
+}
+
+template <typename T, typename Decode>
+Status QueryList(SqlConnection& c, const std::string& sql, const std::vector<SqlValue>& params,
+                 Decode decode, std::vector<T>* out) {
+  std::vector<SqlRow> rows;
+  RETURN_IF_ERROR(c.Query(sql, params, &rows));
+  out->reserve(out->size() + rows.size());
+  for (const auto& r : rows) out->push_back(decode(r));
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<Conversation> SqlLedger::GetConversation(const Uuid& id) {
+  return WithReader([&](SqlConnection& c) { return GetConversationOn(c, id); });
+}
+
+Result<std::optional<Conversation>> SqlLedger::FindConversationByExternal(
+    const std::string& kind, const std::string& value) {
+  return WithReader([&](SqlConnection& c) -> Result<std::optional<Conversation>> {
+    std::vector<SqlRow> rows;
+    RETURN_IF_ERROR(c.Query(
+        Cat({"SELECT ", kConversationCols,
+             " FROM conversations c JOIN conversation_external_ids x ON x.conversation_id = c.id "
+             "WHERE x.kind = $1 AND x.value = $2 ORDER BY c.started_at_ms DESC, c.id DESC "
+             "LIMIT 1"}),
+        {Text(kind), Text(value)}, &rows));
+    if (rows.empty()) return std::optional<Conversation>();
+    Conversation conv = DecodeConversation(rows[0]);
+    RETURN_IF_ERROR(LoadExternalIds(c, &conv));
+    return std::optional<Conversation>(std::move(conv));
+  });
+}
+
+Result<std::vector<Conversation>> SqlLedger::ListConversations(const ConversationFilter& f) {
+  std::string sql = Cat({"SELECT ", kConversationCols, " FROM conversations c WHERE 1 = 1"});
+  std::vector<SqlValue> params;
+  auto param = [&](SqlValue v) {
+    params.push_back(std::move(v));
+    return "$" + std::to_string(params.size());
+  };
+  if (f.since_ms) sql += " AND c.started_at_ms >= " + param(Int(*f.since_ms));
+  if (f.until_ms) sql += " AND c.started_at_ms < " + param(Int(*f.until_ms));
+  if (!f.status.empty()) sql += " AND c.status = " + param(Text(f.status));
+  if (!f.query.empty()) {
+    std::string lower = f.query;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    std::string p = param(Text(LikeContains(lower)));
+    sql += " AND (LOWER(c.title) LIKE " + p + " ESCAPE '\\' OR LOWER(c.agent) LIKE " + p +
+           " ESCAPE '\\' OR CAST(c.id AS TEXT) LIKE " + p +
+           " ESCAPE '\\' OR EXISTS (SELECT 1 FROM conversation_external_ids x WHERE "
+           "x.conversation_id = c.id AND LOWER(x.value) LIKE " +
+           p + " ESCAPE '\\'))";
+  }
+  int limit = f.limit > 0 ? std::min(f.limit, 10000) : 100;
+  sql += " ORDER BY c.started_at_ms DESC, c.id DESC LIMIT " + param(Int(limit));
+  return WithReader([&](SqlConnection& c) -> Result<std::vector<Conversation>> {
+    std::vector<Conversation> out;
+    RETURN_IF_ERROR(QueryList(c, sql, params, DecodeConversation, &out));
+    for (auto& conv : out) RETURN_IF_ERROR(LoadExternalIds(c, &conv));
+    return out;
+  });
+}
+
+Result<Trace> SqlLedger::GetTrace(const Uuid& id) {
+  return WithReader([&](SqlConnection& c) -> Result<Trace> {
+    Trace t;
+    ASSIGN_OR_RETURN(t.conversation, GetConversationOn(c, id));
+    std::vector<SqlValue> p = {IdText(id)};
+    RETURN_IF_ERROR(QueryList(
+        c, Cat({"SELECT ", kEventCols, " FROM events WHERE conversation_id = $1 ORDER BY time_ms, seq"}),
+        p, DecodeEvent, &t.events));
+    RETURN_IF_ERROR(QueryList(c,
+                              Cat({"SELECT ", kToolCallCols,
+                                   " FROM tool_calls WHERE conversation_id = $1 "
+                                   "ORDER BY started_at_ms, tool_call_id"}),
+                              p, DecodeToolCall, &t.tool_calls));
+    RETURN_IF_ERROR(QueryList(c,
+                              Cat({"SELECT ", kCommandCols,
+                                   " FROM commands WHERE conversation_id = $1 "
+                                   "ORDER BY started_at_ms, id"}),
+                              p, DecodeCommand, &t.commands));
+    RETURN_IF_ERROR(QueryList(c,
+                              Cat({"SELECT ", kFileChangeCols,
+                                   " FROM file_changes WHERE conversation_id = $1 "
+                                   "ORDER BY time_ms, id"}),
+                              p, DecodeFileChange, &t.file_changes));
+    RETURN_IF_ERROR(QueryList(
+        c, Cat({"SELECT ", kCommitCols, " FROM commits WHERE conversation_id = $1 ORDER BY time_ms, sha"}),
+        p, DecodeCommit, &t.commits));
+    RETURN_IF_ERROR(QueryList(c,
+                              Cat({"SELECT ", kDeploymentCols,
+                                   " FROM deployments WHERE conversation_id = $1 "
+                                   "ORDER BY started_at_ms, id"}),
+                              p, DecodeDeployment, &t.deployments));
+    RETURN_IF_ERROR(QueryList(c,
+                              Cat({"SELECT ", kSnapshotCols,
+                                   " FROM snapshots WHERE conversation_id = $1 "
+                                   "ORDER BY time_ms, snapshot_id"}),
+                              p, DecodeSnapshot, &t.snapshots));
+    RETURN_IF_ERROR(QueryList(c,
+                              Cat({"SELECT ", kBackupCols,
+                                   " FROM backups WHERE snapshot_id IN (SELECT snapshot_id FROM "
+                                   "snapshots WHERE conversation_id = $1) "
+                                   "ORDER BY started_at_ms, id"}),
+                              p, DecodeBackup, &t.backups));
+    RETURN_IF_ERROR(QueryList(c,
+                              Cat({"SELECT ", kRollbackCols,
+                                   " FROM rollbacks WHERE conversation_id = $1 OR "
+                                   "(target_kind = 'conversation' AND target = $2) "
+                                   "ORDER BY started_at_ms, id"}),
+                              {IdText(id), Text(id.ToString())}, DecodeRollback, &t.rollbacks));
+    return t;
+  });
+}
+
+Result<Deployment> SqlLedger::GetDeployment(const Uuid& id) {
+  return WithReader([&](SqlConnection& c) -> Result<Deployment> {
+    std::vector<SqlRow> rows;
+    RETURN_IF_ERROR(c.Query(Cat({"SELECT ", kDeploymentCols, " FROM deployments WHERE id = $1"}),
+                            {IdText(id)}, &rows));
+    if (rows.empty()) return NotFound("deployment " + id.ToString() + " does not exist");
+    return DecodeDeployment(rows[0]);
+  });
+}
+
+Result<std::optional<Commit>> SqlLedger::GetCommit(const std::string& sha) {
+  return WithReader([&](SqlConnection& c) -> Result<std::optional<Commit>> {
+    std::vector<SqlRow> rows;
+    RETURN_IF_ERROR(
+        c.Query(Cat({"SELECT ", kCommitCols, " FROM commits WHERE sha = $1"}), {Text(sha)}, &rows));
+    if (rows.empty()) return std::optional<Commit>();
+    return std::optional<Commit>(DecodeCommit(rows[0]));
+  });
+}
+
+Result<std::optional<Token>> SqlLedger::FindTokenByHash(const std::string& hash) {
+  return WithReader([&](SqlConnection& c) -> Result<std::optional<Token>> {
+    std::vector<SqlRow> rows;
+    RETURN_IF_ERROR(
+        c.Query(Cat({"SELECT ", kTokenCols, " FROM tokens WHERE hash = $1"}), {Text(hash)}, &rows));
+    if (rows.empty()) return std::optional<Token>();
+    return std::optional<Token>(DecodeToken(rows[0]));
+  });
+}
+
+Result<int64_t> SqlLedger::CountTokens() {
+  return WithReader([&](SqlConnection& c) -> Result<int64_t> {
+    std::vector<SqlRow> rows;
+    RETURN_IF_ERROR(c.Query("SELECT COUNT(*) FROM tokens WHERE revoked = 0", {}, &rows));
+    return rows.empty() ? int64_t{0} : RowInt(rows[0], 0);
+  });
+}
+
+Result<VerifyReport> SqlLedger::VerifyChain() {
+  return WithReader([&](SqlConnection& c) -> Result<VerifyReport> {
+    VerifyReport report;
+    constexpr int64_t kPage = 5000;
+    int64_t after = 0;
+    int64_t expected_seq = 0;  // 0: the first row may have any seq
+    std::string prev_hash;
+    const std::string sql = Cat({"SELECT ", kEventCols,
+                                 " FROM events WHERE seq > $1 ORDER BY seq LIMIT $2"});
+    for (;;) {
+      std::vector<SqlRow> rows;
+      RETURN_IF_ERROR(c.Query(sql, {Int(after), Int(kPage)}, &rows));
+      for (const SqlRow& r : rows) {
+        Event e = DecodeEvent(r);
+        ++report.rows_checked;
+        auto bad = [&](std::string problem) {
+          report.ok = false;
+          report.first_bad_seq = e.seq;
+          report.problem = std::move(problem);
+        };
+        // The hash covers the attribute bytes as stored, so any edit shows.
+        const std::string stored_attributes = RowStr(r, 6);
+        if (expected_seq != 0 && e.seq != expected_seq) {
+          bad("seq " + std::to_string(e.seq) + " follows " + std::to_string(expected_seq - 1) +
+              ": rows are missing");
+        } else if (e.prev_hash != prev_hash) {
+          bad("prev_hash " + e.prev_hash + " does not match the previous row's hash " +
+              (prev_hash.empty() ? std::string("(none)") : prev_hash));
+        } else {
+          std::string want = ChainHashWithAttributes(prev_hash, e, stored_attributes);
+          if (want != e.hash) {
+            bad("hash " + e.hash + " does not match its content (expected " + want + ")");
+          }
+        }
+        if (!report.ok) return report;
+        prev_hash = e.hash;
+        expected_seq = e.seq + 1;
+        after = e.seq;
+      }
+      if (static_cast<int64_t>(rows.size()) < kPage) break;
+    }
+    return report;
+  });
+}
+
+Result<LedgerStats> SqlLedger::Stats() {
+  return WithReader([&](SqlConnection& c) -> Result<LedgerStats> {
+    LedgerStats s;
+    std::vector<SqlRow> rows;
+    RETURN_IF_ERROR(c.Query("SELECT COUNT(*) FROM events", {}, &rows));
+    s.events = rows.empty() ? 0 : RowInt(rows[0], 0);
+    rows.clear();
+    RETURN_IF_ERROR(c.Query("SELECT COUNT(*) FROM conversations", {}, &rows));
+    s.conversations = rows.empty() ? 0 : RowInt(rows[0], 0);
+    rows.clear();
+    RETURN_IF_ERROR(c.Query(dialect_.size_bytes, {}, &rows));
+    s.size_bytes = rows.empty() ? 0 : RowInt(rows[0], 0);
+    return s;
+  });
+}
+
+}  // namespace clawback::ledger

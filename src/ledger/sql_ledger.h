@@ -1,0 +1,83 @@
+// SqlLedger: the Ledger interface implemented once over SqlConnection, for both SQLite and
+// PostgreSQL (docs/format/ledger-schema.md has the tables and the chain).
+//
+// Writes: one writer connection behind a mutex. A group is one transaction; each batch runs
+// inside a SAVEPOINT so a failing batch is rolled back alone. The chain's tail (last seq and
+// hash) is read once per transaction after taking the engine's chain lock, so several
+// processes may write the same ledger and the chain stays linear.
+// Reads: a small pool of reader connections, each read in its own snapshot transaction, so
+// reads run concurrently with the writer (SQLite WAL; PostgreSQL MVCC).
+//
+// Thread-safety: safe to call from many threads.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "common/uuid.h"
+#include "ledger/ledger.h"
+#include "ledger/sql_connection.h"
+
+namespace clawback::ledger {
+
+class SqlLedger : public Ledger {
+ public:
+  // `connect` opens a new connection; it is called for the writer and for each reader.
+  SqlLedger(Dialect dialect, SqlConnector connect, const Clock& clock);
+  ~SqlLedger() override;
+
+  // Opens the writer connection now, so that a bad URL or path fails at open time.
+  Status Open();
+
+  // Ledger
+  std::string_view backend() const override { return dialect_.name; }
+  Status Migrate() override;
+  Result<int> SchemaVersion() override;
+  Status Apply(const WriteBatch& batch) override;
+  std::vector<Status> ApplyGroup(const std::vector<const WriteBatch*>& batches) override;
+  Result<Conversation> GetConversation(const Uuid& id) override;
+  Result<std::optional<Conversation>> FindConversationByExternal(const std::string& kind,
+                                                                 const std::string& value) override;
+  Result<std::vector<Conversation>> ListConversations(const ConversationFilter& f) override;
+  Result<Trace> GetTrace(const Uuid& id) override;
+  Result<Deployment> GetDeployment(const Uuid& id) override;
+  Result<std::optional<Commit>> GetCommit(const std::string& sha) override;
+  Result<std::optional<Token>> FindTokenByHash(const std::string& hash) override;
+  Result<int64_t> CountTokens() override;
+  Result<VerifyReport> VerifyChain() override;
+  Result<LedgerStats> Stats() override;
+
+ private:
+  struct ChainTail {
+    bool loaded = false;
+    int64_t seq = 0;
+    std::string hash;
+  };
+  class Writer;
+  class ReaderLease;
+
+  Result<std::unique_ptr<SqlConnection>> AcquireReader();
+  void ReleaseReader(std::unique_ptr<SqlConnection> conn);
+  // Runs fn(conn) inside a read snapshot on a pooled reader.
+  template <typename Fn>
+  auto WithReader(Fn&& fn) -> decltype(fn(std::declval<SqlConnection&>()));
+
+  Result<int> SchemaVersionOn(SqlConnection& conn);
+  Status ApplyBatch(SqlConnection& conn, const WriteBatch& batch, ChainTail* tail);
+  Status ApplyOp(SqlConnection& conn, const WriteOp& op, ChainTail* tail);
+  Status AppendEvent(SqlConnection& conn, const Event& e, ChainTail* tail);
+
+  Dialect dialect_;
+  SqlConnector connect_;
+  const Clock& clock_;
+  UuidV7Generator ids_;
+
+  std::mutex write_mu_;
+  std::unique_ptr<SqlConnection> writer_;  // GUARDED_BY(write_mu_)
+
+  std::mutex pool_mu_;
+  std::vector<std::unique_ptr<SqlConnection>> readers_;  // GUARDED_BY(pool_mu_)
+};
+
+}  // namespace clawback::ledger

@@ -1,0 +1,357 @@
+#include "ledger/sqlite/sqlite_ledger.h"
+
+#include <sqlite3.h>
+
+#include <string_view>
+#include <unordered_map>
+
+#include "ledger/sql_connection.h"
+#include "ledger/sql_ledger.h"
+
+namespace clawback::ledger {
+namespace {
+
+// Version 1: every table of docs/format/ledger-schema.md.
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE conversations (
+  id            TEXT PRIMARY KEY,
+  source        TEXT NOT NULL DEFAULT '',
+  title         TEXT NOT NULL DEFAULT '',
+  agent         TEXT NOT NULL DEFAULT '',
+  started_at_ms INTEGER NOT NULL,
+  ended_at_ms   INTEGER,
+  status        TEXT NOT NULL DEFAULT 'active',
+  previous_id   TEXT,
+  attributes    TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX conversations_started ON conversations (started_at_ms);
+CREATE INDEX conversations_status ON conversations (status, started_at_ms);
+
+CREATE TABLE conversation_external_ids (
+  conversation_id TEXT NOT NULL REFERENCES conversations (id),
+  kind            TEXT NOT NULL,
+  value           TEXT NOT NULL,
+  PRIMARY KEY (kind, value, conversation_id)
+);
+CREATE INDEX conversation_external_ids_conversation ON conversation_external_ids (conversation_id);
+
+CREATE TABLE events (
+  seq             INTEGER PRIMARY KEY,
+  id              TEXT NOT NULL UNIQUE,
+  conversation_id TEXT REFERENCES conversations (id),
+  kind            TEXT NOT NULL,
+  time_ms         INTEGER NOT NULL,
+  actor           TEXT NOT NULL DEFAULT '',
+  attributes      TEXT NOT NULL DEFAULT '{}',
+  prev_hash       TEXT NOT NULL,
+  hash            TEXT NOT NULL
+);
+CREATE INDEX events_conversation ON events (conversation_id, time_ms, seq);
+CREATE INDEX events_time ON events (time_ms);
+
+CREATE TABLE tool_calls (
+  conversation_id TEXT NOT NULL REFERENCES conversations (id),
+  tool_call_id    TEXT NOT NULL,
+  name            TEXT NOT NULL DEFAULT '',
+  params          TEXT NOT NULL DEFAULT '{}',
+  status          TEXT NOT NULL DEFAULT 'started',
+  exit_code       INTEGER,
+  duration_ms     INTEGER,
+  started_at_ms   INTEGER NOT NULL DEFAULT 0,
+  finished_at_ms  INTEGER,
+  result          TEXT,
+  error           TEXT NOT NULL DEFAULT '',
+  run_id          TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (conversation_id, tool_call_id)
+);
+CREATE INDEX tool_calls_started ON tool_calls (started_at_ms);
+
+CREATE TABLE commands (
+  id              TEXT PRIMARY KEY,
+  conversation_id TEXT REFERENCES conversations (id),
+  argv            TEXT NOT NULL DEFAULT '[]',
+  cwd             TEXT NOT NULL DEFAULT '',
+  exit_code       INTEGER,
+  started_at_ms   INTEGER NOT NULL DEFAULT 0,
+  duration_ms     INTEGER,
+  tool_call_id    TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX commands_conversation ON commands (conversation_id, started_at_ms);
+
+CREATE TABLE file_changes (
+  id              TEXT PRIMARY KEY,
+  conversation_id TEXT REFERENCES conversations (id),
+  path            TEXT NOT NULL,
+  change          TEXT NOT NULL DEFAULT '',
+  time_ms         INTEGER NOT NULL DEFAULT 0,
+  tool_call_id    TEXT NOT NULL DEFAULT '',
+  attributes      TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX file_changes_conversation ON file_changes (conversation_id, time_ms);
+CREATE INDEX file_changes_path ON file_changes (path, time_ms);
+
+CREATE TABLE commits (
+  sha             TEXT PRIMARY KEY,
+  conversation_id TEXT REFERENCES conversations (id),
+  repo            TEXT NOT NULL DEFAULT '',
+  branch          TEXT NOT NULL DEFAULT '',
+  message         TEXT NOT NULL DEFAULT '',
+  author          TEXT NOT NULL DEFAULT '',
+  files           TEXT NOT NULL DEFAULT '[]',
+  trailer         TEXT NOT NULL DEFAULT '',
+  time_ms         INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX commits_conversation ON commits (conversation_id, time_ms);
+
+CREATE TABLE deployments (
+  id              TEXT PRIMARY KEY,
+  conversation_id TEXT REFERENCES conversations (id),
+  environment     TEXT NOT NULL DEFAULT '',
+  commit_sha      TEXT NOT NULL DEFAULT '',
+  status          TEXT NOT NULL DEFAULT 'started',
+  started_at_ms   INTEGER NOT NULL DEFAULT 0,
+  finished_at_ms  INTEGER,
+  attributes      TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX deployments_conversation ON deployments (conversation_id, started_at_ms);
+CREATE INDEX deployments_environment ON deployments (environment, started_at_ms);
+
+CREATE TABLE snapshots (
+  snapshot_id     TEXT PRIMARY KEY,
+  conversation_id TEXT REFERENCES conversations (id),
+  repository      TEXT NOT NULL DEFAULT '',
+  reason          TEXT NOT NULL DEFAULT '',
+  paths           TEXT NOT NULL DEFAULT '[]',
+  tags            TEXT NOT NULL DEFAULT '[]',
+  time_ms         INTEGER NOT NULL DEFAULT 0,
+  stats           TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX snapshots_conversation ON snapshots (conversation_id, time_ms);
+CREATE INDEX snapshots_time ON snapshots (time_ms);
+
+CREATE TABLE backups (
+  id              TEXT PRIMARY KEY,
+  job             TEXT NOT NULL DEFAULT '',
+  snapshot_id     TEXT NOT NULL DEFAULT '',
+  status          TEXT NOT NULL DEFAULT 'running',
+  started_at_ms   INTEGER NOT NULL DEFAULT 0,
+  finished_at_ms  INTEGER,
+  attributes      TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX backups_snapshot ON backups (snapshot_id);
+CREATE INDEX backups_started ON backups (started_at_ms);
+
+CREATE TABLE rollbacks (
+  id              TEXT PRIMARY KEY,
+  conversation_id TEXT REFERENCES conversations (id),
+  target_kind     TEXT NOT NULL DEFAULT '',
+  target          TEXT NOT NULL DEFAULT '',
+  mode            TEXT NOT NULL DEFAULT '',
+  status          TEXT NOT NULL DEFAULT 'planned',
+  pre_snapshot_id TEXT NOT NULL DEFAULT '',
+  started_at_ms   INTEGER NOT NULL DEFAULT 0,
+  finished_at_ms  INTEGER,
+  plan            TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX rollbacks_conversation ON rollbacks (conversation_id);
+CREATE INDEX rollbacks_target ON rollbacks (target_kind, target);
+
+CREATE TABLE tokens (
+  id              TEXT PRIMARY KEY,
+  name            TEXT NOT NULL,
+  role            TEXT NOT NULL,
+  hash            TEXT NOT NULL UNIQUE,
+  created_at_ms   INTEGER NOT NULL,
+  revoked         INTEGER NOT NULL DEFAULT 0
+);
+)sql";
+
+const std::vector<Migration>& SqliteMigrations() {
+  static const std::vector<Migration> m = {{1, "initial schema", kSchemaV1}};
+  return m;
+}
+
+Status SqliteStatus(sqlite3* db, int rc, std::string_view what) {
+  int ext = db ? sqlite3_extended_errcode(db) : rc;
+  std::string msg = std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  switch (ext) {
+    case SQLITE_CONSTRAINT_UNIQUE:
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+      return AlreadyExists(msg);
+    case SQLITE_CONSTRAINT_FOREIGNKEY:
+      return NotFound(msg);
+    default:
+      break;
+  }
+  switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT:
+    case SQLITE_MISMATCH:
+    case SQLITE_TOOBIG:
+    case SQLITE_RANGE:
+      return InvalidArgument(msg);
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Locked(msg + " (another process holds the ledger's write lock)");
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return Corruption(msg);
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+      return IOError(msg);
+    default:
+      break;
+  }
+  if (msg.find("no such table") != std::string::npos) {
+    return FailedPrecondition(msg + " (the ledger has no schema yet: run `clawback init`)");
+  }
+  return Internal(msg);
+}
+
+// "$12" → "?12": SQLite numbers "?NNN" parameters explicitly, so the index matches.
+std::string ToSqliteParams(const std::string& sql) {
+  std::string out;
+  out.reserve(sql.size());
+  bool in_string = false;
+  for (size_t i = 0; i < sql.size(); ++i) {
+    char c = sql[i];
+    if (c == '\'') in_string = !in_string;
+    if (!in_string && c == '$' && i + 1 < sql.size() && sql[i + 1] >= '0' && sql[i + 1] <= '9') {
+      out.push_back('?');
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+class SqliteConnection : public SqlConnection {
+ public:
+  SqliteConnection(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  ~SqliteConnection() override {
+    ResetStatements();
+    sqlite3_close_v2(db_);
+  }
+
+  static Result<std::unique_ptr<SqlConnection>> Open(const std::string& path) {
+    sqlite3* db = nullptr;
+    int rc = sqlite3_open_v2(path.c_str(), &db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             nullptr);
+    if (rc != SQLITE_OK) {
+      Status st = SqliteStatus(db, rc, "open ledger " + path);
+      sqlite3_close_v2(db);
+      return st;
+    }
+    sqlite3_extended_result_codes(db, 1);
+    auto conn = std::make_unique<SqliteConnection>(db, path);
+    RETURN_IF_ERROR(conn->Exec(
+        "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
+        "PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16000;"));
+    return std::unique_ptr<SqlConnection>(std::move(conn));
+  }
+
+  // SqlConnection
+  Status Exec(const std::string& sql) override {
+    char* err = nullptr;
+    int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
+    if (rc != SQLITE_OK) {
+      sqlite3_free(err);
+      return SqliteStatus(db_, rc, "ledger " + path_);
+    }
+    return Status::Ok();
+  }
+
+  Status Query(const std::string& sql, const std::vector<SqlValue>& params,
+               std::vector<SqlRow>* rows, int64_t* changes) override {
+    sqlite3_stmt* stmt = nullptr;
+    auto it = statements_.find(sql);
+    if (it != statements_.end()) {
+      stmt = it->second;
+    } else {
+      std::string text = ToSqliteParams(sql);
+      int rc = sqlite3_prepare_v3(db_, text.c_str(), static_cast<int>(text.size()),
+                                  SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+      if (rc != SQLITE_OK) return SqliteStatus(db_, rc, "ledger " + path_);
+      statements_.emplace(sql, stmt);
+    }
+    for (size_t i = 0; i < params.size(); ++i) {
+      int idx = static_cast<int>(i + 1);
+      const SqlValue& v = params[i];
+      int rc;
+      if (const auto* n = std::get_if<int64_t>(&v)) {
+        rc = sqlite3_bind_int64(stmt, idx, *n);
+      } else if (const auto* s = std::get_if<std::string>(&v)) {
+        rc = sqlite3_bind_text(stmt, idx, s->data(), static_cast<int>(s->size()), SQLITE_STATIC);
+      } else {
+        rc = sqlite3_bind_null(stmt, idx);
+      }
+      if (rc != SQLITE_OK) {
+        Status st = SqliteStatus(db_, rc, "ledger " + path_);
+        sqlite3_reset(stmt);
+        sqlite3_clear_bindings(stmt);
+        return st;
+      }
+    }
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      if (!rows) continue;
+      int n = sqlite3_column_count(stmt);
+      SqlRow& row = rows->emplace_back();
+      row.reserve(n);
+      for (int i = 0; i < n; ++i) {
+        switch (sqlite3_column_type(stmt, i)) {
+          case SQLITE_NULL:
+            row.emplace_back(std::monostate{});
+            break;
+          case SQLITE_INTEGER:
+            row.emplace_back(static_cast<int64_t>(sqlite3_column_int64(stmt, i)));
+            break;
+          default: {
+            const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
+            int len = sqlite3_column_bytes(stmt, i);
+            row.emplace_back(std::string(p ? p : "", static_cast<size_t>(len)));
+          }
+        }
+      }
+    }
+    Status st;
+    if (rc != SQLITE_DONE) st = SqliteStatus(db_, rc, "ledger " + path_);
+    if (changes) *changes = sqlite3_changes64(db_);
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    return st;
+  }
+
+  void ResetStatements() override {
+    for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+    statements_.clear();
+  }
+
+ private:
+  sqlite3* db_;
+  std::string path_;
+  std::unordered_map<std::string, sqlite3_stmt*> statements_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Ledger>> OpenSqliteLedger(const std::string& path, const Clock& clock) {
+  Dialect d;
+  d.name = "sqlite";
+  d.begin_write = "BEGIN IMMEDIATE";
+  d.begin_read = "BEGIN";
+  d.lock_chain = "";  // BEGIN IMMEDIATE already excludes every other writer
+  d.lock_migrations = "";
+  d.table_exists = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $1";
+  d.size_bytes = "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()";
+  d.migrations = &SqliteMigrations();
+  auto ledger = std::make_unique<SqlLedger>(
+      std::move(d), [path]() { return SqliteConnection::Open(path); }, clock);
+  RETURN_IF_ERROR(ledger->Open());
+  return std::unique_ptr<Ledger>(std::move(ledger));
+}
+
+}  // namespace clawback::ledger
