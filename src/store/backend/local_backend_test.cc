@@ -1,0 +1,137 @@
+// LocalBackend specifics beyond the conformance suite: restic's on-disk layout, modes,
+// no temporary files left behind, stray files ignored.
+#include "store/backend/local_backend.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "store/backend/sigv4.h"
+
+namespace clawback::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+class LocalBackendTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "clawback-localtest-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    root_ = dir_ + "/nested/repo";
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  static mode_t Mode(const std::string& path) {
+    struct stat st;
+    EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+    return st.st_mode & 07777;
+  }
+
+  std::string dir_, root_;
+};
+
+TEST_F(LocalBackendTest, CreateMakesResticLayoutWithPrivateDirectories) {
+  LocalBackend b(root_ + "/");
+  EXPECT_EQ(b.Location(), root_);
+  ASSERT_TRUE(b.Create().ok());
+  for (const char* d : {"keys", "locks", "snapshots", "index", "data"}) {
+    EXPECT_TRUE(fs::is_directory(root_ + "/" + d)) << d;
+    EXPECT_EQ(Mode(root_ + "/" + d), 0700u) << d;
+  }
+  int subdirs = 0;
+  for (const auto& e : fs::directory_iterator(root_ + "/data")) {
+    EXPECT_EQ(e.path().filename().string().size(), 2u);
+    ++subdirs;
+  }
+  EXPECT_EQ(subdirs, 256);
+  EXPECT_EQ(Mode(root_ + "/data/00"), 0700u);
+  EXPECT_EQ(Mode(root_ + "/data/ff"), 0700u);
+  EXPECT_FALSE(fs::exists(root_ + "/tmp"));  // restic 0.14 makes none
+}
+
+TEST_F(LocalBackendTest, FilesLandAtResticPathsReadOnlyAndWithoutTemporaries) {
+  LocalBackend b(root_);
+  ASSERT_TRUE(b.Create().ok());
+  std::string data = "pack bytes";
+  std::string id = Sha256Hex(data);
+  ASSERT_TRUE(b.Save(FileType::kPack, id, data).ok());
+  ASSERT_TRUE(b.Save(FileType::kConfig, "config", "cfg").ok());
+  ASSERT_TRUE(b.Save(FileType::kKey, id, "key").ok());
+  std::string pack_path = root_ + "/data/" + id.substr(0, 2) + "/" + id;
+  EXPECT_EQ(b.PathOf(FileType::kPack, id), pack_path);
+  ASSERT_TRUE(fs::exists(pack_path));
+  EXPECT_EQ(fs::file_size(pack_path), data.size());
+  EXPECT_EQ(Mode(pack_path), 0400u);
+  EXPECT_EQ(Mode(root_ + "/config"), 0400u);
+  EXPECT_EQ(Mode(root_ + "/keys/" + id), 0400u);
+  for (const auto& e : fs::recursive_directory_iterator(root_)) {
+    EXPECT_EQ(e.path().string().find("-tmp-"), std::string::npos) << e.path();
+  }
+}
+
+TEST_F(LocalBackendTest, SaveCreatesMissingDataSubdirectoryOnDemand) {
+  LocalBackend b(root_);
+  std::string id = Sha256Hex("x");
+  // No Create(): like restic, Save makes the directories it needs.
+  ASSERT_TRUE(b.Save(FileType::kPack, id, "x").ok());
+  EXPECT_EQ(*b.Load(FileType::kPack, id), "x");
+}
+
+TEST_F(LocalBackendTest, ListIgnoresTemporariesAndStrayFiles) {
+  LocalBackend b(root_);
+  ASSERT_TRUE(b.Create().ok());
+  std::string id = Sha256Hex("a");
+  ASSERT_TRUE(b.Save(FileType::kSnapshot, id, "a").ok());
+  std::ofstream(root_ + "/snapshots/" + id + "-tmp-0123456789abcdef") << "partial";
+  std::ofstream(root_ + "/snapshots/README") << "stray";
+  fs::create_directory(root_ + "/snapshots/" + Sha256Hex("dir"));
+  std::string pid = Sha256Hex("p");
+  ASSERT_TRUE(b.Save(FileType::kPack, pid, "p").ok());
+  // A pack in the wrong shard directory is not a pack of this repository.
+  std::ofstream(root_ + "/data/00/" + Sha256Hex("q")) << "q";
+  auto snaps = b.List(FileType::kSnapshot);
+  ASSERT_TRUE(snaps.ok());
+  ASSERT_EQ(snaps->size(), 1u);
+  EXPECT_EQ((*snaps)[0].name, id);
+  auto packs = b.List(FileType::kPack);
+  ASSERT_TRUE(packs.ok());
+  ASSERT_EQ(packs->size(), 1u);
+  EXPECT_EQ((*packs)[0].name, pid);
+}
+
+TEST_F(LocalBackendTest, ListOfAMissingRepositoryIsEmptyAndExistsIsFalse) {
+  LocalBackend b(root_);
+  EXPECT_TRUE(b.List(FileType::kIndex)->empty());
+  EXPECT_TRUE(b.List(FileType::kPack)->empty());
+  EXPECT_FALSE(*b.Exists());
+}
+
+TEST_F(LocalBackendTest, TruncatedFileIsAShortReadNotSilentData) {
+  LocalBackend b(root_);
+  ASSERT_TRUE(b.Create().ok());
+  std::string id = Sha256Hex("0123456789");
+  ASSERT_TRUE(b.Save(FileType::kPack, id, "0123456789").ok());
+  fs::permissions(b.PathOf(FileType::kPack, id), fs::perms::owner_write, fs::perm_options::add);
+  fs::resize_file(b.PathOf(FileType::kPack, id), 4);
+  EXPECT_EQ(b.Load(FileType::kPack, id, 2, 5).status().code(), StatusCode::kCorruption);
+  EXPECT_EQ(*b.Load(FileType::kPack, id, 2, 2), "23");
+}
+
+TEST_F(LocalBackendTest, CreateFailsClearlyWhenRootIsAFile) {
+  fs::create_directories(dir_ + "/nested");
+  std::ofstream(root_) << "not a directory";
+  LocalBackend b(root_);
+  Status s = b.Create();
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find(root_), std::string::npos) << s.ToString();
+}
+
+}  // namespace
+}  // namespace clawback::store
