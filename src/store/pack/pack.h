@@ -1,0 +1,103 @@
+// Pack files (restic format spec §7):
+//   pack = E_1 || ... || E_n || EH || LE32(len(EH))
+//   E_i  = seal(payload_i), payload = plaintext or zstd(plaintext)
+//   EH   = seal(header), header entries in file order:
+//          type(1) || LE32(len(E_i)) [|| LE32(plaintext length) for types 2,3] || id(32)
+// Types: 0 data, 1 tree, 2 compressed data, 3 compressed tree. A pack's id is sha256(pack).
+//
+// Thread-safety: PackWriter is used by one thread at a time; the functions are pure.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "store/crypto/crypto.h"
+#include "store/id.h"
+
+namespace clawback::store {
+
+enum class BlobType : uint8_t { kData = 0, kTree = 1 };
+
+// "data" / "tree"
+std::string_view BlobTypeName(BlobType t);
+
+struct BlobHandle {
+  Id id;
+  BlobType type = BlobType::kData;
+  friend bool operator==(const BlobHandle&, const BlobHandle&) = default;
+};
+
+// One blob as a pack header and an index describe it.
+struct PackedBlob {
+  Id id;
+  BlobType type = BlobType::kData;
+  uint32_t offset = 0;               // inside the pack
+  uint32_t length = 0;               // stored bytes, including the 32 bytes of crypto overhead
+  uint32_t uncompressed_length = 0;  // plaintext length if compressed, 0 if stored raw
+
+  bool compressed() const { return uncompressed_length != 0; }
+  // The blob's plaintext size (spec §12.4).
+  uint32_t PlaintextSize() const { return compressed() ? uncompressed_length : length - 32; }
+  friend bool operator==(const PackedBlob&, const PackedBlob&) = default;
+};
+
+// Limits from the spec: the encrypted header is at most 16 MiB; packs stay below 4 GiB.
+inline constexpr size_t kMaxPackHeaderSize = 16 * 1024 * 1024;
+inline constexpr size_t kPackHeaderEntrySize = 37;
+inline constexpr size_t kPackHeaderCompressedEntrySize = 41;
+
+// Prepares a blob for a pack: zstd (when `compress` and the plaintext is non-empty) then
+// seal; appends the stored bytes to *out and returns the uncompressed_length to record
+// (0 when stored raw).
+uint32_t SealBlobAppend(const Key& key, std::string_view plaintext, bool compress, int level, std::string* out);
+
+// Opens a stored blob, decompresses it if needed, checks its length and that its SHA-256
+// is the expected id. Corruption on any mismatch.
+Status DecodeBlob(const Key& key, const PackedBlob& blob, std::string_view stored, std::string* plaintext);
+
+// Accumulates sealed blobs in memory and produces the finished pack.
+class PackWriter {
+ public:
+  // Appends an already sealed blob (from SealBlobAppend).
+  void Add(BlobType type, const Id& id, std::string_view stored, uint32_t uncompressed_length);
+
+  size_t size() const { return data_.size(); }
+  size_t count() const { return blobs_.size(); }
+  bool empty() const { return blobs_.empty(); }
+  // Bytes the finished pack will have (data + sealed header + 4).
+  size_t FinishedSize() const;
+  const std::vector<PackedBlob>& blobs() const { return blobs_; }
+
+  struct Finished {
+    Id id;
+    std::string bytes;
+    std::vector<PackedBlob> blobs;
+  };
+  // Appends the sealed header and its length; the writer is empty afterwards.
+  // `header_iv` only for test vectors. REQUIRES: !empty().
+  Finished Finish(const Key& key, const uint8_t* header_iv = nullptr);
+
+ private:
+  std::string data_;
+  std::vector<PackedBlob> blobs_;
+  size_t header_size_ = 0;
+};
+
+// The plaintext header for `blobs` (in file order), and its inverse. DecodePackHeader
+// computes offsets from the lengths; Corruption on an unknown type or a truncated entry.
+std::string EncodePackHeader(const std::vector<PackedBlob>& blobs);
+Result<std::vector<PackedBlob>> DecodePackHeader(std::string_view header);
+
+// Parses a pack from its last bytes: `tail` must be the final `tail.size()` bytes of a pack
+// of `pack_size` bytes. When the header does not fit in `tail`, returns OutOfRange-like
+// FailedPrecondition with the number of bytes needed in *need (callers re-read that much).
+// Checks the header MAC, the entry encoding and sum(lengths) + len(EH) + 4 == pack_size.
+Result<std::vector<PackedBlob>> ParsePackTail(const Key& key, std::string_view tail, uint64_t pack_size,
+                                              size_t* need = nullptr);
+// The same for a whole pack in memory.
+Result<std::vector<PackedBlob>> ParsePack(const Key& key, std::string_view pack);
+
+}  // namespace clawback::store
