@@ -20,6 +20,20 @@ export function loadFixture(path = process.env.CLAWBACK_OPENCLAW_FIXTURE || join
     .map((l) => JSON.parse(l));
 }
 
+/**
+ * The sessions of a fixture: `cli`, a session key that was announced and reset (an
+ * `openclaw agent --session-key` session), and `webhook`, one with tool calls but no
+ * session_start (a /hooks/agent or cron turn).
+ */
+export function fixtureSessions(hooks) {
+  const keyOf = (h) => h.ctx?.sessionKey;
+  const cli = hooks.find((h) => h.hook === "session_end" && h.event.reason === "reset")?.ctx.sessionKey;
+  const announced = new Set(hooks.filter((h) => h.hook === "session_start").map(keyOf));
+  const webhook = hooks.find((h) => h.hook === "before_tool_call" && !announced.has(keyOf(h)))?.ctx.sessionKey;
+  if (!cli || !webhook) throw new Error("fixture lacks a reset CLI session or an unannounced webhook session");
+  return { cli, webhook };
+}
+
 /** The part of OpenClaw's plugin API the plugin touches, recording what it registers. */
 export class FakeHost {
   constructor(pluginConfig = {}) {
@@ -164,14 +178,20 @@ export class ClawbackServer {
   }
 }
 
-/** True when the clawback binary exists and has `serve`. */
-export function haveClawbackServe() {
+/** The subcommands the clawback binary lists in --help (empty when it can't run). */
+export function clawbackCommands() {
   try {
-    const r = spawnSync(clawbackBin(), ["serve", "--help"], { encoding: "utf8", timeout: 10000 });
-    return r.status === 0;
+    const r = spawnSync(clawbackBin(), ["--help"], { encoding: "utf8", timeout: 10000 });
+    return new Set([...(r.stdout ?? "").matchAll(/^\s{2}([a-z][a-z-]*)\s{2,}/gm)].map((m) => m[1]));
   } catch {
-    return false;
+    return new Set();
   }
+}
+
+/** True when the clawback binary has what a real-server test needs: init, token, serve, trace. */
+export function haveClawbackServe() {
+  const cmds = clawbackCommands();
+  return ["init", "token", "serve", "trace"].every((c) => cmds.has(c));
 }
 
 /**

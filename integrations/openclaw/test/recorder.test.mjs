@@ -8,9 +8,12 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 
 import plugin, { Recorder, registerHandlers, resolveConfig } from "../dist/index.js";
-import { FakeHost, ScriptedServer, freePort, loadFixture } from "./harness.mjs";
+import { kForwardedHooks } from "../dist/mapping.js";
+import { FakeHost, ScriptedServer, fixtureSessions, freePort, loadFixture } from "./harness.mjs";
 
-const hooks = loadFixture().filter((h) => h.hook !== "register");
+// The hooks the gateway emitted that the plugin handles (the fixture also holds others).
+const hooks = loadFixture().filter((h) => kForwardedHooks.includes(h.hook));
+const keys = fixtureSessions(hooks);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function makePlugin(config) {
@@ -30,8 +33,8 @@ after(async () => {
   for (const s of servers) await s.stop();
 });
 
-const cliSession = hooks.filter((h) => h.ctx.sessionKey === "agent:main:e2e-cli");
-const webhookSession = hooks.filter((h) => h.ctx.sessionKey?.includes(":cron:"));
+const cliSession = hooks.filter((h) => h.ctx.sessionKey === keys.cli);
+const webhookSession = hooks.filter((h) => h.ctx.sessionKey === keys.webhook);
 
 test("the default export is an OpenClaw plugin entry registering the forwarded hooks", () => {
   assert.equal(plugin.id, "clawback");
@@ -69,10 +72,12 @@ test("a recorded session is delivered in order, with auth, and exec children get
   const s = await server("ok");
   const { host, rec } = makePlugin({ url: s.url, token: "tok-123", flushMs: 5 });
   let execEnv;
+  let call;
   for (const h of cliSession) {
     if (h.hook === "session_end" && h.event.reason === "reset") break;
     await host.call(h.hook, h.event, h.ctx);
-    if (h.hook === "before_tool_call") {
+    if (h.hook === "before_tool_call" && h.event.toolName === "exec") {
+      call = h;
       execEnv = await host.call("resolve_exec_env", { sessionKey: h.ctx.sessionKey, toolName: "exec", host: "gateway" }, { sessionKey: h.ctx.sessionKey });
     }
   }
@@ -84,7 +89,6 @@ test("a recorded session is delivered in order, with auth, and exec children get
   assert.equal(sent.find((e) => e.hook === "agent_end").event.messages, undefined);
   // session_start's answer names the conversation the exec child belongs to.
   const convo = "019ac3b2-7c00-7abc-8def-000000000001";
-  const call = cliSession.find((h) => h.hook === "before_tool_call");
   assert.equal(execEnv.CLAWBACK_CONVERSATION_ID, convo);
   assert.match(execEnv.TRACEPARENT, /^00-019ac3b27c007abc8def000000000001-[0-9a-f]{16}-01$/);
   assert.equal(execEnv.CLAWBACK_TOOL_CALL_ID, call.event.toolCallId);
@@ -96,7 +100,7 @@ test("a recorded session is delivered in order, with auth, and exec children get
 test("a reset closes the conversation: no id for exec until the next session_start answers", async () => {
   const s = await server("ok");
   const { host, rec } = makePlugin({ url: s.url, flushMs: 0 });
-  const key = "agent:main:e2e-cli";
+  const key = keys.cli;
   const start = cliSession.find((h) => h.hook === "session_start");
   const end = cliSession.find((h) => h.hook === "session_end" && h.event.reason === "reset");
   const restart = cliSession.find((h) => h.event.resumedFrom);
@@ -144,7 +148,7 @@ test("clawback down: no hook waits, nothing throws, the loss is reported on the 
   assert.equal(g.hook, "plugin.delivery_gap");
   assert.equal(g.event.dropped, hooks.length);
   assert.equal(g.event.hooks.before_tool_call, hooks.filter((h) => h.hook === "before_tool_call").length);
-  assert.ok(g.event.sessionKeys.includes("agent:main:e2e-cli"));
+  assert.ok(g.event.sessionKeys.includes(keys.cli));
   assert.match(g.event.reason, /unreachable/);
   assert.equal(g.ctx.sessionKey, start.ctx.sessionKey);
   assert.ok(host.logs.some((l) => l.includes("reported") && l.includes("lost")));
