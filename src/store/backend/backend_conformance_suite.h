@@ -54,7 +54,10 @@ class BackendConformanceTest : public ::testing::TestWithParam<BackendFactory> {
  protected:
   void SetUp() override {
     backend_ = GetParam().make();
-    if (!backend_) GTEST_SKIP() << GetParam().name << " backend is not available here";
+    if (!backend_) {
+      if (HasFailure()) FAIL() << GetParam().name << " backend could not be made";
+      GTEST_SKIP() << GetParam().name << " backend is not available here";
+    }
     ASSERT_TRUE(backend_->Create().ok());
   }
 
