@@ -426,6 +426,10 @@ Result<std::string> S3Backend::Load(FileType t, const std::string& name, int64_t
   }
   if (r.status == 404) return NotFound(Location() + "/" + ObjectPath(t, name) + " not found");
   if (r.status / 100 != 2) return S3ErrorStatus("S3 GET " + key, r);
+  if (r.status == 200 && (offset > 0 || length > 0) &&
+      r.Header("content-range").starts_with("bytes " + std::to_string(offset) + "-")) {
+    r.status = 206;  // a server that answers a range with 200 and a Content-Range
+  }
   if (r.status == 200) {
     // The server ignored the Range header (or there was none): cut it ourselves.
     ASSIGN_OR_RETURN(int64_t n, CheckRange(key, static_cast<int64_t>(r.body.size()), offset, length));
