@@ -65,27 +65,28 @@ std::string CanonicalEventBytesWithAttributes(const Event& e, const std::string&
   return out;
 }
 
+std::string StoredAttributes(const Json& attributes) {
+  if (attributes.is_object()) return DumpJson(attributes);
+  if (attributes.is_null()) return "{}";
+  return DumpJson(Json{{"value", attributes}});
+}
+
 std::string CanonicalEventBytes(const Event& e) {
-  return CanonicalEventBytesWithAttributes(e, DumpJson(e.attributes));
+  return CanonicalEventBytesWithAttributes(e, StoredAttributes(e.attributes));
 }
 
 std::string ChainHashWithAttributes(const std::string& prev_hash_hex, const Event& e,
                                     const std::string& attributes_json) {
-  std::string canonical = CanonicalEventBytesWithAttributes(e, attributes_json);
+  std::string input = prev_hash_hex;
+  input += CanonicalEventBytesWithAttributes(e, attributes_json);
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  CLAWBACK_CHECK(ctx != nullptr);
-  CLAWBACK_CHECK(EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1);
-  CLAWBACK_CHECK(EVP_DigestUpdate(ctx, prev_hash_hex.data(), prev_hash_hex.size()) == 1);
-  CLAWBACK_CHECK(EVP_DigestUpdate(ctx, canonical.data(), canonical.size()) == 1);
-  CLAWBACK_CHECK(EVP_DigestFinal_ex(ctx, digest, &len) == 1);
-  EVP_MD_CTX_free(ctx);
+  CLAWBACK_CHECK(EVP_Digest(input.data(), input.size(), digest, &len, EVP_sha256(), nullptr) == 1);
   return HexEncode(digest, len);
 }
 
 std::string ChainHash(const std::string& prev_hash_hex, const Event& e) {
-  return ChainHashWithAttributes(prev_hash_hex, e, DumpJson(e.attributes));
+  return ChainHashWithAttributes(prev_hash_hex, e, StoredAttributes(e.attributes));
 }
 
 Result<std::unique_ptr<Ledger>> OpenLedger(const std::string& url, const Clock& clock) {

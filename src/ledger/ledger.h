@@ -190,6 +190,12 @@ using WriteOp = std::variant<Conversation, EndConversation, AddExternalId, Event
 // fields overwrite, unset optionals keep the stored value), Deployment, BackupRecord,
 // RollbackRecord (key: id), Commit (key: sha), SnapshotRecord (key: snapshot_id).
 // Events are append-only.
+// Precisely (docs/format/ledger-schema.md): in an upsert an unset optional, an empty string,
+// a zero time or an empty JSON object keeps the stored value; a status equal to the type's
+// initial value ("active", "started", "running", "planned") never overwrites a later one, so
+// a late start cannot undo a finish. Command is an upsert by id too; FileChange is
+// insert-only. Every conversation_id must name an existing conversation (else the batch
+// fails with NotFound); a duplicate Event id fails with AlreadyExists.
 
 struct WriteBatch {
   std::vector<WriteOp> ops;

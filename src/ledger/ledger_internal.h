@@ -10,6 +10,10 @@ namespace clawback::ledger {
 // JSON text as stored: compact, keys sorted, invalid UTF-8 replaced by U+FFFD (never throws).
 std::string DumpJson(const Json& j);
 
+// An event's attributes as stored and hashed: the object's DumpJson; null becomes {} and any
+// other non-object value v becomes {"value": v}.
+std::string StoredAttributes(const Json& attributes);
+
 // CanonicalEventBytes / ChainHash with the event's attributes given as their stored JSON
 // text (DumpJson(e.attributes) for a new event), so writing and verifying hash the same bytes.
 std::string CanonicalEventBytesWithAttributes(const Event& e, const std::string& attributes_json);

@@ -593,11 +593,16 @@ Status SqlLedger::AppendEvent(SqlConnection& c, const Event& in, ChainTail* tail
     tail->seq = rows.empty() ? 0 : RowInt(rows[0], 0);
     tail->hash = rows.empty() ? "" : RowStr(rows[0], 1);
   }
-  Event e = in;
-  if (e.id.is_nil()) e.id = ids_.Next();
-  if (!e.attributes.is_object()) e.attributes = Json{{"value", e.attributes}};
+  // The row's header fields; the attributes travel as their stored text only (no copy of
+  // the JSON tree on the hot path).
+  Event e;
   e.seq = tail->seq + 1;
-  std::string attributes = DumpJson(e.attributes);
+  e.id = in.id.is_nil() ? ids_.Next() : in.id;
+  e.conversation_id = in.conversation_id;
+  e.kind = in.kind;
+  e.time_ms = in.time_ms;
+  e.actor = in.actor;
+  std::string attributes = StoredAttributes(in.attributes);
   std::string hash = ChainHashWithAttributes(tail->hash, e, attributes);
   std::vector<SqlValue> params = {Int(e.seq),         IdText(e.id),   OptId(e.conversation_id),
                                   Text(e.kind),       Int(e.time_ms), Text(e.actor),

@@ -249,7 +249,8 @@ class SqliteConnection : public SqlConnection {
     auto conn = std::make_unique<SqliteConnection>(db, path);
     RETURN_IF_ERROR(conn->Exec(
         "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
-        "PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16000;"));
+        "PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16000; "
+        "PRAGMA mmap_size = 268435456;"));
     return std::unique_ptr<SqlConnection>(std::move(conn));
   }
 
