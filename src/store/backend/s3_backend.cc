@@ -181,7 +181,8 @@ Result<S3Location> ParseS3Url(std::string_view url) {
   std::string_view path = slash == std::string_view::npos ? "" : url.substr(slash + 1);
   if (hostport.empty()) return InvalidArgument("S3 URL has no host: " + original);
   size_t colon = hostport.rfind(':');
-  if (colon != std::string_view::npos && hostport.find(']') == std::string_view::npos) {
+  size_t bracket = hostport.rfind(']');  // "[::1]:9000"
+  if (colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket)) {
     int64_t port = 0;
     if (!ParseInt(hostport.substr(colon + 1), &port) || port <= 0 || port > 65535) {
       return InvalidArgument("S3 URL has a bad port: " + original);

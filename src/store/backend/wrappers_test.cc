@@ -223,6 +223,14 @@ TEST(ParseS3Url, Parts) {
   EXPECT_EQ(aws->scheme, "https");
   EXPECT_EQ(aws->port, 0);
   EXPECT_EQ(aws->prefix, "a/b");
+  auto v6 = ParseS3Url("s3:http://[::1]:9000/b");
+  ASSERT_TRUE(v6.ok());
+  EXPECT_EQ(v6->host, "[::1]");
+  EXPECT_EQ(v6->port, 9000);
+  auto v6_default = ParseS3Url("s3:https://[::1]/b");
+  ASSERT_TRUE(v6_default.ok());
+  EXPECT_EQ(v6_default->host, "[::1]");
+  EXPECT_EQ(v6_default->port, 0);
 }
 
 }  // namespace
