@@ -18,7 +18,6 @@ function blockReason(config, error) {
 /** Registers the plugin's handlers on `api`, recording through `rec`. */
 export function registerHandlers(api, rec) {
     const cfg = rec.config;
-    const waitFlush = () => rec.bounded(rec.flush(true).then(() => ({ ok: true })));
     api.on("session_start", async (event, ctx) => {
         await rec.bounded(rec.record("session_start", event, ctx, true));
     });
@@ -57,15 +56,19 @@ export function registerHandlers(api, rec) {
     api.on("subagent_spawned", (event, ctx) => {
         void rec.record("subagent_spawned", event, ctx);
     });
+    // OpenClaw resolves the exec environment before before_tool_call of the same call. A
+    // session clawback has not named a conversation for yet (webhook and cron turns send no
+    // session_start) is announced here, so the command already runs under its id.
     api.on("resolve_exec_env", async (event, ctx) => {
         const key = event.sessionKey ?? ctx.sessionKey;
-        if (!rec.conversationFor(key) && rec.hasPending(key) && !rec.paused)
-            await waitFlush();
+        if (key && !rec.conversationFor(key) && !rec.paused) {
+            await rec.bounded(rec.record("resolve_exec_env", event, ctx, true));
+        }
         const env = rec.execEnv(key);
         return Object.keys(env).length > 0 ? env : undefined;
     });
     api.on("gateway_stop", async () => {
-        await waitFlush();
+        await rec.bounded(rec.flush(true).then(() => ({ ok: true })));
     });
 }
 // register() runs more than once per gateway start; the recorder (its queue,

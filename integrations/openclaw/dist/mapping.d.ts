@@ -16,8 +16,11 @@ export interface MappingLimits {
     maxArray: number;
 }
 export declare const kDefaultLimits: MappingLimits;
-/** Hooks the plugin forwards. */
-export declare const kForwardedHooks: readonly ["session_start", "session_end", "before_tool_call", "after_tool_call", "agent_end", "message_received", "subagent_spawned"];
+/**
+ * Hooks the plugin forwards; resolve_exec_env only when its session has no
+ * conversation yet (OpenClaw calls it before before_tool_call).
+ */
+export declare const kForwardedHooks: readonly ["session_start", "session_end", "resolve_exec_env", "before_tool_call", "after_tool_call", "agent_end", "message_received", "subagent_spawned"];
 export type ForwardedHook = (typeof kForwardedHooks)[number];
 /** The hook name of the event the plugin adds after a delivery outage. */
 export declare const kDeliveryGapHook = "plugin.delivery_gap";

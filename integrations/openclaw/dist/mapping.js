@@ -4,10 +4,14 @@
 // Nothing here does I/O, so the fast unit tests (test/mapping.test.mjs) run the
 // recorded hook events of tests/fixtures/openclaw/ through it.
 export const kDefaultLimits = { maxString: 8192, maxDepth: 12, maxArray: 200 };
-/** Hooks the plugin forwards. */
+/**
+ * Hooks the plugin forwards; resolve_exec_env only when its session has no
+ * conversation yet (OpenClaw calls it before before_tool_call).
+ */
 export const kForwardedHooks = [
     "session_start",
     "session_end",
+    "resolve_exec_env",
     "before_tool_call",
     "after_tool_call",
     "agent_end",

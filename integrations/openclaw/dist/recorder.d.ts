@@ -83,13 +83,14 @@ export declare class Recorder {
      * arrives, the agent just doesn't wait for it.
      */
     bounded(p: Promise<DeliveryResult>): Promise<DeliveryResult>;
-    /** Environment for an exec child of this session (empty when clawback gave no id yet). */
+    /**
+     * Environment for an exec child of this session (empty when clawback gave no id yet).
+     * OpenClaw resolves it before `before_tool_call` of the same call, so the tool call's id
+     * is not known here; the span id is fresh per command.
+     */
     execEnv(sessionKey: string | undefined): Record<string, string>;
-    /** True when events of this session still wait for clawback's answer. */
-    hasPending(sessionKey: string | undefined): boolean;
     private flushSoon;
     private trimQueue;
-    private remember;
     private countDropped;
     private gapEnvelope;
     private post;

@@ -6,7 +6,7 @@
 // It never throws into OpenClaw and never waits longer than `timeoutMs` for
 // clawback, unless `failClosed` is set, in which case a tool call that could not
 // be recorded is blocked.
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { kDefaultLimits, kDeliveryGapHook, sessionKeyOf, splitBatches, toEnvelope, traceparentFor, } from "./mapping.js";
 export const kDefaultUrl = "http://127.0.0.1:18800";
@@ -100,7 +100,6 @@ export class Recorder {
         const item = { env, done, promise, at: now.toISOString() };
         this.queue.push(item);
         this.trimQueue();
-        this.remember(env);
         if (urgent || this.config.flushMs === 0)
             this.flushSoon(0);
         else
@@ -144,33 +143,25 @@ export class Recorder {
                 clearTimeout(t);
         }
     }
-    /** Environment for an exec child of this session (empty when clawback gave no id yet). */
+    /**
+     * Environment for an exec child of this session (empty when clawback gave no id yet).
+     * OpenClaw resolves it before `before_tool_call` of the same call, so the tool call's id
+     * is not known here; the span id is fresh per command.
+     */
     execEnv(sessionKey) {
-        if (!sessionKey)
-            return {};
-        const s = this.sessions.get(sessionKey);
-        const id = s?.conversationId;
+        const id = this.conversationFor(sessionKey);
         if (!id)
             return {};
         const env = { CLAWBACK_CONVERSATION_ID: id };
-        const span = s.execToolCallId
-            ? createHash("sha256").update(s.execToolCallId).digest("hex").slice(0, 16)
-            : randomBytes(8).toString("hex");
-        const tp = traceparentFor(id, span);
+        const tp = traceparentFor(id, randomBytes(8).toString("hex"));
         if (tp)
             env.TRACEPARENT = tp;
-        if (s.execToolCallId)
-            env.CLAWBACK_TOOL_CALL_ID = s.execToolCallId;
         const attr = `clawback.conversation.id=${id}`;
         const existing = (process.env.OTEL_RESOURCE_ATTRIBUTES ?? "")
             .split(",")
             .filter((kv) => kv.trim() !== "" && !kv.startsWith("clawback.conversation.id="));
         env.OTEL_RESOURCE_ATTRIBUTES = [...existing, attr].join(",");
         return env;
-    }
-    /** True when events of this session still wait for clawback's answer. */
-    hasPending(sessionKey) {
-        return this.queue.some((p) => sessionKeyOf(p.env) === (sessionKey ?? ""));
     }
     flushSoon(ms) {
         if (this.timer) {
@@ -191,18 +182,6 @@ export class Recorder {
             return;
         const dropped = this.queue.splice(0, excess);
         this.countDropped(dropped, `queue full (${this.config.maxQueue} events) while clawback was unreachable`);
-    }
-    // Local bookkeeping done when a hook is queued, before clawback answers.
-    remember(env) {
-        const key = sessionKeyOf(env);
-        if (!key)
-            return;
-        if (env.hook === "before_tool_call" && env.event.toolName === "exec") {
-            const s = this.sessions.get(key) ?? {};
-            const id = env.event.toolCallId ?? env.ctx.toolCallId;
-            s.execToolCallId = typeof id === "string" ? id : undefined;
-            this.sessions.set(key, s);
-        }
     }
     countDropped(items, error) {
         if (items.length === 0)

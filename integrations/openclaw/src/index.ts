@@ -35,7 +35,6 @@ function blockReason(config: RecorderConfig, error: string | undefined): string 
 /** Registers the plugin's handlers on `api`, recording through `rec`. */
 export function registerHandlers(api: PluginHost, rec: Recorder): void {
   const cfg = rec.config;
-  const waitFlush = (): Promise<unknown> => rec.bounded(rec.flush(true).then(() => ({ ok: true })));
 
   api.on("session_start", async (event, ctx) => {
     await rec.bounded(rec.record("session_start", event, ctx, true));
@@ -83,15 +82,20 @@ export function registerHandlers(api: PluginHost, rec: Recorder): void {
     void rec.record("subagent_spawned", event, ctx);
   });
 
+  // OpenClaw resolves the exec environment before before_tool_call of the same call. A
+  // session clawback has not named a conversation for yet (webhook and cron turns send no
+  // session_start) is announced here, so the command already runs under its id.
   api.on("resolve_exec_env", async (event, ctx) => {
     const key = event.sessionKey ?? ctx.sessionKey;
-    if (!rec.conversationFor(key) && rec.hasPending(key) && !rec.paused) await waitFlush();
+    if (key && !rec.conversationFor(key) && !rec.paused) {
+      await rec.bounded(rec.record("resolve_exec_env", event, ctx, true));
+    }
     const env = rec.execEnv(key);
     return Object.keys(env).length > 0 ? env : undefined;
   });
 
   api.on("gateway_stop", async () => {
-    await waitFlush();
+    await rec.bounded(rec.flush(true).then(() => ({ ok: true })));
   });
 }
 

@@ -25,10 +25,14 @@ export interface MappingLimits {
 
 export const kDefaultLimits: MappingLimits = { maxString: 8192, maxDepth: 12, maxArray: 200 };
 
-/** Hooks the plugin forwards. */
+/**
+ * Hooks the plugin forwards; resolve_exec_env only when its session has no
+ * conversation yet (OpenClaw calls it before before_tool_call).
+ */
 export const kForwardedHooks = [
   "session_start",
   "session_end",
+  "resolve_exec_env",
   "before_tool_call",
   "after_tool_call",
   "agent_end",

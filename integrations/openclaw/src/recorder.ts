@@ -7,7 +7,7 @@
 // clawback, unless `failClosed` is set, in which case a tool call that could not
 // be recorded is blocked.
 
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 
 import {
@@ -122,11 +122,10 @@ interface Gap {
   lastError: string;
 }
 
-/** Ids to hand to exec children of one OpenClaw session. */
+/** What the recorder knows of one OpenClaw session. */
 interface SessionState {
+  /** The open conversation clawback answered with; unset after session_end. */
   conversationId?: string;
-  /** toolCallId of the newest exec the session announced in before_tool_call. */
-  execToolCallId?: string;
 }
 
 export class Recorder {
@@ -181,7 +180,6 @@ export class Recorder {
     const item: Pending = { env, done, promise, at: now.toISOString() };
     this.queue.push(item);
     this.trimQueue();
-    this.remember(env);
     if (urgent || this.config.flushMs === 0) this.flushSoon(0);
     else this.flushSoon(this.config.flushMs);
     return promise;
@@ -226,30 +224,23 @@ export class Recorder {
     }
   }
 
-  /** Environment for an exec child of this session (empty when clawback gave no id yet). */
+  /**
+   * Environment for an exec child of this session (empty when clawback gave no id yet).
+   * OpenClaw resolves it before `before_tool_call` of the same call, so the tool call's id
+   * is not known here; the span id is fresh per command.
+   */
   execEnv(sessionKey: string | undefined): Record<string, string> {
-    if (!sessionKey) return {};
-    const s = this.sessions.get(sessionKey);
-    const id = s?.conversationId;
+    const id = this.conversationFor(sessionKey);
     if (!id) return {};
     const env: Record<string, string> = { CLAWBACK_CONVERSATION_ID: id };
-    const span = s.execToolCallId
-      ? createHash("sha256").update(s.execToolCallId).digest("hex").slice(0, 16)
-      : randomBytes(8).toString("hex");
-    const tp = traceparentFor(id, span);
+    const tp = traceparentFor(id, randomBytes(8).toString("hex"));
     if (tp) env.TRACEPARENT = tp;
-    if (s.execToolCallId) env.CLAWBACK_TOOL_CALL_ID = s.execToolCallId;
     const attr = `clawback.conversation.id=${id}`;
     const existing = (process.env.OTEL_RESOURCE_ATTRIBUTES ?? "")
       .split(",")
       .filter((kv) => kv.trim() !== "" && !kv.startsWith("clawback.conversation.id="));
     env.OTEL_RESOURCE_ATTRIBUTES = [...existing, attr].join(",");
     return env;
-  }
-
-  /** True when events of this session still wait for clawback's answer. */
-  hasPending(sessionKey: string | undefined): boolean {
-    return this.queue.some((p) => sessionKeyOf(p.env) === (sessionKey ?? ""));
   }
 
   private flushSoon(ms: number): void {
@@ -270,18 +261,6 @@ export class Recorder {
     if (excess <= 0) return;
     const dropped = this.queue.splice(0, excess);
     this.countDropped(dropped, `queue full (${this.config.maxQueue} events) while clawback was unreachable`);
-  }
-
-  // Local bookkeeping done when a hook is queued, before clawback answers.
-  private remember(env: Envelope): void {
-    const key = sessionKeyOf(env);
-    if (!key) return;
-    if (env.hook === "before_tool_call" && env.event.toolName === "exec") {
-      const s = this.sessions.get(key) ?? {};
-      const id = env.event.toolCallId ?? env.ctx.toolCallId;
-      s.execToolCallId = typeof id === "string" ? id : undefined;
-      this.sessions.set(key, s);
-    }
   }
 
   private countDropped(items: Pending[], error: string): void {

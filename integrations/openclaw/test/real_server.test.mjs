@@ -107,7 +107,7 @@ test("clawback stopped mid-session: hooks don't stall; the loss is recorded when
     for (const hook of ["before_tool_call", "after_tool_call"]) {
       const { result, ms } = await host.timed(hook, ev, tctx);
       assert.equal(result, undefined);
-      assert.ok(ms < 300, `${hook} stalled ${ms} ms with clawback down`);
+      assert.ok(ms < 500, `${hook} stalled ${ms} ms with clawback down`);
     }
     // Exec still gets the conversation id learned before the outage.
     assert.equal((await execEnvOf(host, tctx)).CLAWBACK_CONVERSATION_ID, id);

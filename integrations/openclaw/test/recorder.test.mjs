@@ -83,7 +83,11 @@ test("a recorded session is delivered in order, with auth, and exec children get
   }
   await rec.flush(true);
   const sent = s.envelopes;
-  const want = cliSession.slice(0, cliSession.findIndex((h) => h.hook === "session_end")).map((h) => h.hook);
+  // resolve_exec_env is only forwarded for a session without a conversation.
+  const want = cliSession
+    .slice(0, cliSession.findIndex((h) => h.hook === "session_end"))
+    .map((h) => h.hook)
+    .filter((h) => h !== "resolve_exec_env");
   assert.deepEqual(sent.map((e) => e.hook), want);
   for (const e of sent) assert.match(e.ts, /^\d{4}-\d\d-\d\dT/);
   assert.equal(sent.find((e) => e.hook === "agent_end").event.messages, undefined);
@@ -91,47 +95,61 @@ test("a recorded session is delivered in order, with auth, and exec children get
   const convo = "019ac3b2-7c00-7abc-8def-000000000001";
   assert.equal(execEnv.CLAWBACK_CONVERSATION_ID, convo);
   assert.match(execEnv.TRACEPARENT, /^00-019ac3b27c007abc8def000000000001-[0-9a-f]{16}-01$/);
-  assert.equal(execEnv.CLAWBACK_TOOL_CALL_ID, call.event.toolCallId);
+  assert.ok(call, "no exec call in the fixture's CLI session");
   assert.match(execEnv.OTEL_RESOURCE_ATTRIBUTES, new RegExp(`clawback.conversation.id=${convo}`));
   assert.equal(rec.stats.dropped, 0);
   assert.ok(rec.stats.requests < sent.length + 1);
 });
 
-test("a reset closes the conversation: no id for exec until the next session_start answers", async () => {
+test("a reset closes the conversation: exec never gets the closed conversation's id", async () => {
   const s = await server("ok");
   const { host, rec } = makePlugin({ url: s.url, flushMs: 0 });
   const key = keys.cli;
   const start = cliSession.find((h) => h.hook === "session_start");
   const end = cliSession.find((h) => h.hook === "session_end" && h.event.reason === "reset");
   const restart = cliSession.find((h) => h.event.resumedFrom);
-  const env = () => host.call("resolve_exec_env", { sessionKey: key, toolName: "exec", host: "gateway" }, { sessionKey: key });
+  const env = async () => (await host.call("resolve_exec_env", { sessionKey: key, toolName: "exec", host: "gateway" }, { sessionKey: key }))?.CLAWBACK_CONVERSATION_ID;
   await host.call("session_start", start.event, start.ctx);
-  const first = (await env()).CLAWBACK_CONVERSATION_ID;
+  const first = await env();
+  assert.ok(first);
   await host.call("session_end", end.event, end.ctx);
-  assert.equal(await env(), undefined);
+  assert.equal(rec.conversationFor(key), undefined);
+  // An exec between the end and a new start announces the session again (a new conversation).
+  const between = await env();
+  assert.ok(between && between !== first);
   await host.call("session_start", restart.event, restart.ctx);
-  const second = (await env()).CLAWBACK_CONVERSATION_ID;
-  assert.ok(first && second && first !== second);
+  const second = await env();
+  assert.ok(second && second !== first);
   assert.equal(rec.conversationFor(key), second);
+  assert.deepEqual(s.envelopes.map((e) => e.hook), ["session_start", "session_end", "resolve_exec_env", "session_start"]);
 });
 
 test("a webhook turn (no session_start) learns its conversation before exec runs", async () => {
+  // OpenClaw resolves the exec env first, then calls before_tool_call.
   const s = await server("ok");
   const { host } = makePlugin({ url: s.url, flushMs: 1000 });
   const before = webhookSession.find((h) => h.hook === "before_tool_call");
-  await host.call("before_tool_call", before.event, before.ctx);
-  const env = await host.call("resolve_exec_env", { sessionKey: before.ctx.sessionKey, toolName: "exec", host: "gateway" }, before.ctx);
+  const ctx = { agentId: before.ctx.agentId, sessionKey: before.ctx.sessionKey, sessionId: before.ctx.sessionId };
+  const env = await host.call("resolve_exec_env", { sessionKey: ctx.sessionKey, toolName: "exec", host: "gateway" }, ctx);
   assert.equal(env.CLAWBACK_CONVERSATION_ID, "019ac3b2-7c00-7abc-8def-000000000001");
-  assert.equal(s.envelopes[0].event.toolCallId, before.event.toolCallId);
+  assert.equal(s.envelopes[0].hook, "resolve_exec_env");
+  assert.equal(s.envelopes[0].ctx.sessionKey, ctx.sessionKey);
+  // Known now: neither the next env nor the tool call waits for clawback.
+  const again = await host.timed("resolve_exec_env", { sessionKey: ctx.sessionKey, toolName: "exec", host: "gateway" }, ctx);
+  assert.equal(again.result.CLAWBACK_CONVERSATION_ID, env.CLAWBACK_CONVERSATION_ID);
+  assert.notEqual(again.result.TRACEPARENT, env.TRACEPARENT, "a fresh span per command");
+  assert.equal(s.envelopes.length, 1);
+  const t = await host.timed("before_tool_call", before.event, before.ctx);
+  assert.ok(t.ms < 300, `before_tool_call waited ${t.ms} ms`);
 });
 
 test("clawback down: no hook waits, nothing throws, the loss is reported on the next contact", async () => {
   const port = await freePort(); // nothing listens here
-  const { host, rec } = makePlugin({ url: `http://127.0.0.1:${port}`, timeoutMs: 1000, retryMs: 0 });
+  const { host, rec } = makePlugin({ url: `http://127.0.0.1:${port}`, timeoutMs: 5000, retryMs: 0 });
   for (const h of hooks) {
     const { result, ms } = await host.timed(h.hook, h.event, h.ctx);
     assert.equal(result, undefined, `${h.hook} changed the agent's course`);
-    assert.ok(ms < 500, `${h.hook} stalled ${ms.toFixed(0)} ms`);
+    assert.ok(ms < 1000, `${h.hook} stalled ${ms.toFixed(0)} ms`);
   }
   await rec.flush(true);
   assert.equal(rec.stats.delivered, 0);
@@ -159,24 +177,24 @@ test("clawback down: no hook waits, nothing throws, the loss is reported on the 
 
 test("clawback hanging: the agent waits at most timeoutMs once, then not at all while paused", async () => {
   const s = await server("hang");
-  const { host, rec } = makePlugin({ url: s.url, timeoutMs: 300, retryMs: 60000 });
+  const { host, rec } = makePlugin({ url: s.url, timeoutMs: 1000, retryMs: 60000 });
   const before = webhookSession.find((h) => h.hook === "before_tool_call");
   const first = await host.timed("before_tool_call", before.event, before.ctx);
   assert.equal(first.result, undefined);
-  assert.ok(first.ms >= 250 && first.ms < 1200, `first wait ${first.ms}`);
+  assert.ok(first.ms >= 950 && first.ms < 3000, `first wait ${first.ms}`);
   await sleep(150); // the hung request times out and pauses delivery
   assert.ok(rec.paused);
   const again = await host.timed("before_tool_call", before.event, before.ctx);
-  assert.ok(again.ms < 50, `waited ${again.ms} ms while clawback was known down`);
+  assert.ok(again.ms < 300, `waited ${again.ms} ms while clawback was known down`);
   const env = await host.timed("resolve_exec_env", { sessionKey: before.ctx.sessionKey, toolName: "exec", host: "gateway" }, before.ctx);
   assert.equal(env.result, undefined);
-  assert.ok(env.ms < 50);
+  assert.ok(env.ms < 300);
   assert.equal(rec.queued, 1, "events are held while paused");
 });
 
 test("fail closed: a tool call clawback cannot record is blocked with a clear reason", async () => {
   const port = await freePort();
-  const { host } = makePlugin({ url: `http://127.0.0.1:${port}`, failClosed: true, timeoutMs: 500, retryMs: 60000 });
+  const { host } = makePlugin({ url: `http://127.0.0.1:${port}`, failClosed: true, timeoutMs: 5000, retryMs: 60000 });
   const before = cliSession.find((h) => h.hook === "before_tool_call");
   for (let i = 0; i < 2; i++) {
     const { result, ms } = await host.timed("before_tool_call", before.event, before.ctx);
@@ -184,11 +202,11 @@ test("fail closed: a tool call clawback cannot record is blocked with a clear re
     assert.match(result.blockReason, /clawback could not record this tool call/);
     assert.match(result.blockReason, /failClosed/);
     assert.match(result.blockReason, /unreachable/);
-    assert.ok(ms < 700, `fail-closed decision took ${ms} ms`);
+    assert.ok(ms < 2000, `fail-closed decision took ${ms} ms`);
   }
   // Observation hooks still never throw or wait.
   const { ms } = await host.timed("after_tool_call", cliSession.find((h) => h.hook === "after_tool_call").event, before.ctx);
-  assert.ok(ms < 50);
+  assert.ok(ms < 300);
 });
 
 test("fail closed with clawback up: the tool call runs, recorded before it does", async () => {
@@ -207,7 +225,7 @@ test("fail closed and clawback hanging: blocked after timeoutMs", async () => {
   const { result, ms } = await host.timed("before_tool_call", before.event, before.ctx);
   assert.equal(result.block, true);
   assert.match(result.blockReason, /200 ms/);
-  assert.ok(ms < 800);
+  assert.ok(ms >= 190 && ms < 2000, `${ms}`);
 });
 
 test("a rejected batch (HTTP 400) is dropped alone; the next one is sent at once", async () => {

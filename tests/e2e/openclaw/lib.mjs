@@ -203,6 +203,9 @@ export class OpenClaw {
       tools: { profile: "coding", exec: { host: "gateway", mode: "full" } },
       hooks: { enabled: true, token: this.hooksToken, path: "/hooks", allowedAgentIds: ["main"] },
       plugins: {
+        // Only what the suite needs: each bundled plugin (browser, canvas, memory, voice, …)
+        // adds seconds to a start-up that a busy 2-core machine stretches to minutes.
+        allow: ["clawback", "clawback-e2e-tap"],
         load: { paths: [kPluginDir, kTapDir] },
         entries: {
           clawback: {
