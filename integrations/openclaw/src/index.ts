@@ -36,13 +36,15 @@ function blockReason(config: RecorderConfig, error: string | undefined): string 
 export function registerHandlers(api: PluginHost, rec: Recorder): void {
   const cfg = rec.config;
 
-  api.on("session_start", async (event, ctx) => {
-    await rec.bounded(rec.record("session_start", event, ctx, true));
-  });
-
-  api.on("session_end", async (event, ctx) => {
-    await rec.bounded(rec.record("session_end", event, ctx, true));
-  });
+  // Session boundaries are sent at once and awaited briefly, so the conversation id is
+  // known (or known closed) before the session's tools run; not awaited at all while
+  // clawback is known to be down.
+  const boundary = async (hook: string, event: unknown, ctx: unknown): Promise<void> => {
+    const p = rec.record(hook, event, ctx, true);
+    if (!rec.paused) await rec.bounded(p);
+  };
+  api.on("session_start", (event, ctx) => boundary("session_start", event, ctx));
+  api.on("session_end", (event, ctx) => boundary("session_end", event, ctx));
 
   api.on(
     "before_tool_call",
@@ -54,9 +56,9 @@ export function registerHandlers(api: PluginHost, rec: Recorder): void {
         if (!r.ok) return { block: true, blockReason: blockReason(cfg, r.error) };
         return undefined;
       }
-      // A session clawback has not answered for yet (webhook and cron turns
-      // announce none) needs its id before exec runs: wait for it, briefly,
-      // unless clawback is already known to be down.
+      // The first event of a session clawback has named no conversation for yet
+      // (webhook and cron turns announce none) is sent at once and awaited briefly,
+      // so the session's later events and exec children share its id.
       const needId = !rec.conversationFor(ctx.sessionKey);
       const p = rec.record("before_tool_call", event, ctx, needId);
       if (needId && !rec.paused) await rec.bounded(p);

@@ -189,7 +189,10 @@ test("clawback hanging: the agent waits at most timeoutMs once, then not at all 
   const env = await host.timed("resolve_exec_env", { sessionKey: before.ctx.sessionKey, toolName: "exec", host: "gateway" }, before.ctx);
   assert.equal(env.result, undefined);
   assert.ok(env.ms < 300);
-  assert.equal(rec.queued, 1, "events are held while paused");
+  const start = cliSession.find((h) => h.hook === "session_start");
+  const st = await host.timed("session_start", start.event, start.ctx);
+  assert.ok(st.ms < 300, `session_start waited ${st.ms} ms while clawback was known down`);
+  assert.equal(rec.queued, 2, "events are held while paused");
 });
 
 test("fail closed: a tool call clawback cannot record is blocked with a clear reason", async () => {

@@ -211,20 +211,30 @@ test("clawback stopped: the agent is not stalled, and the loss is reported when 
 });
 
 test("fail-closed: with clawback down the plugin blocks the tool call, and the turn still ends", { skip }, async () => {
-  // The shutdown of the first gateway ends its sessions.
+  // A changed plugin config is applied by re-registering the plugin, no gateway restart.
+  oc.writeConfig({ failClosed: true, timeoutMs: 1000 });
+  const r = await oc.cli(["plugins", "reload", "clawback", "--json"]);
+  assert.equal(r.status, 0, `plugins reload: ${r.stderr.slice(-1500)}${r.stdout.slice(-500)}`);
+  await cb.stop();
+  try {
+    const t = await oc.agentTurn("agent:main:e2e-failclosed", script([{ tool: "exec", args: { command: `touch ${work}/blocked.txt` } }]));
+    timings.failClosedTurnMs = t.ms;
+    assert.equal(t.status, 0, t.stderr.slice(-2000));
+    assert.ok(!existsSync(join(work, "blocked.txt")), "fail-closed did not block the tool");
+    assert.match(JSON.stringify(t.json ?? t.stdout), /clawback could not record this tool call/);
+  } finally {
+    await cb.start();
+  }
+});
+
+test("stopping the gateway ends its sessions' conversations", { skip }, async () => {
+  await sleep(700); // past the plugin's retryMs after the outage above
   await oc.stop();
   await sleep(300);
-  const closed = conversationsOf(kCliKey).at(-1);
-  assert.ok(closed.ended_at, "gateway shutdown did not close the conversation");
-  timings.gateway2StartMs = await oc.start({ failClosed: true, timeoutMs: 1000 });
-  await cb.stop();
-  const t = await oc.agentTurn("agent:main:e2e-failclosed", script([{ tool: "exec", args: { command: `touch ${work}/blocked.txt` } }]));
-  timings.failClosedTurnMs = t.ms;
-  assert.equal(t.status, 0, t.stderr.slice(-2000));
-  assert.ok(!existsSync(join(work, "blocked.txt")), "fail-closed did not block the tool");
-  const out = JSON.stringify(t.json ?? t.stdout);
-  assert.match(out, /clawback could not record this tool call/);
-  await cb.start();
+  const open = conversationsOf(kCliKey).at(-1);
+  assert.ok(open.ended_at, `still open after shutdown: ${JSON.stringify(open)}`);
+  const end = tapped("session_end", kCliKey).at(-1);
+  assert.equal(end.event.reason, "shutdown");
 });
 
 test("the plugin validates and installs with the README's commands", { skip }, async () => {
