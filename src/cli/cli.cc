@@ -78,7 +78,7 @@ int Main(int argc, char** argv) {
     PrintError(cli.status);
     return ExitCodeFor(cli.status.code());
   }
-  return 0;
+  return cli.exit_code.value_or(0);
 }
 
 }  // namespace clawback::cli

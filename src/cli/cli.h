@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,9 @@ struct GlobalOptions {
 struct Cli {
   GlobalOptions global;
   Status status;  // set by the command that ran
+  // Set by a command whose exit code is not a Status (`exec` passes on its child's); used
+  // when `status` is OK.
+  std::optional<int> exit_code;
 
   std::string DataDir() const { return ResolveDataDir(global.data_dir); }
   std::string ConfigPath() const { return DataDir() + "/config.toml"; }
