@@ -13,6 +13,17 @@
 //     FileType::kLock, which may be refreshed by Remove + Save.
 //   - Load of a missing file is NotFound; Load with length 0 reads to the end.
 //   - List returns every file of a type, in no particular order.
+//   - Names: "config" (or "") for FileType::kConfig, a 64-digit lowercase hex ID for every
+//     other type; any other name is InvalidArgument (so no name can escape the
+//     repository), and List skips stray files whose names are not IDs (as restic does).
+//   - Stat/Remove of a missing file is NotFound. Load at offset == size with length 0
+//     returns "" (a range starting past the end is Corruption).
+//   - Transient failures (S3 5xx/429, timeouts, dropped connections) are Unavailable;
+//     RetryBackend retries exactly those.
+//
+// Implementations: MemBackend (mem_backend.h), LocalBackend (local_backend.h), S3Backend
+// (s3_backend.h); wrappers RetryBackend (retry_backend.h), FaultBackend (fault_backend.h).
+// OpenBackend wraps S3 in a RetryBackend; tests/support/s3rver-start runs a real S3 server.
 //
 // Thread-safety: every implementation is safe to call from many threads at once.
 #pragma once
