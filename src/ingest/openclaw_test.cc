@@ -1,0 +1,261 @@
+#include "ingest/openclaw.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "ingest/test_util.h"
+
+namespace clawback::ingest {
+namespace {
+
+using ledger::WriteBatch;
+
+// Replays items through MapOpenClawItem with a state map, as the writer does.
+class Replay {
+ public:
+  std::optional<Uuid> Feed(const Json& j, WriteBatch* batch) {
+    OpenClawItem item;
+    FieldError err;
+    EXPECT_TRUE(ParseOpenClawItem(j, "", 1'000, &item, &err)) << err.status.ToString();
+    auto& st = states_[item.session_key];
+    if (item.session_key.empty()) {
+      std::optional<SessionState> none;
+      return MapOpenClawItem(item, &none, [this] { return gen_.Next(); }, batch);
+    }
+    return MapOpenClawItem(item, &st, [this] { return gen_.Next(); }, batch);
+  }
+  std::map<std::string, std::optional<SessionState>> states_;
+
+ private:
+  ManualClock clock_;
+  UuidV7Generator gen_{clock_};
+};
+
+template <typename T>
+std::vector<T> OpsOf(const WriteBatch& b) {
+  std::vector<T> out;
+  for (const auto& op : b.ops)
+    if (auto* p = std::get_if<T>(&op)) out.push_back(*p);
+  return out;
+}
+
+bool HasExternal(const WriteBatch& b, const std::string& kind, const std::string& value) {
+  for (const auto& a : OpsOf<ledger::AddExternalId>(b))
+    if (a.external_id.kind == kind && a.external_id.value == value) return true;
+  for (const auto& c : OpsOf<ledger::Conversation>(b))
+    for (const auto& e : c.external_ids)
+      if (e.kind == kind && e.value == value) return true;
+  return false;
+}
+
+TEST(OpenClawMapping, FullFixtureReplay) {
+  auto lines = testing::LoadOpenClawFixture();
+  ASSERT_EQ(lines.size(), 12u);
+  Replay r;
+  std::vector<WriteBatch> batches(lines.size());
+  std::vector<std::optional<Uuid>> conv(lines.size());
+  for (size_t i = 0; i < lines.size(); ++i) conv[i] = r.Feed(lines[i], &batches[i]);
+
+  // 0,1: the plugin's register calls: events without a conversation.
+  EXPECT_FALSE(conv[0]);
+  EXPECT_FALSE(conv[1]);
+  ASSERT_EQ(batches[0].ops.size(), 1u);
+  EXPECT_EQ(std::get<ledger::Event>(batches[0].ops[0]).kind, "openclaw.register");
+
+  // 2..4: a webhook/cron turn with no session_start: the first tool event opens it.
+  ASSERT_TRUE(conv[2]);
+  EXPECT_EQ(conv[3], conv[2]);
+  EXPECT_EQ(conv[4], conv[2]);
+  auto opened = OpsOf<ledger::Conversation>(batches[2]);
+  ASSERT_EQ(opened.size(), 1u);
+  EXPECT_EQ(opened[0].id, *conv[2]);
+  EXPECT_EQ(opened[0].source, "openclaw");
+  EXPECT_EQ(opened[0].agent, "main");
+  EXPECT_FALSE(opened[0].previous_id);
+  int64_t t2 = 0;
+  ASSERT_TRUE(ParseRfc3339Millis("2026-11-27T02:12:12.226Z", &t2));
+  EXPECT_EQ(opened[0].started_at_ms, t2);
+  EXPECT_TRUE(HasExternal(batches[2], kExtSessionKey,
+                          "agent:main:cron:5095e1af-c675-496a-ad85-d6a79e8f3650:run:"
+                          "5cb49175-5537-42c2-9cb3-a27836a829f0"));
+  EXPECT_TRUE(HasExternal(batches[2], kExtSessionId, "5cb49175-5537-42c2-9cb3-a27836a829f0"));
+  EXPECT_TRUE(HasExternal(batches[2], kExtRunId, "2fe0e255-efd4-4ec2-8535-65079b2d5435"));
+  EXPECT_TRUE(HasExternal(batches[2], kExtTraceId, "a5475fa110f5e1024181b13214724214"));
+  auto started = OpsOf<ledger::ToolCall>(batches[2]);
+  ASSERT_EQ(started.size(), 1u);
+  EXPECT_EQ(started[0].tool_call_id, "call_c330515db3db");
+  EXPECT_EQ(started[0].name, "exec");
+  EXPECT_EQ(started[0].status, "started");
+  EXPECT_EQ(started[0].params["command"], "echo hi > /tmp/oc-e2e/run/work/out.txt");
+  EXPECT_EQ(started[0].started_at_ms, t2);
+
+  // after_tool_call: status, exit code, duration; and the exec Command.
+  auto finished = OpsOf<ledger::ToolCall>(batches[3]);
+  ASSERT_EQ(finished.size(), 1u);
+  EXPECT_EQ(finished[0].status, "ok");
+  EXPECT_EQ(finished[0].exit_code, 0);
+  EXPECT_EQ(finished[0].duration_ms, 661);
+  EXPECT_EQ(finished[0].started_at_ms, t2);  // kept from before_tool_call
+  EXPECT_EQ(finished[0].result["details"]["exitCode"], 0);
+  auto cmds = OpsOf<ledger::Command>(batches[3]);
+  ASSERT_EQ(cmds.size(), 1u);
+  EXPECT_EQ(cmds[0].argv, std::vector<std::string>{"echo hi > /tmp/oc-e2e/run/work/out.txt"});
+  EXPECT_EQ(cmds[0].cwd, "/tmp/oc-e2e/run/work");
+  EXPECT_EQ(cmds[0].exit_code, 0);
+  EXPECT_EQ(cmds[0].duration_ms, 295);
+  EXPECT_EQ(cmds[0].tool_call_id, "call_c330515db3db");
+  EXPECT_EQ(cmds[0].conversation_id, conv[2]);
+  // The run id is recorded once, not per event.
+  EXPECT_FALSE(HasExternal(batches[3], kExtRunId, "2fe0e255-efd4-4ec2-8535-65079b2d5435"));
+
+  // 5: session_start of agent:main:e2e-cli opens a new conversation.
+  ASSERT_TRUE(conv[5]);
+  EXPECT_NE(conv[5], conv[2]);
+  for (int i : {6, 7, 8}) EXPECT_EQ(conv[i], conv[5]) << i;
+  // 9: session_end (reset) closes it.
+  EXPECT_EQ(conv[9], conv[5]);
+  auto ends = OpsOf<ledger::EndConversation>(batches[9]);
+  ASSERT_EQ(ends.size(), 1u);
+  EXPECT_EQ(ends[0].id, *conv[5]);
+  EXPECT_EQ(ends[0].status, "reset");
+  // 10: session_start after the reset (same sessionId): a new conversation linked back.
+  ASSERT_TRUE(conv[10]);
+  EXPECT_NE(conv[10], conv[5]);
+  auto reopened = OpsOf<ledger::Conversation>(batches[10]);
+  ASSERT_EQ(reopened.size(), 1u);
+  EXPECT_EQ(reopened[0].previous_id, conv[5]);
+  EXPECT_EQ(reopened[0].attributes["resumed_from"], "7a5e0e0e-ca59-4cd0-9dca-9fd83b39f9b5");
+  // 11: session_end (shutdown).
+  ASSERT_EQ(lines.size(), 12u);
+
+  // Every item is stored as exactly one event of kind openclaw.<hook>.
+  for (size_t i = 0; i < lines.size(); ++i) {
+    auto evs = OpsOf<ledger::Event>(batches[i]);
+    ASSERT_EQ(evs.size(), 1u);
+    EXPECT_EQ(evs[0].kind, "openclaw." + lines[i]["hook"].get<std::string>());
+    EXPECT_EQ(evs[0].conversation_id, conv[i]);
+    EXPECT_FALSE(evs[0].attributes["ctx"].contains("abortSignal"));
+  }
+}
+
+TEST(OpenClawMapping, ShutdownEndsAsEnded) {
+  auto lines = testing::LoadOpenClawFixture();
+  Replay r;
+  WriteBatch b;
+  for (size_t i = 5; i < lines.size() - 1; ++i) r.Feed(lines[i], &b);
+  WriteBatch last;
+  auto c = r.Feed(lines.back(), &last);
+  auto ends = OpsOf<ledger::EndConversation>(last);
+  ASSERT_EQ(ends.size(), 1u);
+  EXPECT_EQ(ends[0].id, *c);
+  EXPECT_EQ(ends[0].status, "ended");
+  EXPECT_FALSE(r.states_["agent:main:e2e-cli"]->open);
+}
+
+Json Item(const std::string& hook, const std::string& key, const std::string& sid,
+          Json event = Json::object()) {
+  return Json{{"hook", hook}, {"event", event}, {"ctx", {{"sessionKey", key}, {"sessionId", sid}, {"agentId", "main"}}}};
+}
+
+TEST(OpenClawMapping, EventAfterEndOpensLinkedConversation) {
+  Replay r;
+  WriteBatch b1, b2, b3;
+  auto a = r.Feed(Item("session_start", "agent:main:x", "s1"), &b1);
+  r.Feed(Item("session_end", "agent:main:x", "s1"), &b2);
+  auto c = r.Feed(Item("message_received", "agent:main:x", "s1"), &b3);
+  ASSERT_TRUE(a && c);
+  EXPECT_NE(*a, *c);
+  auto opened = OpsOf<ledger::Conversation>(b3);
+  ASSERT_EQ(opened.size(), 1u);
+  EXPECT_EQ(opened[0].previous_id, a);
+  EXPECT_EQ(opened[0].attributes["opened_by"], "message_received");
+}
+
+TEST(OpenClawMapping, LateSessionStartAdoptsImplicitConversation) {
+  Replay r;
+  WriteBatch b1, b2;
+  auto a = r.Feed(Item("message_received", "agent:main:y", "s1"), &b1);
+  auto b = r.Feed(Item("session_start", "agent:main:y", "s1"), &b2);
+  EXPECT_EQ(a, b);
+  EXPECT_TRUE(OpsOf<ledger::Conversation>(b2).empty());
+  // A second session_start while open supersedes.
+  WriteBatch b3;
+  auto c = r.Feed(Item("session_start", "agent:main:y", "s1"), &b3);
+  EXPECT_NE(c, a);
+  auto ends = OpsOf<ledger::EndConversation>(b3);
+  ASSERT_EQ(ends.size(), 1u);
+  EXPECT_EQ(ends[0].status, "superseded");
+  EXPECT_EQ(OpsOf<ledger::Conversation>(b3)[0].previous_id, a);
+}
+
+TEST(OpenClawMapping, SessionEndOfUnknownSessionOpensAndCloses) {
+  Replay r;
+  WriteBatch b;
+  auto a = r.Feed(Item("session_end", "agent:main:z", "s9"), &b);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(OpsOf<ledger::Conversation>(b).size(), 1u);
+  EXPECT_EQ(OpsOf<ledger::EndConversation>(b).size(), 1u);
+  WriteBatch b2;
+  EXPECT_EQ(r.Feed(Item("session_end", "agent:main:z", "s9"), &b2), a);  // repeated: attaches
+  EXPECT_TRUE(OpsOf<ledger::EndConversation>(b2).empty());
+}
+
+TEST(OpenClawMapping, UnknownHookIsStoredAndToolErrorRecorded) {
+  Replay r;
+  WriteBatch b;
+  auto a = r.Feed(Item("subagent_spawned", "k", "s", {{"childSessionKey", "k2"}}), &b);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(OpsOf<ledger::Event>(b)[0].kind, "openclaw.subagent_spawned");
+  WriteBatch b2;
+  Json ev = {{"toolName", "exec"}, {"toolCallId", "t1"}, {"params", {{"command", "false"}}},
+             {"error", "exit 1"}, {"durationMs", 12.0},
+             {"result", {{"details", {{"exitCode", 1}, {"durationMs", 5}}}}}};
+  r.Feed(Item("after_tool_call", "k", "s", ev), &b2);
+  auto t = OpsOf<ledger::ToolCall>(b2);
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].status, "error");
+  EXPECT_EQ(t[0].error, "exit 1");
+  EXPECT_EQ(t[0].exit_code, 1);
+  EXPECT_EQ(t[0].duration_ms, 12);
+  EXPECT_EQ(OpsOf<ledger::Command>(b2)[0].exit_code, 1);
+}
+
+TEST(OpenClawMapping, StateFromConversationIsClosedWhenEnded) {
+  ledger::Conversation c;
+  c.id = NewUuidV7();
+  c.status = "ended";
+  c.ended_at_ms = 5;
+  c.external_ids = {{kExtSessionId, "abc"}, {kExtRunId, "r"}};
+  SessionState st = SessionStateFromConversation(c);
+  EXPECT_FALSE(st.open);
+  EXPECT_EQ(st.session_id, "abc");
+  EXPECT_TRUE(st.external_ids.count({kExtRunId, "r"}));
+}
+
+TEST(OpenClawParse, ErrorsNameTheField) {
+  std::vector<OpenClawItem> items;
+  FieldError err;
+  EXPECT_FALSE(ParseOpenClawBody(Json::parse("42"), 0, 100, &items, &err));
+  EXPECT_FALSE(ParseOpenClawBody(Json::array(), 0, 100, &items, &err));
+  EXPECT_FALSE(ParseOpenClawBody(Json::parse(R"({"event":{}})"), 0, 100, &items, &err));
+  EXPECT_EQ(err.field, "hook");
+  EXPECT_EQ(err.status.code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(ParseOpenClawBody(Json::parse(R"([{"hook":"a"},{"hook":"b","ctx":[]}])"), 0, 100,
+                                 &items, &err));
+  EXPECT_EQ(err.field, "[1].ctx");
+  EXPECT_FALSE(ParseOpenClawBody(Json::parse(R"({"hook":"a","ctx":{"sessionKey":5}})"), 0, 100,
+                                 &items, &err));
+  EXPECT_EQ(err.field, "ctx.sessionKey");
+  EXPECT_FALSE(ParseOpenClawBody(Json::parse(R"({"hook":"a","ts":"yesterday"})"), 0, 100, &items,
+                                 &err));
+  EXPECT_EQ(err.field, "ts");
+  EXPECT_FALSE(ParseOpenClawBody(Json::parse(R"([{"hook":"a"},{"hook":"b"}])"), 0, 1, &items, &err));
+  ASSERT_TRUE(ParseOpenClawBody(Json::parse(R"([{"hook":"a"},{"hook":"b","event":{"sessionId":"q"}}])"),
+                                7, 100, &items, &err));
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[0].time_ms, 7);
+  EXPECT_EQ(items[1].session_key, "id:q");
+}
+
+}  // namespace
+}  // namespace clawback::ingest

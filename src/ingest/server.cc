@@ -1,0 +1,387 @@
+#include "ingest/server.h"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "common/version.h"
+#include "ingest/requests.h"
+#include "ledger/trace_json.h"
+
+namespace clawback::ingest {
+namespace {
+
+using httplib::Request;
+using httplib::Response;
+
+constexpr const char* kJson = "application/json";
+
+// "InvalidArgument" -> "invalid_argument".
+std::string SnakeCode(StatusCode code) {
+  std::string_view name = StatusCodeName(code);
+  std::string out;
+  for (size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    if (std::isupper(static_cast<unsigned char>(c))) {
+      if (i > 0) out.push_back('_');
+      out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+void SendJson(Response& res, int status, const Json& body) {
+  res.status = status;
+  res.set_content(body.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n", kJson);
+}
+
+void SendError(Response& res, const Status& st, const std::string& field = "") {
+  Json err = {{"code", SnakeCode(st.code())}, {"message", st.message()}, {"field", field}};
+  SendJson(res, HttpStatusFor(st.code()), Json{{"error", err}});
+}
+
+std::string_view RoleNameOf(ledger::Role r) {
+  switch (r) {
+    case ledger::Role::kViewer: return "viewer";
+    case ledger::Role::kIngest: return "ingest";
+    case ledger::Role::kOperator: return "operator";
+    case ledger::Role::kAdmin: return "admin";
+  }
+  return "?";
+}
+
+}  // namespace
+
+Status ParseListenAddress(const std::string& listen, std::string* host, int* port) {
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos)
+    return InvalidArgument("listen address \"" + listen + "\" must be HOST:PORT");
+  std::string h = listen.substr(0, colon);
+  std::string p = listen.substr(colon + 1);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  if (h.empty()) h = "127.0.0.1";
+  if (p.empty() || p.size() > 5 || !std::all_of(p.begin(), p.end(), ::isdigit))
+    return InvalidArgument("listen address \"" + listen + "\": port must be a number 0-65535");
+  int n = std::stoi(p);
+  if (n > 65535) return InvalidArgument("listen address \"" + listen + "\": port over 65535");
+  *host = h;
+  *port = n;
+  return Status::Ok();
+}
+
+// The route table and every handler.
+class IngestServer::Handlers {
+ public:
+  explicit Handlers(IngestServer* s) : s_(s) {
+    auto& m = s->metrics_;
+    requests_ = &m.AddCounter("clawback_http_requests", "HTTP requests by route, method and status.",
+                              {"route", "method", "code"});
+    duration_ = &m.AddHistogram("clawback_http_request_duration_seconds",
+                                "HTTP request handling time by route.", {"route"});
+    ingest_latency_ = &m.AddHistogram(
+        "clawback_ingest_latency_seconds",
+        "Time from receiving a write request to its commit, by route; exemplars carry the "
+        "conversation id as trace_id.",
+        {"route"});
+    auto& events = m.AddGauge("clawback_ledger_events", "Events in the ledger.").Get();
+    auto& convs = m.AddGauge("clawback_ledger_conversations", "Conversations in the ledger.").Get();
+    auto& size = m.AddGauge("clawback_ledger_size_bytes", "Ledger database size on disk.").Get();
+    m.AddGauge("clawback_build_info", "clawback's version; always 1.", {"version", "git_commit"})
+        .WithLabels({kVersion, kGitCommit})
+        .Set(1);
+    ledger::Ledger* ledger = s->ledger_;
+    const Clock* clock = &s->clock_;
+    // Ledger stats may scan tables: refresh at most every 10 s.
+    auto last = std::make_shared<std::atomic<int64_t>>(0);
+    m.AddCollector([ledger, clock, last, &events, &convs, &size] {
+      int64_t now = clock->NowUnixMillis();
+      if (now - last->load() < 10000) return;
+      last->store(now);
+      auto st = ledger->Stats();
+      if (!st.ok()) return;
+      events.Set(static_cast<double>(st->events));
+      convs.Set(static_cast<double>(st->conversations));
+      size.Set(static_cast<double>(st->size_bytes));
+    });
+  }
+
+  void Install(httplib::Server& http) {
+    using ledger::Role;
+    Write(http, "POST", "/v1/openclaw/events", "/v1/openclaw/events",
+          [](const Json& body, const Request&, const RequestInfo& info, PrepareFn* fn, FieldError* err) {
+            return BuildOpenClawJob(body, info, fn, err);
+          });
+    Write(http, "POST", "/v1/events", "/v1/events",
+          [](const Json& body, const Request&, const RequestInfo& info, PrepareFn* fn, FieldError* err) {
+            return BuildEventJob(body, info, fn, err);
+          });
+    Write(http, "POST", "/v1/conversations", "/v1/conversations",
+          [](const Json& body, const Request&, const RequestInfo& info, PrepareFn* fn, FieldError* err) {
+            return BuildConversationStartJob(body, info, fn, err);
+          },
+          201);
+    Write(http, "POST", R"(/v1/conversations/([^/]+)/end)", "/v1/conversations/{id}/end",
+          [](const Json& body, const Request& req, const RequestInfo& info, PrepareFn* fn,
+             FieldError* err) { return BuildConversationEndJob(req.matches[1].str(), body, info, fn, err); },
+          200, /*empty_body_ok=*/true);
+    Write(http, "POST", "/v1/commits", "/v1/commits",
+          [](const Json& body, const Request&, const RequestInfo& info, PrepareFn* fn, FieldError* err) {
+            return BuildCommitJob(body, info, fn, err);
+          },
+          201);
+    Write(http, "POST", "/v1/deployments", "/v1/deployments",
+          [](const Json& body, const Request&, const RequestInfo& info, PrepareFn* fn, FieldError* err) {
+            return BuildDeploymentCreateJob(body, info, fn, err);
+          },
+          201);
+    Write(http, "PATCH", R"(/v1/deployments/([^/]+))", "/v1/deployments/{id}",
+          [](const Json& body, const Request& req, const RequestInfo& info, PrepareFn* fn,
+             FieldError* err) { return BuildDeploymentPatchJob(req.matches[1].str(), body, info, fn, err); });
+
+    Read(http, "/v1/conversations", "/v1/conversations", Role::kViewer,
+         [this](const Request& req, Response& res) { ListConversations(req, res); });
+    Read(http, R"(/v1/conversations/by-external/([^/]+)/(.+))",
+         "/v1/conversations/by-external/{kind}/{value}", Role::kViewer,
+         [this](const Request& req, Response& res) {
+           auto found = s_->ledger_->FindConversationByExternal(req.matches[1].str(), req.matches[2].str());
+           if (!found.ok()) return SendError(res, found.status());
+           if (!found->has_value())
+             return SendError(res, NotFound("no conversation has external id " + req.matches[1].str() +
+                                            "=" + req.matches[2].str()),
+                              "value");
+           SendJson(res, 200, ledger::ConversationToJson(**found));
+         });
+    Read(http, R"(/v1/conversations/([^/]+))", "/v1/conversations/{id}", Role::kViewer,
+         [this](const Request& req, Response& res) {
+           std::optional<Uuid> id = Uuid::Parse(req.matches[1].str());
+           if (!id) return SendError(res, InvalidArgument("conversation id is not a UUID"), "id");
+           auto c = s_->ledger_->GetConversation(*id);
+           if (!c.ok()) return SendError(res, c.status(), "id");
+           SendJson(res, 200, ledger::ConversationToJson(*c));
+         });
+    Read(http, R"(/v1/conversations/([^/]+)/trace)", "/v1/conversations/{id}/trace", Role::kViewer,
+         [this](const Request& req, Response& res) {
+           std::optional<Uuid> id = Uuid::Parse(req.matches[1].str());
+           if (!id) return SendError(res, InvalidArgument("conversation id is not a UUID"), "id");
+           auto t = s_->ledger_->GetTrace(*id);
+           if (!t.ok()) return SendError(res, t.status(), "id");
+           SendJson(res, 200, ledger::TraceToJson(*t));
+         });
+    Read(http, "/healthz", "/healthz", std::nullopt,
+         [](const Request&, Response& res) { SendJson(res, 200, Json{{"status", "ok"}}); });
+    Read(http, "/readyz", "/readyz", std::nullopt, [this](const Request&, Response& res) {
+      if (!s_->writer_.running())
+        return SendError(res, Unavailable("the writer is not running"));
+      auto v = s_->ledger_->SchemaVersion();
+      if (!v.ok()) return SendError(res, Unavailable("ledger: " + v.status().message()));
+      SendJson(res, 200, Json{{"status", "ready"}, {"ledger", s_->ledger_->backend()}, {"schema_version", *v}});
+    });
+    Read(http, "/metrics", "/metrics",
+         s_->options_.metrics_require_token ? std::optional<Role>(Role::kViewer) : std::nullopt,
+         [this](const Request& req, Response& res) {
+           if (telemetry::WantsOpenMetrics(req.get_header_value("Accept"))) {
+             res.set_content(s_->metrics_.ExposeOpenMetrics(),
+                             std::string(telemetry::kOpenMetricsContentType).c_str());
+           } else {
+             res.set_content(s_->metrics_.ExposePrometheus(),
+                             std::string(telemetry::kPrometheusContentType).c_str());
+           }
+         });
+
+    // Unknown routes and httplib's own errors (413, 400) get JSON bodies too.
+    http.set_error_handler([this](const Request& req, Response& res) {
+      if (!res.body.empty()) return;
+      Status st;
+      if (res.status == 413) {
+        st = TooLarge("request body is over the " + std::to_string(s_->options_.max_body_bytes) +
+                      "-byte limit (server.max_body_bytes)");
+      } else if (res.status == 404) {
+        st = NotFound("no route for " + req.method + " " + req.path);
+      } else {
+        st = InvalidArgument("bad request (HTTP " + std::to_string(res.status) + ")");
+      }
+      int code = res.status;
+      SendError(res, st);
+      res.status = code;
+      Count("unmatched", req.method, code);
+    });
+    http.set_exception_handler([](const Request&, Response& res, std::exception_ptr) {
+      SendError(res, Internal("unexpected error while handling the request"));
+    });
+  }
+
+ private:
+  using Builder = std::function<bool(const Json&, const Request&, const RequestInfo&, PrepareFn*, FieldError*)>;
+
+  void Count(const std::string& route, const std::string& method, int code) {
+    requests_->WithLabels({route, method, std::to_string(code)}).Inc();
+  }
+
+  // Authenticates; on failure answers and returns nullopt.
+  std::optional<Principal> Authorize(const Request& req, Response& res, ledger::Role role) {
+    auto p = s_->auth_.Authenticate(req.get_header_value("Authorization"), role);
+    if (!p.ok()) {
+      Status st = p.status();
+      if (st.code() == StatusCode::kPermissionDenied)
+        st = PermissionDenied(st.message() + " (needs " + std::string(RoleNameOf(role)) + ")");
+      SendError(res, st, st.code() == StatusCode::kUnauthenticated ? "Authorization" : "");
+      return std::nullopt;
+    }
+    return *p;
+  }
+
+  void Write(httplib::Server& http, const std::string& method, const std::string& pattern,
+             const std::string& route, Builder build, int ok_status = 200,
+             bool empty_body_ok = false) {
+    auto& latency = ingest_latency_->WithLabels({route});
+    auto& duration = duration_->WithLabels({route});
+    auto handler = [this, route, method, build, ok_status, empty_body_ok, &latency, &duration](
+                       const Request& req, Response& res) {
+      int64_t t0 = s_->clock_.MonotonicNanos();
+      Handle(req, res, build, ok_status, empty_body_ok, &latency);
+      duration.Observe(static_cast<double>(s_->clock_.MonotonicNanos() - t0) / 1e9);
+      Count(route, method, res.status);
+    };
+    if (method == "POST") {
+      http.Post(pattern, handler);
+    } else {
+      http.Patch(pattern, handler);
+    }
+  }
+
+  void Handle(const Request& req, Response& res, const Builder& build,
+              int ok_status, bool empty_body_ok, telemetry::Histogram* latency) {
+    int64_t t0 = s_->clock_.MonotonicNanos();
+    auto principal = Authorize(req, res, ledger::Role::kIngest);
+    if (!principal) return;
+    if (!s_->options_.hmac_secret.empty()) {
+      Status sig = VerifySignature(s_->options_.hmac_secret, req.body,
+                                   req.get_header_value("X-Clawback-Signature"));
+      if (!sig.ok()) return SendError(res, sig, "X-Clawback-Signature");
+    }
+    Json body;
+    FieldError err;
+    if (req.body.empty() && empty_body_ok) {
+      body = Json();
+    } else if (!ParseJsonBody(req.body, &body, &err)) {
+      return SendError(res, err.status, err.field);
+    }
+    RequestInfo info;
+    info.actor = principal->token_name;
+    info.now_ms = s_->clock_.NowUnixMillis();
+    info.max_events = s_->options_.max_events_per_request;
+    PrepareFn fn;
+    if (!build(body, req, info, &fn, &err)) return SendError(res, err.status, err.field);
+    std::future<Reply> f = s_->writer_.Submit(std::move(fn));
+    if (f.wait_for(s_->options_.write_timeout) != std::future_status::ready)
+      return SendError(res, Unavailable("the ledger did not commit within the write timeout"));
+    Reply r = f.get();
+    if (!r.status.ok()) return SendError(res, r.status, r.field);
+    double secs = static_cast<double>(s_->clock_.MonotonicNanos() - t0) / 1e9;
+    if (r.conversation_id) {
+      latency->Observe(secs, r.conversation_id->ToHex());
+    } else {
+      latency->Observe(secs);
+    }
+    SendJson(res, ok_status, r.body);
+  }
+
+  void Read(httplib::Server& http, const std::string& pattern, const std::string& route,
+            std::optional<ledger::Role> role, std::function<void(const Request&, Response&)> fn) {
+    auto& duration = duration_->WithLabels({route});
+    http.Get(pattern, [this, route, role, fn, &duration](const Request& req, Response& res) {
+      int64_t t0 = s_->clock_.MonotonicNanos();
+      if (!role || Authorize(req, res, *role)) fn(req, res);
+      duration.Observe(static_cast<double>(s_->clock_.MonotonicNanos() - t0) / 1e9);
+      Count(route, "GET", res.status);
+    });
+  }
+
+  void ListConversations(const Request& req, Response& res) {
+    ledger::ConversationFilter f;
+    for (const char* key : {"since", "until"}) {
+      if (!req.has_param(key)) continue;
+      std::string v = req.get_param_value(key);
+      int64_t ms = 0;
+      if (!ParseRfc3339Millis(v, &ms)) {
+        if (v.empty() || v.size() > 18 || !std::all_of(v.begin(), v.end(), ::isdigit))
+          return SendError(res, InvalidArgument(std::string(key) +
+                                                " must be an RFC 3339 time or Unix milliseconds"),
+                           key);
+        ms = std::stoll(v);
+      }
+      (std::string_view(key) == "since" ? f.since_ms : f.until_ms) = ms;
+    }
+    f.status = req.get_param_value("status");
+    f.query = req.get_param_value("q");
+    if (req.has_param("limit")) {
+      std::string v = req.get_param_value("limit");
+      if (v.empty() || v.size() > 6 || !std::all_of(v.begin(), v.end(), ::isdigit) ||
+          std::stoi(v) < 1 || std::stoi(v) > 10000)
+        return SendError(res, InvalidArgument("limit must be a number from 1 to 10000"), "limit");
+      f.limit = std::stoi(v);
+    }
+    auto list = s_->ledger_->ListConversations(f);
+    if (!list.ok()) return SendError(res, list.status());
+    SendJson(res, 200, ledger::ConversationListToJson(*list));
+  }
+
+  IngestServer* s_;
+  telemetry::Family<telemetry::Counter>* requests_;
+  telemetry::Family<telemetry::Histogram>* duration_;
+  telemetry::Family<telemetry::Histogram>* ingest_latency_;
+};
+
+IngestServer::IngestServer(ledger::Ledger* ledger, ServerOptions options, const Clock& clock)
+    : ledger_(ledger),
+      options_(std::move(options)),
+      clock_(clock),
+      metrics_(clock),
+      auth_(ledger, clock),
+      writer_(ledger, clock, options_.writer, &metrics_) {}
+
+IngestServer::~IngestServer() { Stop(); }
+
+Status IngestServer::Start() {
+  RETURN_IF_ERROR(ParseListenAddress(options_.listen, &host_, &port_));
+  http_ = std::make_unique<httplib::Server>();
+  handlers_ = std::make_unique<Handlers>(this);
+  handlers_->Install(*http_);
+  http_->set_payload_max_length(options_.max_body_bytes);
+  http_->set_keep_alive_max_count(1000);
+  http_->set_keep_alive_timeout(5);
+  int threads = options_.threads;
+  if (threads <= 0) threads = std::max(8, 2 * static_cast<int>(std::thread::hardware_concurrency()));
+  http_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  if (port_ == 0) {
+    int p = http_->bind_to_any_port(host_);
+    if (p <= 0) return Unavailable("cannot listen on " + options_.listen);
+    port_ = p;
+  } else if (!http_->bind_to_port(host_, port_)) {
+    return Unavailable("cannot listen on " + options_.listen + " (address in use or not local?)");
+  }
+  writer_.Start();
+  started_ = true;
+  thread_ = std::thread([this] { http_->listen_after_bind(); });
+  // stop() is a no-op until the accept loop runs, so wait for it: a Stop() right after
+  // Start() must not leave the loop running forever.
+  for (int i = 0; i < 5000 && !http_->is_running(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  if (!http_->is_running()) {
+    Stop();
+    return Unavailable("the HTTP server on " + options_.listen + " did not start");
+  }
+  return Status::Ok();
+}
+
+void IngestServer::Stop() {
+  if (!started_.exchange(false)) return;
+  http_->stop();
+  if (thread_.joinable()) thread_.join();
+  writer_.Stop();
+}
+
+}  // namespace clawback::ingest
