@@ -1,0 +1,562 @@
+#include "store/archiver/archiver.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <map>
+
+#include "store/archiver/fs_node.h"
+#include "store/archiver/work_pool.h"
+#include "store/chunker/chunker.h"
+#include "store/lock/lock_file.h"
+
+namespace clawback::store {
+namespace {
+
+constexpr size_t kReadSize = 1 << 20;
+
+// A .clawbackignore's rules and the directory they apply below.
+struct IgnoreScope {
+  ExcludeSet rules;
+  std::string base;  // absolute directory path, no trailing slash (except "/")
+};
+
+std::string Join(const std::string& dir, std::string_view name) {
+  std::string p = dir;
+  if (p.empty() || p.back() != '/') p.push_back('/');
+  p.append(name);
+  return p;
+}
+
+// Path of `path` below `base` ("a/b"), or `path` without its leading slash for base "/".
+std::string_view RelativeTo(std::string_view path, std::string_view base) {
+  if (base == "/") return path.substr(1);
+  if (path.size() > base.size() + 1) return path.substr(base.size() + 1);
+  return std::string_view();
+}
+
+Status ReadDirNames(const std::string& path, std::vector<std::string>* names) {
+  DIR* d = opendir(path.c_str());
+  if (d == nullptr) return ErrnoStatus("opendir " + path, errno);
+  errno = 0;
+  while (struct dirent* e = readdir(d)) {
+    std::string_view n(e->d_name);
+    if (n != "." && n != "..") names->emplace_back(n);
+  }
+  int err = errno;
+  closedir(d);
+  if (err != 0) return ErrnoStatus("readdir " + path, err);
+  std::sort(names->begin(), names->end());  // char_traits<char> compares as unsigned bytes
+  return Status::Ok();
+}
+
+Result<std::string> ReadSmallFile(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("open " + path, errno);
+  std::string out;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      close(fd);
+      return ErrnoStatus("read " + path, err);
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+    if (out.size() > (1 << 20)) {
+      close(fd);
+      return TooLarge(path + " is larger than 1 MiB");
+    }
+  }
+  close(fd);
+  return out;
+}
+
+// Sorted, unique, with nested targets dropped ("/a" covers "/a/b").
+std::vector<std::string> NormalizeTargets(std::vector<std::string> paths) {
+  std::sort(paths.begin(), paths.end());
+  paths.erase(std::unique(paths.begin(), paths.end()), paths.end());
+  std::vector<std::string> out;
+  for (const auto& p : paths) {
+    bool covered = false;
+    for (const auto& o : out) {
+      if (o == "/" || (p.size() > o.size() && p.compare(0, o.size(), o) == 0 && p[o.size()] == '/')) {
+        covered = true;
+        break;
+      }
+    }
+    if (!covered) out.push_back(p);
+  }
+  return out;
+}
+
+struct Trie {
+  std::map<std::string, Trie> children;
+  bool target = false;
+};
+
+}  // namespace
+
+Result<std::string> AbsolutePath(const std::string& path) {
+  if (path.empty()) return InvalidArgument("empty path");
+  std::string full = path;
+  if (full[0] != '/') {
+    char buf[4096];
+    if (getcwd(buf, sizeof buf) == nullptr) return ErrnoStatus("getcwd", errno);
+    full = std::string(buf) + "/" + path;
+  }
+  std::vector<std::string> parts;
+  size_t i = 0;
+  while (i < full.size()) {
+    size_t j = full.find('/', i);
+    if (j == std::string::npos) j = full.size();
+    std::string part = full.substr(i, j - i);
+    if (part.empty() || part == ".") {
+    } else if (part == "..") {
+      if (!parts.empty()) parts.pop_back();
+    } else {
+      parts.push_back(std::move(part));
+    }
+    i = j + 1;
+  }
+  std::string out;
+  for (const auto& p : parts) out += "/" + p;
+  return out.empty() ? std::string("/") : out;
+}
+
+struct Archiver::Impl {
+  Repository* repo;
+  ArchiveOptions opt;
+  OwnerNames names;
+  std::unique_ptr<WorkPool> pool;
+  std::vector<IgnoreScope> scopes;  // walker thread only
+
+  std::atomic<uint64_t> files{0}, dirs{0}, bytes{0}, bytes_read{0}, bytes_added{0}, errors{0};
+  std::atomic<uint64_t> files_new{0}, files_changed{0}, files_unmodified{0};
+  std::atomic<uint64_t> dirs_new{0}, dirs_changed{0}, dirs_unmodified{0};
+  std::atomic<uint64_t> data_blobs{0}, tree_blobs{0}, data_added{0}, data_added_stored{0};
+
+  std::mutex mu;  // guards warnings and fatal
+  std::vector<std::string> warnings;
+  Status fatal;
+
+  void Warn(const std::string& w) {
+    errors++;
+    std::lock_guard<std::mutex> l(mu);
+    warnings.push_back(w);
+  }
+  void Fatal(const Status& st) {
+    std::lock_guard<std::mutex> l(mu);
+    if (fatal.ok()) fatal = st;
+  }
+  Status FatalStatus() {
+    std::lock_guard<std::mutex> l(mu);
+    return fatal;
+  }
+
+  bool IsExcluded(const std::string& path, bool is_dir) const {
+    if (opt.excludes.Excluded(RelativeTo(path, "/"), is_dir)) return true;
+    for (const auto& s : scopes) {
+      if (s.rules.Excluded(RelativeTo(path, s.base), is_dir)) return true;
+    }
+    return false;
+  }
+
+  // Loads the parent's subtree for a directory node, or nothing.
+  std::optional<Tree> ParentTree(const Node* pnode) {
+    if (pnode == nullptr || pnode->type != NodeType::kDir || !pnode->subtree) return std::nullopt;
+    auto t = repo->LoadTree(*pnode->subtree);
+    if (!t.ok()) return std::nullopt;  // a damaged parent only costs re-reading
+    return std::move(*t);
+  }
+
+  Result<Id> SaveTree(Tree tree) {
+    RETURN_IF_ERROR(tree.Sort());
+    ASSIGN_OR_RETURN(auto r, repo->SaveBlob(BlobType::kTree, tree.ToJson()));
+    if (!r.known) tree_blobs++;
+    return r.id;
+  }
+
+  // Reads, chunks and stores a file's content into node->content. A read error is
+  // returned as a warning-class status (IOError/NotFound/PermissionDenied); repository
+  // errors become fatal.
+  Status StoreFile(const std::string& path, Node* node, const Node* pnode) {
+    if (pnode != nullptr && !opt.no_parent && NodeUnchanged(*pnode, *node)) {
+      bool all_known = true;
+      for (const auto& id : pnode->content) {
+        if (!repo->HasBlob(BlobType::kData, id)) {
+          all_known = false;
+          break;
+        }
+      }
+      if (all_known) {
+        node->content = pnode->content;
+        bytes += node->size;
+        files_unmodified++;
+        files++;
+        return Status::Ok();
+      }
+    }
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOATIME);
+    if (fd < 0 && errno == EPERM) fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return ErrnoStatus("open " + path, errno);
+    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+
+    thread_local std::string buf;
+    if (buf.size() != Chunker::kMaxSize + kReadSize) buf.resize(Chunker::kMaxSize + kReadSize);
+    Chunker chunker(repo->config().chunker_polynomial);
+    size_t len = 0;   // bytes in buf
+    size_t scan = 0;  // bytes of buf the chunker has consumed
+    uint64_t total = 0;
+    std::vector<Id> content;
+    Status st;
+    auto emit = [&](size_t n) -> Status {
+      std::string_view chunk(buf.data(), n);
+      Id id = Id::Hash(chunk);
+      auto r = repo->SaveBlob(BlobType::kData, chunk, &id);
+      if (!r.ok()) {
+        Fatal(r.status());
+        return r.status();
+      }
+      if (!r->known) {
+        data_blobs++;
+        data_added += n;
+        data_added_stored += r->stored_size;
+        bytes_added += r->stored_size;
+      }
+      content.push_back(id);
+      return Status::Ok();
+    };
+    bool eof = false;
+    while (!eof) {
+      ssize_t n = read(fd, buf.data() + len, std::min(kReadSize, buf.size() - len));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        st = ErrnoStatus("read " + path, errno);
+        break;
+      }
+      if (n == 0) {
+        eof = true;
+      } else {
+        len += static_cast<size_t>(n);
+        total += static_cast<uint64_t>(n);
+        bytes += static_cast<uint64_t>(n);
+        bytes_read += static_cast<uint64_t>(n);
+      }
+      while (scan < len) {
+        bool cut = false;
+        scan += chunker.Next(reinterpret_cast<const uint8_t*>(buf.data()) + scan, len - scan, &cut);
+        if (!cut) break;
+        st = emit(scan);
+        if (!st.ok()) break;
+        std::memmove(buf.data(), buf.data() + scan, len - scan);
+        len -= scan;
+        scan = 0;
+      }
+      if (!st.ok()) break;
+      if (eof && len > 0) st = emit(len);
+    }
+    close(fd);
+    if (!st.ok()) return st;
+    node->content = std::move(content);
+    node->size = total;
+    if (pnode != nullptr) {
+      files_changed++;
+    } else {
+      files_new++;
+    }
+    files++;
+    return Status::Ok();
+  }
+
+  // Archives one non-directory entry synchronously or as a task of `group`.
+  void CountDir(const Node& node, const Node* pnode) {
+    dirs++;
+    if (pnode == nullptr || pnode->type != NodeType::kDir) {
+      dirs_new++;
+    } else if (pnode->subtree && node.subtree && *pnode->subtree == *node.subtree) {
+      dirs_unmodified++;
+    } else {
+      dirs_changed++;
+    }
+  }
+
+  // Archives the directory at `path` (already lstat'ed) into a node with a subtree.
+  Result<Node> ArchiveDir(const std::string& path, std::string_view name, const struct stat& st,
+                          const Node* pnode) {
+    RETURN_IF_ERROR(FatalStatus());
+    ASSIGN_OR_RETURN(Node node, NodeFromStat(path, name, st, &names));
+    std::optional<Tree> ptree = ParentTree(pnode);
+    std::vector<std::string> entries;
+    Status rst = ReadDirNames(path, &entries);
+    if (!rst.ok()) {
+      Warn(rst.message());
+      entries.clear();
+    }
+    bool pushed_scope = false;
+    if (opt.ignore_files &&
+        std::binary_search(entries.begin(), entries.end(), std::string(kIgnoreFileName))) {
+      auto text = ReadSmallFile(Join(path, kIgnoreFileName));
+      IgnoreScope scope;
+      scope.base = path;
+      if (text.ok()) {
+        Status s = scope.rules.AddIgnoreFileText(*text);
+        if (!s.ok()) Warn(Join(path, kIgnoreFileName) + ": " + s.message());
+      } else {
+        Warn(text.status().message());
+      }
+      scopes.push_back(std::move(scope));
+      pushed_scope = true;
+    }
+
+    const size_t n = entries.size();
+    std::vector<Node> nodes(n);
+    std::unique_ptr<uint8_t[]> keep(new uint8_t[n]());
+    TaskGroup group(pool.get());
+    Status walk_status;
+    for (size_t i = 0; i < n && walk_status.ok(); ++i) {
+      const std::string child = Join(path, entries[i]);
+      struct stat cst;
+      if (lstat(child.c_str(), &cst) != 0) {
+        Warn(ErrnoStatus("lstat " + child, errno).message());
+        continue;
+      }
+      const bool is_dir = S_ISDIR(cst.st_mode);
+      if (IsExcluded(child, is_dir)) continue;
+      if (S_ISSOCK(cst.st_mode)) continue;  // restic skips sockets too
+      const Node* cp = ptree ? ptree->Find(entries[i]) : nullptr;
+      if (is_dir) {
+        auto d = ArchiveDir(child, entries[i], cst, cp);
+        if (!d.ok()) {
+          walk_status = d.status();
+          break;
+        }
+        nodes[i] = std::move(*d);
+        keep[i] = 1;
+        continue;
+      }
+      auto nd = NodeFromStat(child, entries[i], cst, &names);
+      if (!nd.ok()) {
+        Warn(nd.status().message());
+        continue;
+      }
+      nodes[i] = std::move(*nd);
+      keep[i] = 1;
+      if (S_ISREG(cst.st_mode)) {
+        Node* slot = &nodes[i];
+        uint8_t* flag = &keep[i];
+        group.Run([this, child, slot, cp, flag] {
+          if (!FatalStatus().ok()) return;
+          Status s = StoreFile(child, slot, cp);
+          if (!s.ok()) {
+            *flag = 0;
+            if (FatalStatus().ok()) Warn(s.message());
+          }
+        });
+      }
+    }
+    group.Wait();
+    if (pushed_scope) scopes.pop_back();
+    RETURN_IF_ERROR(walk_status);
+    RETURN_IF_ERROR(FatalStatus());
+
+    Tree tree;
+    tree.nodes.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+      if (keep[i]) tree.nodes.push_back(std::move(nodes[i]));
+    }
+    ASSIGN_OR_RETURN(Id id, SaveTree(std::move(tree)));
+    node.subtree = id;
+    CountDir(node, pnode);
+    return node;
+  }
+
+  // One target that is not a directory.
+  Result<std::optional<Node>> ArchiveLeaf(const std::string& path, std::string_view name,
+                                          const struct stat& st, const Node* pnode) {
+    if (S_ISSOCK(st.st_mode)) return std::optional<Node>();
+    ASSIGN_OR_RETURN(Node node, NodeFromStat(path, name, st, &names));
+    if (S_ISREG(st.st_mode)) {
+      Status s = StoreFile(path, &node, pnode);
+      RETURN_IF_ERROR(FatalStatus());
+      if (!s.ok()) {
+        Warn(s.message());
+        return std::optional<Node>();
+      }
+    }
+    return std::optional<Node>(std::move(node));
+  }
+
+  // The tree holding the children of `trie` below `prefix` ("" for the root).
+  Result<Tree> BuildVirtual(const Trie& trie, const std::string& prefix, const Tree* ptree) {
+    Tree tree;
+    for (const auto& [name, child] : trie.children) {
+      const std::string full = prefix + "/" + name;
+      struct stat st;
+      if (lstat(full.c_str(), &st) != 0) return ErrnoStatus("lstat " + full, errno);
+      const Node* pnode = ptree ? ptree->Find(name) : nullptr;
+      if (child.target) {
+        if (S_ISDIR(st.st_mode)) {
+          ASSIGN_OR_RETURN(Node n, ArchiveDir(full, name, st, pnode));
+          tree.nodes.push_back(std::move(n));
+        } else {
+          ASSIGN_OR_RETURN(auto n, ArchiveLeaf(full, name, st, pnode));
+          if (n) tree.nodes.push_back(std::move(*n));
+        }
+        continue;
+      }
+      if (!S_ISDIR(st.st_mode)) return InvalidArgument(full + " is not a directory");
+      ASSIGN_OR_RETURN(Node n, NodeFromStat(full, name, st, &names));
+      std::optional<Tree> sub = ParentTree(pnode);
+      ASSIGN_OR_RETURN(Tree t, BuildVirtual(child, full, sub ? &*sub : nullptr));
+      ASSIGN_OR_RETURN(Id id, SaveTree(std::move(t)));
+      n.subtree = id;
+      CountDir(n, pnode);
+      tree.nodes.push_back(std::move(n));
+    }
+    return tree;
+  }
+
+  Result<std::optional<SnapshotEntry>> FindParent(const std::vector<std::string>& paths,
+                                                  const std::string& host) {
+    if (opt.no_parent) return std::optional<SnapshotEntry>();
+    if (opt.parent) {
+      ASSIGN_OR_RETURN(Snapshot s, repo->LoadSnapshot(*opt.parent));
+      return std::optional<SnapshotEntry>(SnapshotEntry{*opt.parent, std::move(s)});
+    }
+    ASSIGN_OR_RETURN(auto all, repo->ListSnapshots(/*skip_broken=*/true));
+    std::optional<SnapshotEntry> best;
+    for (auto& e : all) {
+      auto p = e.snapshot.paths;
+      std::sort(p.begin(), p.end());
+      if (p != paths || e.snapshot.hostname != host) continue;
+      if (!best || best->snapshot.time.Before(e.snapshot.time)) best = std::move(e);
+    }
+    return best;
+  }
+};
+
+Archiver::Archiver(Repository* repo, ArchiveOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->repo = repo;
+  impl_->opt = std::move(options);
+}
+
+Archiver::~Archiver() = default;
+
+ArchiveProgress Archiver::Progress() const {
+  ArchiveProgress p;
+  p.files = impl_->files;
+  p.dirs = impl_->dirs;
+  p.bytes = impl_->bytes;
+  p.bytes_read = impl_->bytes_read;
+  p.bytes_added = impl_->bytes_added;
+  p.errors = impl_->errors;
+  return p;
+}
+
+Result<ArchiveSummary> Archiver::Run() {
+  Impl& m = *impl_;
+  const auto start = std::chrono::steady_clock::now();
+  if (m.opt.paths.empty()) return InvalidArgument("nothing to snapshot: no paths given");
+  std::vector<std::string> abs;
+  for (const auto& p : m.opt.paths) {
+    ASSIGN_OR_RETURN(std::string a, AbsolutePath(p));
+    struct stat st;
+    if (lstat(a.c_str(), &st) != 0) return ErrnoStatus("snapshot path " + a, errno);
+    abs.push_back(std::move(a));
+  }
+  abs = NormalizeTargets(std::move(abs));
+  const std::string host = m.opt.hostname.empty() ? ThisHostname() : m.opt.hostname;
+
+  ASSIGN_OR_RETURN(auto parent, m.FindParent(abs, host));
+  std::optional<Tree> ptree;
+  if (parent) {
+    auto t = m.repo->LoadTree(parent->snapshot.tree);
+    if (t.ok()) ptree = std::move(*t);
+  }
+
+  const int threads = m.opt.threads > 0 ? m.opt.threads : WorkPool::DefaultThreads();
+  m.pool = std::make_unique<WorkPool>(threads, static_cast<size_t>(threads) * 64);
+
+  Id root;
+  if (abs.size() == 1 && abs[0] == "/") {
+    struct stat st;
+    if (lstat("/", &st) != 0) return ErrnoStatus("lstat /", errno);
+    const Node* pn = nullptr;
+    Node fake_parent;
+    if (parent) {
+      fake_parent.type = NodeType::kDir;
+      fake_parent.subtree = parent->snapshot.tree;
+      pn = &fake_parent;
+    }
+    auto n = m.ArchiveDir("/", "", st, pn);
+    m.pool.reset();
+    if (!n.ok()) return n.status();
+    root = *n->subtree;
+  } else {
+    Trie trie;
+    for (const auto& p : abs) {
+      Trie* t = &trie;
+      size_t i = 1;
+      while (i <= p.size()) {
+        size_t j = p.find('/', i);
+        if (j == std::string::npos) j = p.size();
+        t = &t->children[p.substr(i, j - i)];
+        i = j + 1;
+      }
+      t->target = true;
+    }
+    auto tree = m.BuildVirtual(trie, "", ptree ? &*ptree : nullptr);
+    m.pool.reset();  // joins the workers
+    if (!tree.ok()) return tree.status();
+    ASSIGN_OR_RETURN(root, m.SaveTree(std::move(*tree)));
+  }
+  RETURN_IF_ERROR(m.FatalStatus());
+  RETURN_IF_ERROR(m.repo->Flush());
+
+  Snapshot snap;
+  snap.time = m.opt.time ? *m.opt.time : Timestamp::Now();
+  if (parent) snap.parent = parent->id;
+  snap.tree = root;
+  snap.paths = abs;
+  snap.hostname = host;
+  LockInfo me = LockInfo::ForThisProcess(false, snap.time);
+  snap.username = me.username;
+  snap.uid = me.uid;
+  snap.gid = me.gid;
+  snap.excludes = m.opt.excludes.patterns();
+  snap.tags = m.opt.tags;
+  ASSIGN_OR_RETURN(Id sid, m.repo->SaveSnapshot(snap));
+
+  ArchiveSummary s;
+  s.snapshot_id = sid;
+  s.snapshot = std::move(snap);
+  s.files_new = m.files_new;
+  s.files_changed = m.files_changed;
+  s.files_unmodified = m.files_unmodified;
+  s.dirs_new = m.dirs_new;
+  s.dirs_changed = m.dirs_changed;
+  s.dirs_unmodified = m.dirs_unmodified;
+  s.data_blobs = m.data_blobs;
+  s.tree_blobs = m.tree_blobs;
+  s.data_added = m.data_added;
+  s.data_added_stored = m.data_added_stored;
+  s.total_files = m.files;
+  s.total_bytes = m.bytes;
+  s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  {
+    std::lock_guard<std::mutex> l(m.mu);
+    s.warnings = m.warnings;
+  }
+  return s;
+}
+
+}  // namespace clawback::store

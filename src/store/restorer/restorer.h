@@ -1,0 +1,73 @@
+// Restorer: `clawback restore SNAP --target DIR` — recreates a snapshot's tree under DIR
+// (the snapshot's absolute paths appear below DIR, as with restic).
+//
+// What is restored: file contents, directories, symlinks, hard links (files of one
+// snapshot sharing inode and device id with links > 1 become hard links again), fifos and
+// device nodes; modes, mtimes/atimes with nanoseconds (symlinks too), extended attributes,
+// and owners when running as root. Directory metadata is applied after their contents.
+//
+// --include selects paths inside the snapshot: "/srv/app" (with everything below it),
+// "srv/app" (same), or glob patterns as in exclude.h ("*.conf", "/srv/**/config").
+// Parent directories of selected entries are created with their stored metadata.
+//
+// --verify re-reads every restored file and checks each content blob's SHA-256.
+//
+// Pipeline: the calling thread walks trees and creates directories, links and special
+// files; file contents are fetched, decrypted, decompressed and written by `threads`
+// workers. Existing files at the target are replaced.
+//
+// Thread-safety: Run() once; Progress() from any thread.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "store/repository.h"
+
+namespace clawback::store {
+
+struct RestoreOptions {
+  std::string target;                 // created when missing
+  std::vector<std::string> includes;  // empty: everything
+  bool verify = false;
+  int threads = 0;                    // 0: number of cores
+  bool chown = false;                 // restore owners (the CLI sets it when root)
+};
+
+struct RestoreProgress {
+  uint64_t files = 0, dirs = 0, others = 0;
+  uint64_t bytes = 0;        // file bytes written
+  uint64_t total_bytes = 0;  // of the selected files, known after the walk
+  bool walk_done = false;
+};
+
+struct RestoreSummary {
+  uint64_t files = 0, dirs = 0, symlinks = 0, hardlinks = 0, others = 0;
+  uint64_t bytes = 0;
+  uint64_t verified_files = 0;
+  std::vector<std::string> errors;  // per-entry failures (restore continues past them)
+  double seconds = 0;
+};
+
+class Restorer {
+ public:
+  Restorer(Repository* repo, Id tree, RestoreOptions options);
+  ~Restorer();
+  Restorer(const Restorer&) = delete;
+  Restorer& operator=(const Restorer&) = delete;
+
+  // NotFound/Corruption when a tree can't be loaded; per-file errors are collected in
+  // RestoreSummary::errors (the CLI fails the command when there are any).
+  Result<RestoreSummary> Run();
+  RestoreProgress Progress() const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace clawback::store
