@@ -182,7 +182,7 @@ export class ClawbackServer {
 export function clawbackCommands() {
   try {
     const r = spawnSync(clawbackBin(), ["--help"], { encoding: "utf8", timeout: 10000 });
-    return new Set([...(r.stdout ?? "").matchAll(/^\s{2}([a-z][a-z-]*)\s{2,}/gm)].map((m) => m[1]));
+    return new Set([...(r.stdout ?? "").matchAll(/^\s{2}([a-z][a-z-]*)(?:,|\s{2,})/gm)].map((m) => m[1]));
   } catch {
     return new Set();
   }

@@ -123,7 +123,7 @@ export class Clawback {
   /** Subcommands the binary lists in --help. */
   commands() {
     const r = spawnSync(this.bin, ["--help"], { encoding: "utf8" });
-    return new Set([...(r.stdout ?? "").matchAll(/^\s{2}([a-z][a-z-]*)\s{2,}/gm)].map((m) => m[1]));
+    return new Set([...(r.stdout ?? "").matchAll(/^\s{2}([a-z][a-z-]*)(?:,|\s{2,})/gm)].map((m) => m[1]));
   }
 
   async init() {
