@@ -170,6 +170,27 @@ Result<Tree> Repository::LoadTree(const Id& id) {
   return tree;
 }
 
+Result<std::vector<PackedBlob>> Repository::LoadPackHeader(const Id& pack, int64_t size) {
+  if (size <= 0) {
+    ASSIGN_OR_RETURN(auto info, backend_->Stat(FileType::kPack, pack.Hex()));
+    size = info.size;
+  }
+  // restic reads 15 entries' worth eagerly to save a round trip.
+  int64_t want = std::min<int64_t>(size, 15 * kPackHeaderCompressedEntrySize + kCryptoOverhead + 4);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto tail = backend_->Load(FileType::kPack, pack.Hex(), size - want, want);
+    if (!tail.ok()) return tail.status().WithContext("pack " + pack.ShortHex());
+    size_t need = 0;
+    auto blobs = ParsePackTail(key_, *tail, static_cast<uint64_t>(size), &need);
+    if (blobs.ok() || blobs.status().code() != StatusCode::kFailedPrecondition || attempt == 1) {
+      if (!blobs.ok()) return blobs.status().WithContext("pack " + pack.ShortHex());
+      return blobs;
+    }
+    want = static_cast<int64_t>(need);
+  }
+  return Internal("unreachable");
+}
+
 Status Repository::sticky_error() const {
   std::lock_guard<std::mutex> lock(stats_mu_);
   return error_;

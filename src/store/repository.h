@@ -111,6 +111,10 @@ class Repository {
   // Reads one stored blob of a known pack location (checker, restorer).
   Result<std::string> LoadBlobAt(const Id& pack, const PackedBlob& blob);
   Result<Tree> LoadTree(const Id& id);
+  // Reads and authenticates a pack's header from the end of the pack file (one ranged read
+  // of the last ~15 entries, a second one if the header is longer). `size` is the pack's
+  // size from a listing or Stat; 0 = Stat it. Checks the header against the size.
+  Result<std::vector<PackedBlob>> LoadPackHeader(const Id& pack, int64_t size = 0);
 
   // Stores a blob unless the index or an unfinished pack already holds it. `id` may be
   // passed when the caller already hashed the plaintext. Thread-safe.

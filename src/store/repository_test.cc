@@ -248,3 +248,26 @@ TEST(Repository, FailedUploadIsSticky) {
 
 }  // namespace
 }  // namespace clawback::store
+
+namespace clawback::store {
+namespace {
+
+TEST(Repository, LoadPackHeaderShortAndLongHeaders) {
+  MemBackend mem;
+  RepositoryOptions opts;
+  opts.pack_size = 1 << 20;
+  auto repo = Repository::Init(&mem, "pw", FastInit(), opts).value();
+  // 40 small blobs: the header (40 entries) is longer than the eager 15-entry read.
+  for (int i = 0; i < 40; ++i) ASSERT_TRUE(repo->SaveBlob(BlobType::kData, "blob " + std::to_string(i)).ok());
+  ASSERT_TRUE(repo->SaveBlob(BlobType::kTree, "{\"nodes\":[]}\n").ok());
+  ASSERT_TRUE(repo->Flush().ok());
+  for (const Id& pack : repo->index().Packs()) {
+    auto header = repo->LoadPackHeader(pack);
+    ASSERT_TRUE(header.ok()) << header.status().ToString();
+    EXPECT_EQ(*header, repo->index().PackBlobs(pack));
+  }
+  EXPECT_EQ(repo->LoadPackHeader(Id::Hash("nope")).status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace clawback::store
