@@ -121,7 +121,14 @@ export class Recorder {
             }
             const items = this.queue;
             this.queue = [];
-            await this.send(items);
+            try {
+                await this.send(items);
+            }
+            catch (e) {
+                // Never an unhandled rejection inside the gateway: count the loss and go on.
+                this.countDropped(items, `clawback plugin error: ${String(e)}`);
+                this.log.warn?.(`clawback: ${String(e)}`);
+            }
         };
         this.chain = this.chain.then(run, run);
         return this.chain;
