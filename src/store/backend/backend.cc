@@ -1,10 +1,11 @@
 // FileTypeDir, name helpers, and OpenBackend: the one place a repository URL becomes a
 // backend.
+#include "store/backend/backend.h"
+
 #include <cstdlib>
 #include <string>
 #include <utility>
 
-#include "store/backend/backend.h"
 #include "store/backend/backend_util.h"
 #include "store/backend/local_backend.h"
 #include "store/backend/retry_backend.h"
@@ -103,9 +104,10 @@ Result<BackendPtr> OpenBackend(const std::string& url, const BackendOptions& opt
   // rather than creating a local directory called "sftp:host".
   for (std::string_view scheme : {"sftp:", "rest:", "b2:", "azure:", "gs:", "swift:", "rclone:"}) {
     if (u.starts_with(scheme)) {
-      return InvalidArgument("unsupported repository backend \"" +
-                             std::string(scheme.substr(0, scheme.size() - 1)) + "\" in \"" + url +
-                             "\"; use a path, local:PATH or s3:https://HOST[:PORT]/BUCKET[/PREFIX]");
+      return InvalidArgument(
+          "unsupported repository backend \"" + std::string(scheme.substr(0, scheme.size() - 1)) +
+          "\" in \"" + url +
+          "\"; use a path, local:PATH or s3:https://HOST[:PORT]/BUCKET[/PREFIX]");
     }
   }
   return BackendPtr(std::make_unique<LocalBackend>(url));

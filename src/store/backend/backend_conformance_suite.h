@@ -193,8 +193,8 @@ TEST_P(BackendConformanceTest, RangeReads) {
 TEST_P(BackendConformanceTest, RangesPastTheEndAreErrorsNotShortReads) {
   std::string data = RandomBytes(1'000, 8);
   std::string name = SaveNew(FileType::kPack, data);
-  for (auto [offset, length] : {std::pair<int64_t, int64_t>{999, 2}, {0, 1'001}, {1'001, 0},
-                                {2'000, 10}, {500, 600}}) {
+  for (auto [offset, length] :
+       {std::pair<int64_t, int64_t>{999, 2}, {0, 1'001}, {1'001, 0}, {2'000, 10}, {500, 600}}) {
     auto got = backend_->Load(FileType::kPack, name, offset, length);
     EXPECT_EQ(got.status().code(), StatusCode::kCorruption)
         << offset << "+" << length << ": " << (got.ok() ? "ok" : got.status().ToString());
@@ -203,8 +203,10 @@ TEST_P(BackendConformanceTest, RangesPastTheEndAreErrorsNotShortReads) {
 
 TEST_P(BackendConformanceTest, ListReturnsEveryFileOfAType) {
   std::set<std::string> packs, indexes;
-  for (int i = 0; i < 23; ++i) packs.insert(SaveNew(FileType::kPack, RandomBytes(100 + i, 100 + i)));
-  for (int i = 0; i < 4; ++i) indexes.insert(SaveNew(FileType::kIndex, RandomBytes(50 + i, 200 + i)));
+  for (int i = 0; i < 23; ++i)
+    packs.insert(SaveNew(FileType::kPack, RandomBytes(100 + i, 100 + i)));
+  for (int i = 0; i < 4; ++i)
+    indexes.insert(SaveNew(FileType::kIndex, RandomBytes(50 + i, 200 + i)));
   auto listed = backend_->List(FileType::kPack);
   ASSERT_TRUE(listed.ok()) << listed.status().ToString();
   EXPECT_EQ(listed->size(), packs.size());

@@ -33,7 +33,8 @@ BackendPtr MakeLocal() {
 
 INSTANTIATE_TEST_SUITE_P(
     Backends, BackendConformanceTest,
-    ::testing::Values(BackendFactory{"mem", [] { return BackendPtr(std::make_unique<MemBackend>()); }},
+    ::testing::Values(BackendFactory{"mem",
+                                     [] { return BackendPtr(std::make_unique<MemBackend>()); }},
                       BackendFactory{"local", MakeLocal}),
     BackendFactoryName);
 

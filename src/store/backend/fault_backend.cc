@@ -61,8 +61,9 @@ Status FaultBackend::Enter(Op op) {
   calls_[static_cast<size_t>(op)]++;
   int64_t n = ++calls_[static_cast<size_t>(Op::kAny)];
   if (crash_after_ >= 0 && n > crash_after_) crashed_ = true;
-  if (crashed_) return Unavailable("fault injection: backend crashed (after operation " +
-                                   std::to_string(crash_after_) + ")");
+  if (crashed_)
+    return Unavailable("fault injection: backend crashed (after operation " +
+                       std::to_string(crash_after_) + ")");
   for (Op which : {op, Op::kAny}) {
     auto& rule = rules_[static_cast<size_t>(which)];
     if (!rule) continue;
@@ -97,8 +98,8 @@ Status FaultBackend::Save(FileType t, const std::string& name, std::string_view 
   }
   if (partial >= 0 && partial < static_cast<int64_t>(data.size())) {
     RETURN_IF_ERROR(inner_->Save(t, name, data.substr(0, static_cast<size_t>(partial))));
-    return IOError("fault injection: torn write of " + name + " after " +
-                   std::to_string(partial) + " of " + std::to_string(data.size()) + " bytes");
+    return IOError("fault injection: torn write of " + name + " after " + std::to_string(partial) +
+                   " of " + std::to_string(data.size()) + " bytes");
   }
   return inner_->Save(t, name, data);
 }

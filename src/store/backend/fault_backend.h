@@ -32,7 +32,8 @@ class FaultBackend : public ForwardingBackend {
   enum class Op { kCreate, kExists, kSave, kLoad, kStat, kRemove, kList, kAny };
 
   explicit FaultBackend(Backend* inner) : ForwardingBackend(inner) {}
-  explicit FaultBackend(BackendPtr inner) : ForwardingBackend(inner.get()), owned_(std::move(inner)) {}
+  explicit FaultBackend(BackendPtr inner)
+      : ForwardingBackend(inner.get()), owned_(std::move(inner)) {}
 
   void FailNext(Op op, Status status, int count = 1);
   void FailEvery(Op op, Status status, int every);

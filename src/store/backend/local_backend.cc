@@ -113,8 +113,8 @@ std::string LocalBackend::PathOf(FileType t, const std::string& name) const {
 
 Status LocalBackend::Create() {
   RETURN_IF_ERROR(MakeDirs(root_));
-  for (FileType t : {FileType::kKey, FileType::kLock, FileType::kSnapshot, FileType::kIndex,
-                     FileType::kPack}) {
+  for (FileType t :
+       {FileType::kKey, FileType::kLock, FileType::kSnapshot, FileType::kIndex, FileType::kPack}) {
     RETURN_IF_ERROR(MakeDirs(root_ + "/" + std::string(FileTypeDir(t))));
   }
   static const char kHex[] = "0123456789abcdef";
@@ -171,7 +171,8 @@ Status LocalBackend::Save(FileType t, const std::string& name, std::string_view 
       int err = errno;
       ::unlink(tmp_path.c_str());
       if (err == EEXIST) return AlreadyExists(final_path + " already exists");
-      if (err != EPERM && err != ENOTSUP && err != EXDEV) return ErrnoStatus("link " + final_path, err);
+      if (err != EPERM && err != ENOTSUP && err != EXDEV)
+        return ErrnoStatus("link " + final_path, err);
       // File system without hard links: fall back to rename below.
     } else {
       ::unlink(tmp_path.c_str());
@@ -229,8 +230,7 @@ Status LocalBackend::Remove(FileType t, const std::string& name) {
   return Status::Ok();
 }
 
-Status LocalBackend::ListDir(const std::string& dir, FileType t,
-                             std::vector<FileInfo>* out) const {
+Status LocalBackend::ListDir(const std::string& dir, FileType t, std::vector<FileInfo>* out) const {
   DIR* d = ::opendir(dir.c_str());
   if (d == nullptr) {
     if (errno == ENOENT) return Status::Ok();  // not created yet: nothing stored

@@ -64,8 +64,8 @@ auto RetryBackend::Run(F&& op) -> decltype(op()) {
     if (s.ok() || !Retryable(s) || attempt >= opts_.max_attempts) {
       if (!s.ok() && attempt > 1 && Retryable(s)) {
         // Say how hard we tried.
-        Status wrapped(s.code(), s.message() + " (gave up after " + std::to_string(attempt) +
-                                      " attempts)");
+        Status wrapped(s.code(),
+                       s.message() + " (gave up after " + std::to_string(attempt) + " attempts)");
         return wrapped;
       }
       return result;

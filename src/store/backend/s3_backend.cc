@@ -44,8 +44,10 @@ size_t WriteHeader(char* ptr, size_t size, size_t nmemb, void* userdata) {
   auto colon = line.find(':');
   if (colon != std::string_view::npos) {
     std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+      value.remove_prefix(1);
+    while (!value.empty() &&
+           (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
       value.remove_suffix(1);
     }
     headers->emplace_back(Lower(line.substr(0, colon)), std::string(value));
@@ -70,12 +72,16 @@ std::string XmlUnescape(std::string_view s) {
       continue;
     }
     std::string_view ent = s.substr(i + 1, semi - i - 1);
-    if (ent == "amp") out += '&';
-    else if (ent == "lt") out += '<';
-    else if (ent == "gt") out += '>';
-    else if (ent == "quot") out += '"';
-    else if (ent == "apos") out += '\'';
-    else if (ent.starts_with('#')) {
+    static constexpr std::pair<std::string_view, char> kNamed[] = {
+        {"amp", '&'}, {"lt", '<'}, {"gt", '>'}, {"quot", '"'}, {"apos", '\''}};
+    bool named = false;
+    for (const auto& [entity, c] : kNamed) {
+      if (ent == entity) {
+        out += c;
+        named = true;
+      }
+    }
+    if (!named && ent.starts_with('#')) {
       unsigned long cp = 0;
       bool hex = ent.size() > 1 && (ent[1] == 'x' || ent[1] == 'X');
       std::string digits(ent.substr(hex ? 2 : 1));
@@ -95,7 +101,7 @@ std::string XmlUnescape(std::string_view s) {
         out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
         out += static_cast<char>(0x80 | (cp & 0x3F));
       }
-    } else {
+    } else if (!named) {
       out.append(s.substr(i, semi - i + 1));
     }
     i = semi;
@@ -274,8 +280,8 @@ Result<S3Backend::Response> S3Backend::Request(
                             (loc_.scheme == "http" && loc_.port == 80);
   std::string host = opts_.virtual_host ? loc_.bucket + "." + loc_.host : loc_.host;
   std::string host_header = default_port ? host : host + ":" + std::to_string(loc_.port);
-  std::string path = opts_.virtual_host ? "/" + key : "/" + loc_.bucket + (key.empty() ? "" : "/" + key);
-  if (!opts_.virtual_host && key.empty()) path = "/" + loc_.bucket;
+  std::string path =
+      opts_.virtual_host ? "/" + key : "/" + loc_.bucket + (key.empty() ? "" : "/" + key);
   const std::string canonical_uri = UriEncode(path, /*keep_slash=*/true);
   const std::string canonical_query = CanonicalQuery(query);
   std::string url = loc_.scheme + "://" + host_header + canonical_uri;
@@ -289,10 +295,10 @@ Result<S3Backend::Response> S3Backend::Request(
   req.method = method;
   req.canonical_uri = canonical_uri;
   req.canonical_query = canonical_query;
-  req.headers = {{"host", host_header},
-                 {"x-amz-content-sha256", payload_hash},
-                 {"x-amz-date", amz_date}};
-  if (!opts_.session_token.empty()) req.headers.emplace_back("x-amz-security-token", opts_.session_token);
+  req.headers = {
+      {"host", host_header}, {"x-amz-content-sha256", payload_hash}, {"x-amz-date", amz_date}};
+  if (!opts_.session_token.empty())
+    req.headers.emplace_back("x-amz-security-token", opts_.session_token);
   for (const auto& h : extra_headers) req.headers.push_back(h);
   req.payload_hash = payload_hash;
   SigV4Credentials creds{opts_.access_key, opts_.secret_key, opts_.region, "s3"};
@@ -308,13 +314,15 @@ Result<S3Backend::Response> S3Backend::Request(
   header_list = curl_slist_append(header_list, ("Authorization: " + sig.authorization).c_str());
   header_list = curl_slist_append(header_list, "Expect:");
   struct curl_slist* connect_to = nullptr;
-  for (const std::string& c : opts_.connect_to) connect_to = curl_slist_append(connect_to, c.c_str());
+  for (const std::string& c : opts_.connect_to)
+    connect_to = curl_slist_append(connect_to, c.c_str());
 
   Response response;
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(opts_.connect_timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(opts_.connect_timeout.count()));
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1024L);
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, static_cast<long>(opts_.stall_timeout.count()));
   if (!opts_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, opts_.ca_file.c_str());
@@ -375,8 +383,10 @@ Status S3Backend::Create() {
   if (r.status != 404) return S3ErrorStatus("S3 HEAD bucket " + loc_.bucket, r);
   std::string body;
   if (opts_.region != "us-east-1") {
-    body = "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-           "<LocationConstraint>" + opts_.region + "</LocationConstraint></CreateBucketConfiguration>";
+    body =
+        "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+        "<LocationConstraint>" +
+        opts_.region + "</LocationConstraint></CreateBucketConfiguration>";
   }
   ASSIGN_OR_RETURN(Response c, Request("PUT", "", {}, {}, body));
   if (c.status / 100 == 2) return Status::Ok();
@@ -399,7 +409,8 @@ Status S3Backend::Save(FileType t, const std::string& name, std::string_view dat
   // the same name write the same bytes, since names are content hashes; the config is
   // written once, by `init`.)
   ASSIGN_OR_RETURN(Response head, Request("HEAD", key, {}, {}, {}));
-  if (head.status / 100 == 2) return AlreadyExists(Location() + "/" + ObjectPath(t, name) + " already exists");
+  if (head.status / 100 == 2)
+    return AlreadyExists(Location() + "/" + ObjectPath(t, name) + " already exists");
   if (head.status != 404) return S3ErrorStatus("S3 HEAD " + key, head);
   ASSIGN_OR_RETURN(Response r, Request("PUT", key, {}, {}, data));
   if (r.status / 100 == 2) return Status::Ok();
@@ -433,7 +444,8 @@ Result<std::string> S3Backend::Load(FileType t, const std::string& name, int64_t
   }
   if (r.status == 200) {
     // The server ignored the Range header (or there was none): cut it ourselves.
-    ASSIGN_OR_RETURN(int64_t n, CheckRange(key, static_cast<int64_t>(r.body.size()), offset, length));
+    ASSIGN_OR_RETURN(int64_t n,
+                     CheckRange(key, static_cast<int64_t>(r.body.size()), offset, length));
     if (offset == 0 && n == static_cast<int64_t>(r.body.size())) return std::move(r.body);
     return r.body.substr(static_cast<size_t>(offset), static_cast<size_t>(n));
   }
@@ -482,8 +494,10 @@ Result<std::vector<FileInfo>> S3Backend::List(FileType t) {
   std::vector<FileInfo> out;
   if (t == FileType::kConfig) {
     Result<FileInfo> info = Stat(t, "config");
-    if (info.ok()) out.push_back(*info);
-    else if (info.status().code() != StatusCode::kNotFound) return info.status();
+    if (info.ok())
+      out.push_back(*info);
+    else if (info.status().code() != StatusCode::kNotFound)
+      return info.status();
     return out;
   }
   const std::string prefix =
@@ -523,7 +537,8 @@ Result<std::vector<FileInfo>> S3Backend::List(FileType t) {
     }
     if (FirstElement(xml, "IsTruncated") != "true") break;
     token = FirstElement(xml, "NextContinuationToken");
-    if (token.empty()) return Corruption("S3 list " + prefix + ": truncated page without a continuation token");
+    if (token.empty())
+      return Corruption("S3 list " + prefix + ": truncated page without a continuation token");
     if (page > 1'000'000) return Internal("S3 list " + prefix + ": too many pages");
   }
   return out;

@@ -26,7 +26,9 @@ constexpr char kSecret[] = "secret/with+chars";
 class FakeS3 {
  public:
   FakeS3() {
-    auto handler = [this](const httplib::Request& req, httplib::Response& res) { Handle(req, res); };
+    auto handler = [this](const httplib::Request& req, httplib::Response& res) {
+      Handle(req, res);
+    };
     srv_.Get(".*", handler);
     srv_.Put(".*", handler);
     srv_.Delete(".*", handler);
@@ -49,9 +51,9 @@ class FakeS3 {
 
   std::atomic<int> requests{0};
   std::mutex mu;
-  std::vector<std::string> problems;  // GUARDED_BY(mu): verification failures
-  std::vector<std::string> hosts;     // GUARDED_BY(mu)
-  std::vector<std::string> paths;     // GUARDED_BY(mu)
+  std::vector<std::string> problems;           // GUARDED_BY(mu): verification failures
+  std::vector<std::string> hosts;              // GUARDED_BY(mu)
+  std::vector<std::string> paths;              // GUARDED_BY(mu)
   std::map<std::string, std::string> objects;  // GUARDED_BY(mu): key -> bytes
 
  private:
@@ -74,7 +76,8 @@ class FakeS3 {
       return;
     }
     std::string credential = auth.substr(c + cr.size(), auth.find(',', c) - c - cr.size());
-    if (!credential.starts_with(std::string(kAccess) + "/")) Problem(what + ": credential " + credential);
+    if (!credential.starts_with(std::string(kAccess) + "/"))
+      Problem(what + ": credential " + credential);
     std::string signed_headers = auth.substr(a + sh.size(), auth.find(',', a) - a - sh.size());
     std::string signature = auth.substr(b + sg.size());
     SigV4Request r;
@@ -91,7 +94,8 @@ class FakeS3 {
       pos = semi + 1;
     }
     for (const char* must : {"host", "x-amz-date", "x-amz-content-sha256"}) {
-      if (signed_headers.find(must) == std::string::npos) Problem(what + ": " + must + " not signed");
+      if (signed_headers.find(must) == std::string::npos)
+        Problem(what + ": " + must + " not signed");
     }
     r.payload_hash = req.get_header_value("x-amz-content-sha256");
     SigV4Signature want = SignV4(r, SigV4Credentials{kAccess, kSecret, "us-east-1", "s3"},

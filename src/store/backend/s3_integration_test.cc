@@ -42,8 +42,8 @@ const S3Server& Server() {
   static const S3Server server = [] {
     S3Server s;
     std::string src = SourceDir();
-    std::string dir = "/tmp/clawback-s3rver-" + std::to_string(::getuid()) + "-" +
-                      Sha256Hex(src).substr(0, 12);
+    std::string dir =
+        "/tmp/clawback-s3rver-" + std::to_string(::getuid()) + "-" + Sha256Hex(src).substr(0, 12);
     std::string cmd = "'" + src + "/tests/support/s3rver-start' --shared '" + dir + "' 2>&1";
     FILE* p = ::popen(cmd.c_str(), "r");
     if (!p) {
@@ -61,7 +61,8 @@ const S3Server& Server() {
       std::string line = out.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
       pos = nl == std::string::npos ? out.size() : nl + 1;
       size_t eq = line.find('=');
-      if (eq != std::string::npos && line.find(' ') > eq) s.env[line.substr(0, eq)] = line.substr(eq + 1);
+      if (eq != std::string::npos && line.find(' ') > eq)
+        s.env[line.substr(0, eq)] = line.substr(eq + 1);
     }
     if (rc != 0 || s.Get("S3_PORT").empty()) s.error = cmd + " failed:\n" + out;
     return s;
@@ -196,8 +197,8 @@ TEST(S3rver, ReadsARepositoryResticWrote) {
   const std::string env = "AWS_ACCESS_KEY_ID=" + Server().Get("AWS_ACCESS_KEY_ID") +
                           " AWS_SECRET_ACCESS_KEY=" + Server().Get("AWS_SECRET_ACCESS_KEY") +
                           " RESTIC_PASSWORD=pw RESTIC_CACHE_DIR=" + dir + "/cache ";
-  const std::string repo = " -r " + Url(bucket) + "/restic-repo --cacert " +
-                           Server().Get("S3_CA_FILE") + " --no-cache ";
+  const std::string repo =
+      " -r " + Url(bucket) + "/restic-repo --cacert " + Server().Get("S3_CA_FILE") + " --no-cache ";
   const std::string log = " >>" + dir + "/restic.log 2>&1";
   ASSERT_EQ(std::system((env + "restic" + repo + "init" + log).c_str()), 0);
   ASSERT_EQ(std::system((env + "restic" + repo + "backup " + dir + "/file.txt" + log).c_str()), 0);

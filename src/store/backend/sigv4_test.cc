@@ -25,11 +25,12 @@ TEST(SigV4, AwsExampleGetObjectWithRange) {
                {"x-amz-date", kDate}};
   r.payload_hash = kEmpty;
   SigV4Signature s = SignV4(r, kCreds, kDate);
-  EXPECT_EQ(s.canonical_request,
-            "GET\n/test.txt\n\nhost:examplebucket.s3.amazonaws.com\nrange:bytes=0-9\n"
-            "x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
-            "x-amz-date:20130524T000000Z\n\nhost;range;x-amz-content-sha256;x-amz-date\n"
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(
+      s.canonical_request,
+      "GET\n/test.txt\n\nhost:examplebucket.s3.amazonaws.com\nrange:bytes=0-9\n"
+      "x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
+      "x-amz-date:20130524T000000Z\n\nhost;range;x-amz-content-sha256;x-amz-date\n"
+      "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   EXPECT_EQ(s.string_to_sign,
             "AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n"
             "7344ae5b7ee6c3e7e6b0fe0640412a37625d1fbfff95c48bbb2dc43964946972");
@@ -100,17 +101,17 @@ TEST(SigV4, HeaderValuesAreTrimmedAndNamesLowercased) {
   b.headers = {{"x-custom", "a b"}, {"x-amz-date", kDate}, {"host", kHost}};
   a.payload_hash = b.payload_hash = kEmpty;
   EXPECT_EQ(SignV4(a, kCreds, kDate).signature, SignV4(b, kCreds, kDate).signature);
-  EXPECT_NE(SignV4(a, kCreds, kDate).signature,
-            SignV4(a, SigV4Credentials{kCreds.access_key, "other", "us-east-1", "s3"}, kDate)
-                .signature);
+  EXPECT_NE(
+      SignV4(a, kCreds, kDate).signature,
+      SignV4(a, SigV4Credentials{kCreds.access_key, "other", "us-east-1", "s3"}, kDate).signature);
 }
 
 TEST(SigV4, UriEncodeAndQuery) {
   EXPECT_EQ(UriEncode("a b/c~d_e-f.g", true), "a%20b/c~d_e-f.g");
   EXPECT_EQ(UriEncode("a/b", false), "a%2Fb");
   EXPECT_EQ(UriEncode("\xc3\xa9", false), "%C3%A9");
-  EXPECT_EQ(CanonicalQuery({{"prefix", "repo/data/"}, {"list-type", "2"},
-                            {"continuation-token", "1/+abc="}}),
+  EXPECT_EQ(CanonicalQuery(
+                {{"prefix", "repo/data/"}, {"list-type", "2"}, {"continuation-token", "1/+abc="}}),
             "continuation-token=1%2F%2Babc%3D&list-type=2&prefix=repo%2Fdata%2F");
   EXPECT_EQ(AmzDate(1369353600), "20130524T000000Z");
 }

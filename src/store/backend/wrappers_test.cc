@@ -205,9 +205,14 @@ TEST(OpenBackend, S3NeedsCredentials) {
   ::setenv("AWS_ACCESS_KEY_ID", "from-env", 1);
   ::setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
   EXPECT_TRUE(OpenBackend("s3:http://127.0.0.1:9/b").ok());
-  if (saved_id) ::setenv("AWS_ACCESS_KEY_ID", id.c_str(), 1); else ::unsetenv("AWS_ACCESS_KEY_ID");
-  if (saved_secret) ::setenv("AWS_SECRET_ACCESS_KEY", secret.c_str(), 1);
-  else ::unsetenv("AWS_SECRET_ACCESS_KEY");
+  if (saved_id)
+    ::setenv("AWS_ACCESS_KEY_ID", id.c_str(), 1);
+  else
+    ::unsetenv("AWS_ACCESS_KEY_ID");
+  if (saved_secret)
+    ::setenv("AWS_SECRET_ACCESS_KEY", secret.c_str(), 1);
+  else
+    ::unsetenv("AWS_SECRET_ACCESS_KEY");
 }
 
 TEST(ParseS3Url, Parts) {
