@@ -132,19 +132,23 @@ Status ValidateMinerOptions(const MinerOptions& o) {
 }
 
 TemplateMiner::TemplateMiner(MinerOptions options)
-    : options_(options), root_(std::make_unique<Node>()) {}
+    : options_(options) {}
 TemplateMiner::~TemplateMiner() = default;
 TemplateMiner::TemplateMiner(TemplateMiner&&) noexcept = default;
 TemplateMiner& TemplateMiner::operator=(TemplateMiner&&) noexcept = default;
 
 // The leaf for a token sequence: first the length layer, then `depth - 2` token layers.
 TemplateMiner::Node* TemplateMiner::Leaf(std::span<const std::string_view> tokens, bool create) {
-  std::string len_key = std::to_string(tokens.size());
-  Node* node = root_->Child(len_key);
-  if (!node) {
+  if (tokens.size() >= by_length_.size()) {
     if (!create) return nullptr;
-    node = root_->children.emplace(len_key, std::make_unique<Node>()).first->second.get();
+    by_length_.resize(tokens.size() + 1);
   }
+  std::unique_ptr<Node>& slot = by_length_[tokens.size()];
+  if (!slot) {
+    if (!create) return nullptr;
+    slot = std::make_unique<Node>();
+  }
+  Node* node = slot.get();
   const size_t layers = std::min<size_t>(tokens.size(), static_cast<size_t>(options_.depth - 2));
   for (size_t i = 0; i < layers; ++i) {
     std::string_view key = RouteKey(tokens[i]);

@@ -85,7 +85,7 @@ class TemplateMiner {
   uint64_t next_id_ = 1;
   std::vector<std::unique_ptr<Cluster>> clusters_;
   std::unordered_map<uint64_t, Cluster*> by_id_;
-  std::unique_ptr<Node> root_;
+  std::vector<std::unique_ptr<Node>> by_length_;  // the tree's first layer: token count
 };
 
 }  // namespace clawback::learn
