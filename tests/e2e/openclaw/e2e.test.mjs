@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 
-import { Clawback, OpenClaw, Proc, kRoot, script, sleep, waitFile } from "./lib.mjs";
+import { Clawback, OpenClaw, Proc, kPluginDir, kRoot, script, sleep, waitFile } from "./lib.mjs";
 
 const bin = process.env.CLAWBACK_BIN;
 // tmpfs when there is one: OpenClaw's state store syncs often, and a shared disk busy
@@ -156,13 +156,13 @@ test("a webhook turn (no session_start) lands in its own conversation", { skip }
   assert.ok(r.status >= 200 && r.status < 300, `POST /hooks/agent: ${r.status} ${r.body}`);
   const id = (await waitFile(join(work, "webhook.txt"), null, 30000)).trim();
   await sleep(300);
-  const call = oc.tapped().find((h) => h.hook === "before_tool_call" && h.ctx?.sessionKey?.includes(":cron:"));
-  assert.ok(call, "the webhook turn's tool call was not seen");
-  assert.equal(tapped("session_start", call.ctx.sessionKey).length, 0, "webhook turns are not announced");
-  const convs = conversationsOf(call.ctx.sessionKey);
-  assert.equal(convs.length, 1);
-  assert.equal(convs[0].id, id);
   const trace = cb.trace(id);
+  const key = trace.conversation.external_ids.find((e) => e.kind === "openclaw.session_key")?.value;
+  assert.ok(key && key !== kCliKey, JSON.stringify(trace.conversation));
+  assert.equal(tapped("session_start", key).length, 0, "webhook turns are not announced");
+  const call = tapped("before_tool_call", key)[0];
+  assert.ok(call, `no tool call seen for ${key}`);
+  assert.equal(conversationsOf(key).length, 1);
   assert.equal(trace.tool_calls.length, 1);
   assert.equal(trace.tool_calls[0].tool_call_id, call.event.toolCallId);
   assert.equal(trace.tool_calls[0].exit_code, 0);
@@ -237,7 +237,7 @@ test("stopping the gateway ends its sessions' conversations", { skip }, async ()
   assert.equal(end.event.reason, "shutdown");
 });
 
-test("the plugin validates and installs with the README's commands", { skip }, async () => {
+test("the plugin installs with the README's commands", { skip }, async () => {
   // A second, gateway-less OpenClaw with its own state: what a new user's machine has.
   const fresh = new OpenClaw({
     node: process.env.OPENCLAW_NODE,

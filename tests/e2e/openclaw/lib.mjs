@@ -268,16 +268,27 @@ export class OpenClaw {
     return { ...r, json };
   }
 
-  /** One turn through the inbound webhook, waiting for it to finish. */
-  async webhookTurn(message) {
+  /**
+   * One turn through the inbound webhook, waiting for it to finish. A busy gateway answers
+   * 503 when the run could not be admitted in time; that is retried (the run did not start).
+   */
+  async webhookTurn(message, attempts = 3) {
     const t0 = Date.now();
-    const r = await fetch(`http://127.0.0.1:${this.port}/hooks/agent`, {
-      method: "POST",
-      headers: { Authorization: `Bearer ${this.hooksToken}`, "Content-Type": "application/json" },
-      body: JSON.stringify({ message, agentId: "main", deliver: false, waitForCompletion: true }),
-      signal: AbortSignal.timeout(120000),
-    });
-    return { status: r.status, body: await r.text(), ms: Date.now() - t0 };
+    for (let i = 1; ; i++) {
+      const r = await fetch(`http://127.0.0.1:${this.port}/hooks/agent`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${this.hooksToken}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ message, agentId: "main", deliver: false, waitForCompletion: true }),
+        signal: AbortSignal.timeout(180000),
+      });
+      const body = await r.text();
+      if (r.status === 503 && i < attempts) {
+        console.log(`# webhook turn not admitted (attempt ${i}), retrying: ${body.slice(0, 200)}`);
+        await sleep(2000);
+        continue;
+      }
+      return { status: r.status, body, ms: Date.now() - t0, attempts: i };
+    }
   }
 
   async resetSession(key) {
