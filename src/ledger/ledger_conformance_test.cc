@@ -411,6 +411,50 @@ TEST_F(LedgerConformance, GroupCommitIsolatesAFailingBatch) {
   EXPECT_EQ(ledger_->Apply(invalid).code(), StatusCode::kInvalidArgument);
 }
 
+TEST_F(LedgerConformance, LongRunsOfEventsAreChainedAcrossInserts) {
+  // Runs longer than one multi-row INSERT, split by other ops, in one group.
+  Conversation c = NewConversation(1000);
+  WriteBatch b1, b2;
+  b1.Add(c);
+  for (int i = 0; i < 150; ++i) b1.Add(NewEvent(c, 2000 + i));
+  ToolCall tc;
+  tc.conversation_id = c.id;
+  tc.tool_call_id = "t1";
+  b1.Add(tc);
+  for (int i = 0; i < 70; ++i) b1.Add(NewEvent(c, 3000 + i));
+  for (int i = 0; i < 65; ++i) b2.Add(NewEvent(c, 4000 + i));
+  auto results = ledger_->ApplyGroup({&b1, &b2});
+  ASSERT_TRUE(results[0].ok()) << results[0].ToString();
+  ASSERT_TRUE(results[1].ok()) << results[1].ToString();
+  auto trace = ledger_->GetTrace(c.id);
+  ASSERT_TRUE(trace.ok());
+  ASSERT_EQ(trace->events.size(), 285u);
+  for (size_t i = 0; i < trace->events.size(); ++i) {
+    EXPECT_EQ(trace->events[i].seq, static_cast<int64_t>(i) + 1);
+  }
+  auto report = ledger_->VerifyChain();
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok) << report->problem;
+  EXPECT_EQ(report->rows_checked, 285);
+
+  // A bad event deep in a long run fails the whole batch, names a conversation, and leaves
+  // nothing behind.
+  WriteBatch bad;
+  for (int i = 0; i < 100; ++i) bad.Add(NewEvent(c, 5000 + i));
+  Event orphan = NewEvent(c, 6000);
+  Uuid ghost = ids_.Next();
+  orphan.conversation_id = ghost;
+  bad.Add(orphan);
+  Status st = ledger_->Apply(bad);
+  EXPECT_EQ(st.code(), StatusCode::kNotFound);
+  EXPECT_NE(st.message().find(ghost.ToString()), std::string::npos) << st.ToString();
+  EXPECT_EQ(ledger_->Stats()->events, 285);
+  ApplyOk({{NewEvent(c, 7000)}});
+  report = ledger_->VerifyChain();
+  EXPECT_TRUE(report->ok) << report->problem;
+  EXPECT_EQ(report->rows_checked, 286);
+}
+
 TEST_F(LedgerConformance, TraceHoldsTheWholeChainInTimeOrder) {
   Conversation c = NewConversation(1000);
   Conversation other = NewConversation(1000, "unrelated");

@@ -58,8 +58,8 @@ struct Dialect {
   std::string name;               // "sqlite" or "postgresql"
   std::string begin_write;        // starts a write transaction
   std::string begin_read;         // starts a read-only snapshot
-  std::string lock_chain;         // run once per write transaction before the chain's tail
-                                  // is read ("" when begin_write already excludes writers)
+  std::string lock_chain;         // run right after begin_write: excludes other writers
+                                  // ("" when begin_write already does)
   std::string lock_migrations;    // run at the start of Migrate's transaction, or ""
   std::string table_exists;       // one row when table $1 exists
   std::string size_bytes;         // one row, one integer: the database's size on disk

@@ -298,10 +298,6 @@ const std::string kInsertExternalId =
 const std::string kEndConversation =
     "UPDATE conversations SET status = $2, ended_at_ms = $3 WHERE id = $1";
 
-const std::string kInsertEvent =
-    "INSERT INTO events (seq, id, conversation_id, kind, time_ms, actor, attributes, prev_hash, "
-    "hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-
 const std::string kChainTail = "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1";
 
 const std::string kUpsertToolCall =
@@ -535,6 +531,15 @@ std::vector<Status> SqlLedger::ApplyGroup(const std::vector<const WriteBatch*>& 
     c.Exec("ROLLBACK").IgnoreError();
     return fail_all(st.WithContext("ledger write"));
   }
+  // The chain lock is taken first, before any row lock, so writers in several processes
+  // queue on it instead of deadlocking; it is outside every savepoint, so a rolled-back
+  // batch does not release it.
+  if (!dialect_.lock_chain.empty()) {
+    if (Status st = c.Exec(dialect_.lock_chain); !st.ok()) {
+      c.Exec("ROLLBACK").IgnoreError();
+      return fail_all(st.WithContext("ledger write"));
+    }
+  }
   ChainTail tail;
   Status broken;  // set when the transaction itself can no longer commit
   for (size_t i = 0; i < batches.size(); ++i) {
@@ -576,47 +581,112 @@ std::vector<Status> SqlLedger::ApplyGroup(const std::vector<const WriteBatch*>& 
 }
 
 Status SqlLedger::ApplyBatch(SqlConnection& conn, const WriteBatch& batch, ChainTail* tail) {
-  for (size_t i = 0; i < batch.ops.size(); ++i) {
+  size_t i = 0;
+  while (i < batch.ops.size()) {
+    // A run of consecutive events is appended with multi-row INSERTs.
+    std::vector<const Event*> run;
+    size_t j = i;
+    while (j < batch.ops.size()) {
+      const Event* e = std::get_if<Event>(&batch.ops[j]);
+      if (!e) break;
+      run.push_back(e);
+      ++j;
+    }
+    if (!run.empty()) {
+      RETURN_IF_ERROR(AppendEvents(conn, run, i, tail));
+      i = j;
+      continue;
+    }
     Status st = ApplyOp(conn, batch.ops[i], tail);
     if (!st.ok()) return st.WithContext("op " + std::to_string(i));
+    ++i;
   }
   return Status::Ok();
 }
 
-Status SqlLedger::AppendEvent(SqlConnection& c, const Event& in, ChainTail* tail) {
-  if (in.kind.empty()) return InvalidArgument("event: kind is empty");
-  if (!tail->loaded) {
-    if (!dialect_.lock_chain.empty()) RETURN_IF_ERROR(c.Exec(dialect_.lock_chain));
+const std::string& SqlLedger::InsertEventsSql(size_t rows) {
+  std::string& sql = insert_events_sql_[rows];
+  if (sql.empty()) {
+    sql = "INSERT INTO events (seq, id, conversation_id, kind, time_ms, actor, attributes, "
+          "prev_hash, hash) VALUES ";
+    for (size_t r = 0; r < rows; ++r) {
+      sql += r == 0 ? "(" : ", (";
+      for (size_t c = 0; c < kEventColumns; ++c) {
+        if (c) sql += ", ";
+        sql += "$" + std::to_string(r * kEventColumns + c + 1);
+      }
+      sql += ")";
+    }
+  }
+  return sql;
+}
+
+Status SqlLedger::AppendEvents(SqlConnection& c, const std::vector<const Event*>& run,
+                               size_t first_op, ChainTail* tail) {
+  for (size_t k = 0; k < run.size(); ++k) {
+    if (run[k]->kind.empty()) {
+      return InvalidArgument("event: kind is empty").WithContext("op " + std::to_string(first_op + k));
+    }
+  }
+  if (!tail->loaded) {  // the write transaction holds the chain lock (ApplyGroup)
     std::vector<SqlRow> rows;
     RETURN_IF_ERROR(c.Query(kChainTail, {}, &rows));
     tail->loaded = true;
     tail->seq = rows.empty() ? 0 : RowInt(rows[0], 0);
     tail->hash = rows.empty() ? "" : RowStr(rows[0], 1);
   }
-  // The row's header fields; the attributes travel as their stored text only (no copy of
-  // the JSON tree on the hot path).
-  Event e;
-  e.seq = tail->seq + 1;
-  e.id = in.id.is_nil() ? ids_.Next() : in.id;
-  e.conversation_id = in.conversation_id;
-  e.kind = in.kind;
-  e.time_ms = in.time_ms;
-  e.actor = in.actor;
-  std::string attributes = StoredAttributes(in.attributes);
-  std::string hash = ChainHashWithAttributes(tail->hash, e, attributes);
-  std::vector<SqlValue> params = {Int(e.seq),         IdText(e.id),   OptId(e.conversation_id),
-                                  Text(e.kind),       Int(e.time_ms), Text(e.actor),
-                                  Text(attributes),   Text(tail->hash), Text(hash)};
-  Status st = c.Query(kInsertEvent, params, nullptr);
-  if (!st.ok()) {
-    if (st.code() == StatusCode::kNotFound && e.conversation_id) {
-      return NotFound("event " + e.id.ToString() + ": conversation " +
-                      e.conversation_id->ToString() + " does not exist");
+  int64_t seq = tail->seq;
+  std::string prev = tail->hash;
+  std::vector<SqlValue> params;
+  for (size_t begin = 0; begin < run.size(); begin += kMaxEventRows) {
+    size_t n = std::min(kMaxEventRows, run.size() - begin);
+    params.clear();
+    params.reserve(n * kEventColumns);
+    for (size_t k = begin; k < begin + n; ++k) {
+      const Event& in = *run[k];
+      // The row's header fields; the attributes travel as their stored text only (no copy
+      // of the JSON tree on the hot path).
+      Event e;
+      e.seq = ++seq;
+      e.id = in.id.is_nil() ? ids_.Next() : in.id;
+      e.conversation_id = in.conversation_id;
+      e.kind = in.kind;
+      e.time_ms = in.time_ms;
+      e.actor = in.actor;
+      std::string attributes = StoredAttributes(in.attributes);
+      std::string hash = ChainHashWithAttributes(prev, e, attributes);
+      params.push_back(Int(e.seq));
+      params.push_back(IdText(e.id));
+      params.push_back(OptId(e.conversation_id));
+      params.push_back(Text(std::move(e.kind)));
+      params.push_back(Int(e.time_ms));
+      params.push_back(Text(std::move(e.actor)));
+      params.push_back(Text(std::move(attributes)));
+      params.push_back(Text(std::move(prev)));
+      params.push_back(Text(hash));
+      prev = std::move(hash);
     }
-    return st.WithContext("event " + e.id.ToString());
+    Status st = c.Query(InsertEventsSql(n), params, nullptr);
+    if (!st.ok()) {
+      std::string what = n == 1 ? "op " + std::to_string(first_op + begin) + ": event " +
+                                      run[begin]->id.ToString()
+                                : "ops " + std::to_string(first_op + begin) + "-" +
+                                      std::to_string(first_op + begin + n - 1) + ": events";
+      if (st.code() == StatusCode::kNotFound) {
+        std::string convs;
+        for (size_t k = begin; k < begin + n; ++k) {
+          if (!run[k]->conversation_id) continue;
+          std::string id = run[k]->conversation_id->ToString();
+          if (convs.find(id) == std::string::npos) convs += (convs.empty() ? "" : ", ") + id;
+        }
+        return NotFound(what + ": conversation " + convs + " does not exist" +
+                        (n == 1 ? "" : " (one of these)"));
+      }
+      return st.WithContext(what);
+    }
   }
-  tail->seq = e.seq;
-  tail->hash = std::move(hash);
+  tail->seq = seq;
+  tail->hash = std::move(prev);
   return Status::Ok();
 }
 
@@ -670,7 +740,7 @@ Status SqlLedger::ApplyOp(SqlConnection& c, const WriteOp& op, ChainTail* tail) 
                        "external id " + v.external_id.kind + "=" + v.external_id.value,
                        v.conversation_id);
         } else if constexpr (std::is_same_v<T, Event>) {
-          return AppendEvent(c, v, tail);
+          return AppendEvents(c, {&v}, 0, tail);
         } else if constexpr (std::is_same_v<T, ToolCall>) {
           if (v.tool_call_id.empty()) return InvalidArgument("tool call: tool_call_id is empty");
           return check(

@@ -11,6 +11,7 @@
 // Thread-safety: safe to call from many threads.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -54,8 +55,6 @@ class SqlLedger : public Ledger {
     int64_t seq = 0;
     std::string hash;
   };
-  class Writer;
-  class ReaderLease;
 
   Result<std::unique_ptr<SqlConnection>> AcquireReader();
   void ReleaseReader(std::unique_ptr<SqlConnection> conn);
@@ -66,7 +65,15 @@ class SqlLedger : public Ledger {
   Result<int> SchemaVersionOn(SqlConnection& conn);
   Status ApplyBatch(SqlConnection& conn, const WriteBatch& batch, ChainTail* tail);
   Status ApplyOp(SqlConnection& conn, const WriteOp& op, ChainTail* tail);
-  Status AppendEvent(SqlConnection& conn, const Event& e, ChainTail* tail);
+  // Appends events to the chain, up to kMaxEventRows per INSERT; `first_op` is the first
+  // one's index in its batch (for error messages).
+  Status AppendEvents(SqlConnection& conn, const std::vector<const Event*>& run,
+                      size_t first_op, ChainTail* tail);
+  // "INSERT INTO events … VALUES (…), (…)" for `rows` rows. REQUIRES: write_mu_ held.
+  const std::string& InsertEventsSql(size_t rows);
+
+  static constexpr size_t kEventColumns = 9;
+  static constexpr size_t kMaxEventRows = 64;
 
   Dialect dialect_;
   SqlConnector connect_;
@@ -75,6 +82,7 @@ class SqlLedger : public Ledger {
 
   std::mutex write_mu_;
   std::unique_ptr<SqlConnection> writer_;  // GUARDED_BY(write_mu_)
+  std::array<std::string, kMaxEventRows + 1> insert_events_sql_;  // GUARDED_BY(write_mu_)
 
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<SqlConnection>> readers_;  // GUARDED_BY(pool_mu_)

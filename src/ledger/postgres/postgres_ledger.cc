@@ -328,7 +328,8 @@ Result<std::unique_ptr<Ledger>> OpenPostgresLedger(const std::string& url, const
   d.name = "postgresql";
   d.begin_write = "BEGIN";
   d.begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
-  // Self-conflicting, so one writer at a time appends to the chain; readers are not blocked.
+  // Self-conflicting, so one writer at a time (across processes) writes, and appends to the
+  // chain; readers are not blocked.
   d.lock_chain = "LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE";
   d.lock_migrations = "SELECT pg_advisory_xact_lock(hashtext('clawback.migrate.' || current_schema()))";
   d.table_exists = "SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = $1";

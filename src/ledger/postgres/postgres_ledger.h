@@ -1,7 +1,8 @@
 // The PostgreSQL ledger (libpq): the same tables, migrations and hash chain as SQLite, in
 // PostgreSQL's types (uuid, bigint). A writer connection and pooled readers; statements are
 // prepared once per connection. Concurrent writers (several processes) serialise on a
-// table lock on `events` taken once per write transaction, so the chain stays linear.
+// table lock on `events` taken at the start of each write transaction, so the chain stays
+// linear and writers cannot deadlock each other.
 // Tables: docs/format/ledger-schema.md.
 #pragma once
 
