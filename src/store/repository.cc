@@ -235,6 +235,7 @@ Result<SaveBlobResult> Repository::SaveBlob(BlobType type, std::string_view plai
   {
     OpenPack& open = open_packs_[t];
     std::lock_guard<std::mutex> lock(open.mu);
+    if (open.writer.empty()) open.writer.Reserve(std::min(options_.pack_size, size_t{64} << 20) + sealed.size());
     open.writer.Add(type, result.id, sealed, ulen);
     // Close the pack at the target size, or before its header could pass the 16 MiB limit.
     if (open.writer.FinishedSize() >= options_.pack_size ||

@@ -64,6 +64,9 @@ class PackWriter {
   // Appends an already sealed blob (from SealBlobAppend).
   void Add(BlobType type, const Id& id, std::string_view stored, uint32_t uncompressed_length);
 
+  // Pre-allocates room for `bytes` of blob data (avoids regrowing a 16 MiB buffer).
+  void Reserve(size_t bytes) { data_.reserve(bytes); }
+
   size_t size() const { return data_.size(); }
   size_t count() const { return blobs_.size(); }
   bool empty() const { return blobs_.empty(); }
