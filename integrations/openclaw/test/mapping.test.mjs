@@ -1,6 +1,8 @@
 // Fast unit tests of the hook -> envelope mapping, on hook events recorded from a
 // real OpenClaw 2026.9.6 gateway (tests/fixtures/openclaw/hooks.jsonl).
 import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
 
 import {
@@ -13,7 +15,7 @@ import {
   toJsonSafe,
   traceparentFor,
 } from "../dist/mapping.js";
-import { loadFixture } from "./harness.mjs";
+import { kRepoRoot, loadFixture } from "./harness.mjs";
 
 const hooks = loadFixture();
 const byHook = (name) => hooks.filter((h) => h.hook === name);
@@ -26,6 +28,7 @@ test("the fixture holds every hook the plugin maps", () => {
 });
 
 test("agent_end keeps counts and ids, never the transcript text", () => {
+  let promptsChecked = 0;
   for (const h of byHook("agent_end")) {
     const env = toEnvelope(h.hook, h.event, h.ctx);
     const json = JSON.stringify(env);
@@ -39,11 +42,16 @@ test("agent_end keeps counts and ids, never the transcript text", () => {
     assert.ok(ids.length > 0);
     assert.deepEqual(env.event.transcript.toolCalls.map((c) => c.id), ids);
     // The user prompt (with OpenClaw's preamble) is not in what is sent.
-    const userText = h.event.messages.find((m) => m.role === "user").content[0].text.trim();
-    assert.ok(!json.includes(userText.slice(0, 40)), "user/system text leaked into agent_end");
+    const user = h.event.messages.find((m) => m.role === "user");
+    const userText = (typeof user.content === "string" ? user.content : user.content.map((p) => p.text ?? "").join("")).trim();
+    if (userText.length >= 20) {
+      assert.ok(!json.includes(userText.slice(0, 40)), "user text leaked into agent_end");
+      promptsChecked++;
+    }
     assert.ok(json.length < JSON.stringify(h).length / 2, "agent_end was not trimmed");
     assert.equal(env.ctx.trace.traceId, h.ctx.trace.traceId);
   }
+  assert.ok(promptsChecked > 0, "no agent_end prompt to check");
 });
 
 test("tool hooks keep ids, params and the exec result; live objects are dropped", () => {
@@ -146,4 +154,25 @@ test("traceparent carries the conversation id as trace id", () => {
   assert.equal(traceparentFor("not-a-uuid", "00f067aa0ba902b7"), undefined);
   assert.equal(traceparentFor("00000000-0000-0000-0000-000000000000", "00f067aa0ba902b7"), undefined);
   assert.equal(traceparentFor("019ac3b2-7c00-7abc-8def-0123456789ab", "0000000000000000"), undefined);
+});
+
+test("the recorded traces hold exactly the tool calls the gateway announced, per session", (t) => {
+  const path = join(kRepoRoot, "tests/fixtures/openclaw/traces.json");
+  if (!existsSync(path)) return t.skip("no traces.json (recorded by CLAWBACK_REFRESH_FIXTURES=1 make e2e-openclaw)");
+  const traces = JSON.parse(readFileSync(path, "utf8"));
+  const announced = new Set(byHook("before_tool_call").map((h) => h.event.toolCallId));
+  let calls = 0;
+  for (const list of Object.values(traces)) {
+    for (const tr of list) {
+      const key = tr.conversation.external_ids.find((e) => e.kind === "openclaw.session_key").value;
+      for (const c of tr.tool_calls) {
+        assert.ok(announced.has(c.tool_call_id), `${c.tool_call_id} not in hooks.jsonl`);
+        const h = byHook("before_tool_call").find((x) => x.event.toolCallId === c.tool_call_id);
+        assert.equal(h.ctx.sessionKey, key);
+        assert.deepEqual(c.params, h.event.params);
+        calls++;
+      }
+    }
+  }
+  assert.ok(calls > 0);
 });
