@@ -1,0 +1,230 @@
+// Archiver -> repository (in memory) -> restorer/checker/diff/prune, on a real temp tree.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "store/archiver/archiver.h"
+#include "store/backend/mem_backend.h"
+#include "store/checker/checker.h"
+#include "store/forget/prune.h"
+#include "store/restorer/restorer.h"
+#include "store/restorer/tree_walk.h"
+
+namespace clawback::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+void WriteFile(const std::string& path, const std::string& data) {
+  std::ofstream(path, std::ios::binary) << data;
+}
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+std::string RandomBytes(size_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::string s(n, '\0');
+  for (auto& c : s) c = static_cast<char>(rng());
+  return s;
+}
+
+class RoundTrip : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/clawback-roundtrip-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    src_ = dir_ + "/src";
+    fs::create_directories(src_ + "/sub/deep");
+    WriteFile(src_ + "/hello.txt", "hello restic\n");
+    WriteFile(src_ + "/empty", "");
+    WriteFile(src_ + "/sub/big.bin", RandomBytes(1'500'000, 1));  // several chunks
+    WriteFile(src_ + "/sub/deep/odd \"name\"\t\xff.txt", "odd");
+    WriteFile(src_ + "/ignored.tmp", "skip me");
+    WriteFile(src_ + "/sub/.clawbackignore", "*.cache\n");
+    WriteFile(src_ + "/sub/x.cache", "skip me too");
+    chmod((src_ + "/hello.txt").c_str(), 0640);
+    ASSERT_EQ(symlink("../hello.txt", (src_ + "/sub/link").c_str()), 0);
+    ASSERT_EQ(link((src_ + "/hello.txt").c_str(), (src_ + "/sub/hard").c_str()), 0);
+    struct timespec times[2] = {{1'600'000'000, 123456789}, {1'600'000'000, 123456789}};
+    ASSERT_EQ(utimensat(AT_FDCWD, (src_ + "/sub/big.bin").c_str(), times, 0), 0);
+
+    InitOptions init;
+    init.kdf = KdfParams{1024, 8, 1};
+    auto r = Repository::Init(&backend_, "pw", init);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    repo_ = std::move(*r);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  ArchiveSummary Snapshot(bool force = false) {
+    ArchiveOptions o;
+    o.paths = {src_};
+    o.threads = 2;
+    o.no_parent = force;
+    EXPECT_TRUE(o.excludes.Add("*.tmp").ok());
+    Archiver a(repo_.get(), std::move(o));
+    auto s = a.Run();
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return s.ok() ? *s : ArchiveSummary{};
+  }
+
+  std::string dir_, src_;
+  MemBackend backend_;
+  std::unique_ptr<Repository> repo_;
+};
+
+TEST_F(RoundTrip, SnapshotRestoreAndChangeDetection) {
+  ArchiveSummary first = Snapshot();
+  EXPECT_EQ(first.files_new, 6u);  // hello, empty, big, odd, .clawbackignore, hard
+  EXPECT_EQ(first.files_unmodified, 0u);
+  EXPECT_GT(first.data_blobs, 2u);
+  EXPECT_EQ(first.snapshot.paths, std::vector<std::string>{src_});
+
+  RestoreOptions ro;
+  ro.target = dir_ + "/out";
+  ro.verify = true;
+  ro.threads = 2;
+  Restorer restorer(repo_.get(), first.snapshot.tree, ro);
+  auto rs = restorer.Run();
+  ASSERT_TRUE(rs.ok()) << rs.status().ToString();
+  EXPECT_TRUE(rs->errors.empty()) << rs->errors[0];
+  EXPECT_EQ(rs->verified_files, 5u);  // the hard link is not re-verified
+  const std::string out = dir_ + "/out" + src_;
+  EXPECT_EQ(ReadFile(out + "/hello.txt"), "hello restic\n");
+  EXPECT_EQ(ReadFile(out + "/sub/big.bin"), RandomBytes(1'500'000, 1));
+  EXPECT_EQ(ReadFile(out + "/sub/deep/odd \"name\"\t\xff.txt"), "odd");
+  EXPECT_TRUE(fs::exists(out + "/empty"));
+  EXPECT_FALSE(fs::exists(out + "/ignored.tmp"));
+  EXPECT_FALSE(fs::exists(out + "/sub/x.cache"));
+  struct stat st, st2;
+  ASSERT_EQ(stat((out + "/hello.txt").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+  ASSERT_EQ(stat((out + "/sub/hard").c_str(), &st2), 0);
+  EXPECT_EQ(st.st_ino, st2.st_ino);  // hard link restored
+  ASSERT_EQ(stat((out + "/sub/big.bin").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mtim.tv_sec, 1'600'000'000);
+  EXPECT_EQ(st.st_mtim.tv_nsec, 123456789);
+  char target[64] = {0};
+  ASSERT_GT(readlink((out + "/sub/link").c_str(), target, sizeof target), 0);
+  EXPECT_STREQ(target, "../hello.txt");
+
+  // Unchanged: nothing read, nothing added, same tree.
+  ArchiveSummary second = Snapshot();
+  EXPECT_EQ(second.files_unmodified, 6u);
+  EXPECT_EQ(second.data_blobs, 0u);
+  EXPECT_EQ(second.snapshot.tree, first.snapshot.tree);
+  ASSERT_TRUE(second.snapshot.parent.has_value());
+  EXPECT_EQ(*second.snapshot.parent, first.snapshot_id);
+
+  // One change: one file re-read; diff names it.
+  WriteFile(src_ + "/sub/deep/new.txt", "new");
+  WriteFile(src_ + "/hello.txt", "hello again\n");
+  ArchiveSummary third = Snapshot();
+  EXPECT_EQ(third.files_new, 1u);
+  EXPECT_EQ(third.files_changed, 2u);  // hello.txt and its hard link
+  DiffStats ds;
+  auto diff = DiffTrees(repo_.get(), first.snapshot.tree, third.snapshot.tree, &ds);
+  ASSERT_TRUE(diff.ok());
+  EXPECT_EQ(ds.added, 1u);
+  EXPECT_EQ(ds.modified, 2u);
+  bool saw_new = false;
+  for (const auto& d : *diff) saw_new |= d.path == src_ + "/sub/deep/new.txt" && d.change == Change::kAdded;
+  EXPECT_TRUE(saw_new);
+
+  // Include: only one file (and its parents).
+  RestoreOptions inc;
+  inc.target = dir_ + "/only";
+  inc.includes = {src_ + "/sub/deep"};
+  auto ri = Restorer(repo_.get(), third.snapshot.tree, inc).Run();
+  ASSERT_TRUE(ri.ok());
+  EXPECT_TRUE(fs::exists(dir_ + "/only" + src_ + "/sub/deep/new.txt"));
+  EXPECT_FALSE(fs::exists(dir_ + "/only" + src_ + "/hello.txt"));
+}
+
+TEST_F(RoundTrip, CheckFindsDamagedPackAndNamesTheSnapshot) {
+  ArchiveSummary s = Snapshot();
+  {
+    Checker c(repo_.get(), CheckOptions{true, {}, 2});
+    auto r = c.Run();
+    ASSERT_TRUE(r.ok());
+    EXPECT_TRUE(r->ok()) << r->errors[0];
+    EXPECT_GT(r->packs_read, 0u);
+  }
+  // Flip one byte in the middle of the biggest data pack.
+  auto packs = backend_.List(FileType::kPack);
+  ASSERT_TRUE(packs.ok());
+  FileInfo biggest;
+  for (const auto& p : *packs) {
+    if (p.size > biggest.size) biggest = p;
+  }
+  std::string bytes = *backend_.Load(FileType::kPack, biggest.name, 0, 0);
+  bytes[bytes.size() / 2] ^= 0x40;
+  ASSERT_TRUE(backend_.Remove(FileType::kPack, biggest.name).ok());
+  ASSERT_TRUE(backend_.Save(FileType::kPack, biggest.name, bytes).ok());
+
+  Checker structural(repo_.get(), CheckOptions{});
+  EXPECT_TRUE(structural.Run()->ok());  // structure alone can't see it
+  Checker c(repo_.get(), CheckOptions{true, {}, 2});
+  auto r = c.Run();
+  ASSERT_TRUE(r.ok());
+  ASSERT_FALSE(r->ok());
+  ASSERT_EQ(r->damaged_packs.size(), 1u);
+  EXPECT_EQ(r->damaged_packs[0].pack.Hex(), biggest.name);
+  ASSERT_EQ(r->damaged_packs[0].snapshots.size(), 1u);
+  EXPECT_EQ(r->damaged_packs[0].snapshots[0], s.snapshot_id);
+}
+
+TEST_F(RoundTrip, ReadDataSubsetParsing) {
+  EXPECT_EQ(ParseReadDataSubset("25%")->percent, 25);
+  auto b = ParseReadDataSubset("2/7");
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->n, 2u);
+  EXPECT_EQ(b->m, 7u);
+  EXPECT_FALSE(ParseReadDataSubset("0%").ok());
+  EXPECT_FALSE(ParseReadDataSubset("101%").ok());
+  EXPECT_FALSE(ParseReadDataSubset("8/7").ok());
+  EXPECT_FALSE(ParseReadDataSubset("x").ok());
+}
+
+TEST_F(RoundTrip, PruneAfterForgetKeepsTheRestReadable) {
+  ArchiveSummary first = Snapshot();
+  WriteFile(src_ + "/sub/big.bin", RandomBytes(900'000, 2));
+  ArchiveSummary second = Snapshot();
+  ASSERT_TRUE(backend_.Remove(FileType::kSnapshot, first.snapshot_id.Hex()).ok());
+  auto rep = Prune(repo_.get(), PruneOptions{});
+  ASSERT_TRUE(rep.ok()) << rep.status().ToString();
+  EXPECT_GT(rep->blobs_unused, 0u);
+  EXPECT_GT(rep->packs_deleted + rep->packs_repacked, 0u);
+  auto index_files = repo_->List(FileType::kIndex);
+  EXPECT_EQ(index_files->size(), 1u);
+
+  // A fresh open sees a consistent repository whose remaining snapshot restores.
+  auto fresh = Repository::Open(&backend_, "pw");
+  ASSERT_TRUE(fresh.ok());
+  Checker c(fresh->get(), CheckOptions{true, {}, 2});
+  auto r = c.Run();
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->ok()) << r->errors[0];
+  RestoreOptions ro;
+  ro.target = dir_ + "/after-prune";
+  ro.verify = true;
+  auto rs = Restorer(fresh->get(), second.snapshot.tree, ro).Run();
+  ASSERT_TRUE(rs.ok());
+  EXPECT_TRUE(rs->errors.empty());
+  EXPECT_EQ(ReadFile(dir_ + "/after-prune" + src_ + "/sub/big.bin"), RandomBytes(900'000, 2));
+  // A second prune has nothing to do.
+  auto again = Prune(fresh->get(), PruneOptions{});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->packs_deleted + again->packs_repacked, 0u);
+}
+
+}  // namespace
+}  // namespace clawback::store
