@@ -120,12 +120,17 @@ export class ClawbackServer {
   static async start() {
     const s = new ClawbackServer();
     s.dataDir = mkdtempSync(join(tmpdir(), "clawback-oc-test-"));
-    clawback(s.dataDir, ["init"]);
-    s.token = parseToken(clawback(s.dataDir, ["--json", "token", "create", "--role", "ingest"]).stdout);
-    s.viewerToken = parseToken(clawback(s.dataDir, ["--json", "token", "create", "--role", "viewer"]).stdout);
-    s.port = await freePort();
-    s.url = `http://127.0.0.1:${s.port}`;
-    await s.up();
+    try {
+      clawback(s.dataDir, ["init"]);
+      s.token = parseToken(clawback(s.dataDir, ["--json", "token", "create", "--role", "ingest"]).stdout);
+      s.viewerToken = parseToken(clawback(s.dataDir, ["--json", "token", "create", "--role", "viewer"]).stdout);
+      s.port = await freePort();
+      s.url = `http://127.0.0.1:${s.port}`;
+      await s.up();
+    } catch (e) {
+      await s.stop();
+      throw e;
+    }
     return s;
   }
 
