@@ -40,6 +40,11 @@ Status DecodeBlob(const Key& key, const PackedBlob& blob, std::string_view store
                       std::to_string(blob.length));
   }
   if (blob.compressed()) {
+    // A hostile index could claim any length; no real blob comes near this.
+    if (blob.uncompressed_length > kMaxBlobPlaintextSize) {
+      return Corruption("blob " + blob.id.ShortHex() + ": implausible uncompressed length " +
+                        std::to_string(blob.uncompressed_length));
+    }
     thread_local std::string scratch;
     Status st = OpenInto(key, stored, &scratch);
     if (!st.ok()) return Corruption("blob " + blob.id.ShortHex() + ": " + st.message());

@@ -47,6 +47,8 @@ struct PackedBlob {
 // Limits from the spec: the encrypted header is at most 16 MiB; packs stay below 4 GiB.
 inline constexpr size_t kMaxPackHeaderSize = 16 * 1024 * 1024;
 inline constexpr size_t kPackHeaderEntrySize = 37;
+// DecodeBlob refuses compressed blobs claiming more plaintext than this (1 GiB).
+inline constexpr uint32_t kMaxBlobPlaintextSize = uint32_t{1} << 30;
 inline constexpr size_t kPackHeaderCompressedEntrySize = 41;
 
 // Prepares a blob for a pack: zstd (when `compress` and the plaintext is non-empty) then

@@ -91,6 +91,9 @@ TEST(Pack, RejectsDamage) {
   EXPECT_EQ(ParsePack(key, bad).status().code(), StatusCode::kCorruption);
   EXPECT_FALSE(ParsePack(Key::Random(), pack).ok());
   EXPECT_FALSE(DecodePackHeader("\x07").ok());
+  PackedBlob huge{Id::Hash("x"), BlobType::kData, 0, 49, 0xffffffffu};
+  std::string out;
+  EXPECT_EQ(DecodeBlob(key, huge, std::string_view(pack).substr(45, 49), &out).code(), StatusCode::kCorruption);
   EXPECT_FALSE(DecodePackHeader(std::string(36, '\0')).ok());
 }
 
