@@ -1,0 +1,194 @@
+#include "cli/child_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+
+extern char** environ;
+
+namespace clawback::cli {
+namespace {
+
+constexpr int kForwardedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+
+std::atomic<pid_t> g_child{0};
+
+void ForwardSignal(int sig, siginfo_t* info, void*) {
+  pid_t child = g_child.load();
+  if (child <= 0) return;
+  // si_code > 0 means the kernel generated it (e.g. the terminal's Ctrl-C, which the child
+  // in the same foreground process group received already). kill(2) gives SI_USER (0),
+  // sigqueue SI_QUEUE (< 0).
+  if (info != nullptr && info->si_code > 0) return;
+  ::kill(child, sig);
+}
+
+std::vector<char*> CStrings(const std::vector<std::string>& v) {
+  std::vector<char*> out;
+  out.reserve(v.size() + 1);
+  for (const auto& s : v) out.push_back(const_cast<char*>(s.c_str()));
+  out.push_back(nullptr);
+  return out;
+}
+
+// Starts argv in a child. `exec_errno_fd` is a close-on-exec pipe on which the child
+// reports execvp's errno; the parent reads EOF when exec succeeded.
+Result<pid_t> Spawn(const std::vector<std::string>& argv, const std::vector<std::string>* env,
+                    int stdin_fd, int stdout_fd, int stderr_fd, const std::string& cwd,
+                    int* exec_errno) {
+  if (argv.empty()) return InvalidArgument("no command given");
+  int err_pipe[2];
+  if (::pipe2(err_pipe, O_CLOEXEC) != 0) return ErrnoStatus("pipe", errno);
+  auto args = CStrings(argv);
+  std::vector<char*> envp;
+  if (env != nullptr) envp = CStrings(*env);
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    int e = errno;
+    ::close(err_pipe[0]);
+    ::close(err_pipe[1]);
+    return ErrnoStatus("fork", e);
+  }
+  if (pid == 0) {
+    // Child: restore default signal dispositions, wire the fds, exec.
+    for (int sig : kForwardedSignals) ::signal(sig, SIG_DFL);
+    ::signal(SIGPIPE, SIG_DFL);
+    if (stdin_fd >= 0) ::dup2(stdin_fd, 0);
+    if (stdout_fd >= 0) ::dup2(stdout_fd, 1);
+    if (stderr_fd >= 0) ::dup2(stderr_fd, 2);
+    if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) {
+      int e = errno;
+      (void)!::write(err_pipe[1], &e, sizeof e);
+      ::_exit(127);
+    }
+    if (env != nullptr) {
+      ::execvpe(args[0], args.data(), envp.data());
+    } else {
+      ::execvp(args[0], args.data());
+    }
+    int e = errno;
+    (void)!::write(err_pipe[1], &e, sizeof e);
+    ::_exit(e == ENOENT ? 127 : 126);
+  }
+  ::close(err_pipe[1]);
+  int e = 0;
+  ssize_t n;
+  do {
+    n = ::read(err_pipe[0], &e, sizeof e);
+  } while (n < 0 && errno == EINTR);
+  ::close(err_pipe[0]);
+  *exec_errno = n == static_cast<ssize_t>(sizeof e) ? e : 0;
+  return pid;
+}
+
+Result<int> WaitFor(pid_t pid, int* term_signal) {
+  int wstatus = 0;
+  while (::waitpid(pid, &wstatus, 0) < 0) {
+    if (errno != EINTR) return ErrnoStatus("waitpid", errno);
+  }
+  if (WIFSIGNALED(wstatus)) {
+    *term_signal = WTERMSIG(wstatus);
+    return 128 + WTERMSIG(wstatus);
+  }
+  *term_signal = 0;
+  return WEXITSTATUS(wstatus);
+}
+
+}  // namespace
+
+std::vector<std::string> EnvironWith(
+    const std::vector<std::pair<std::string, std::string>>& overrides) {
+  std::vector<std::string> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string kv = *e;
+    std::string key = kv.substr(0, kv.find('='));
+    bool replaced = false;
+    for (const auto& [k, v] : overrides) replaced = replaced || k == key;
+    if (!replaced) env.push_back(std::move(kv));
+  }
+  for (const auto& [k, v] : overrides) env.push_back(k + "=" + v);
+  return env;
+}
+
+Result<ForwardingResult> RunForwarding(const std::vector<std::string>& argv,
+                                       const std::vector<std::string>& env) {
+  // Handlers go in before the fork so no signal between fork and install is lost; the
+  // child resets them to the defaults before exec.
+  struct sigaction sa {};
+  sa.sa_sigaction = ForwardSignal;
+  sa.sa_flags = SA_SIGINFO | SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  struct sigaction old[std::size(kForwardedSignals)];
+  for (size_t i = 0; i < std::size(kForwardedSignals); ++i) {
+    ::sigaction(kForwardedSignals[i], &sa, &old[i]);
+  }
+  auto restore = [&] {
+    g_child.store(0);
+    for (size_t i = 0; i < std::size(kForwardedSignals); ++i) {
+      ::sigaction(kForwardedSignals[i], &old[i], nullptr);
+    }
+  };
+  int exec_errno = 0;
+  auto pid = Spawn(argv, &env, -1, -1, -1, "", &exec_errno);
+  if (!pid.ok()) {
+    restore();
+    return pid.status();
+  }
+  g_child.store(*pid);
+  ForwardingResult r;
+  auto code = WaitFor(*pid, &r.term_signal);
+  restore();
+  if (!code.ok()) return code.status();
+  r.exit_code = *code;
+  if (exec_errno != 0) {
+    r.spawn_error = argv[0] + ": " + std::strerror(exec_errno);
+    r.term_signal = 0;
+  }
+  return r;
+}
+
+Result<Captured> RunCapture(const std::vector<std::string>& argv, const std::string& cwd,
+                            bool quiet_stderr) {
+  int out_pipe[2];
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0) return ErrnoStatus("pipe", errno);
+  int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null_fd < 0) {
+    int e = errno;
+    ::close(out_pipe[0]);
+    ::close(out_pipe[1]);
+    return ErrnoStatus("open /dev/null", e);
+  }
+  int exec_errno = 0;
+  auto pid = Spawn(argv, nullptr, null_fd, out_pipe[1], quiet_stderr ? null_fd : -1, cwd,
+                   &exec_errno);
+  ::close(out_pipe[1]);
+  ::close(null_fd);
+  if (!pid.ok()) {
+    ::close(out_pipe[0]);
+    return pid.status();
+  }
+  Captured c;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = ::read(out_pipe[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    c.out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(out_pipe[0]);
+  int sig = 0;
+  auto code = WaitFor(*pid, &sig);
+  if (!code.ok()) return code.status();
+  if (exec_errno != 0) {
+    return ErrnoStatus("run " + argv[0], exec_errno);
+  }
+  c.exit_code = *code;
+  return c;
+}
+
+}  // namespace clawback::cli

@@ -1,0 +1,358 @@
+#include "cli/spine_client.h"
+
+#include <httplib.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+
+#include "common/clock.h"
+#include "ledger/trace_json.h"
+
+namespace clawback::cli {
+namespace {
+
+using ledger::Ledger;
+
+class LedgerClient : public SpineClient {
+ public:
+  LedgerClient(std::unique_ptr<Ledger> ledger, std::string url)
+      : ledger_(std::move(ledger)), url_(std::move(url)) {}
+
+  // SpineClient
+  std::string Describe() const override { return "ledger " + url_; }
+
+  Result<Uuid> StartConversation(const StartConversationRequest& req) override {
+    ledger::Conversation c;
+    c.id = NewUuidV7();
+    c.source = req.source;
+    c.title = req.title;
+    c.agent = req.agent;
+    c.started_at_ms = c.id.UnixMillis();
+    c.external_ids = req.external_ids;
+    c.attributes = req.attributes;
+    ledger::WriteBatch b;
+    b.Add(c);
+    Json attrs = {{"source", c.source}, {"title", c.title}};
+    if (!c.external_ids.empty()) {
+      Json ext = Json::object();
+      for (const auto& e : c.external_ids) ext[e.kind] = e.value;
+      attrs["external_ids"] = ext;
+    }
+    ledger::Event e = NewEvent(c.id, "conversation.start", attrs, Actor(req.source));
+    e.time_ms = c.started_at_ms;
+    b.Add(std::move(e));
+    RETURN_IF_ERROR(ledger_->Apply(b));
+    return c.id;
+  }
+
+  Status EndConversation(const Uuid& id, const std::string& status) override {
+    ASSIGN_OR_RETURN(auto conv, ledger_->GetConversation(id));
+    ledger::WriteBatch b;
+    int64_t now = SystemClock().NowUnixMillis();
+    b.Add(ledger::EndConversation{id, status, now});
+    ledger::Event e = NewEvent(id, "conversation.end", {{"status", status}}, Actor(conv.source));
+    e.time_ms = now;
+    b.Add(std::move(e));
+    return ledger_->Apply(b);
+  }
+
+  Result<Json> ListConversations(const ledger::ConversationFilter& filter) override {
+    ASSIGN_OR_RETURN(auto list, ledger_->ListConversations(filter));
+    return ledger::ConversationListToJson(list);
+  }
+
+  Result<Json> GetConversation(const Uuid& id) override {
+    ASSIGN_OR_RETURN(auto c, ledger_->GetConversation(id));
+    return ledger::ConversationToJson(c);
+  }
+
+  Result<Json> GetTrace(const Uuid& id) override {
+    ASSIGN_OR_RETURN(auto t, ledger_->GetTrace(id));
+    return ledger::TraceToJson(t);
+  }
+
+  Result<Uuid> RecordEvent(const Uuid& conversation_id, const std::string& kind,
+                           const Json& attributes) override {
+    RETURN_IF_ERROR(ledger_->GetConversation(conversation_id).status());
+    ledger::WriteBatch b;
+    ledger::Event e = NewEvent(conversation_id, kind, attributes, "cli");
+    Uuid id = e.id;
+    // A recorded file change is also a row of the trace's file changes.
+    if (kind == "file_change" && attributes.contains("path") && attributes["path"].is_string()) {
+      ledger::FileChange f;
+      f.id = NewUuidV7();
+      f.conversation_id = conversation_id;
+      f.path = attributes["path"].get<std::string>();
+      f.change = attributes.value("change", std::string("modified"));
+      f.time_ms = e.time_ms;
+      f.tool_call_id = attributes.value("tool_call_id", std::string());
+      f.attributes = attributes;
+      b.Add(std::move(f));
+    }
+    b.Add(std::move(e));
+    RETURN_IF_ERROR(ledger_->Apply(b));
+    return id;
+  }
+
+  Status RecordCommand(const ledger::Command& command) override {
+    if (command.conversation_id) {
+      RETURN_IF_ERROR(ledger_->GetConversation(*command.conversation_id).status());
+    }
+    ledger::WriteBatch b;
+    b.Add(command);
+    Json attrs = ledger::CommandToJson(command);
+    attrs.erase("conversation_id");
+    ledger::Event e = NewEvent(command.conversation_id, "command", attrs, "exec");
+    e.time_ms = command.started_at_ms + command.duration_ms.value_or(0);
+    b.Add(std::move(e));
+    return ledger_->Apply(b);
+  }
+
+  Status RecordCommit(const ledger::Commit& commit) override {
+    if (commit.conversation_id) {
+      RETURN_IF_ERROR(ledger_->GetConversation(*commit.conversation_id).status());
+    }
+    ledger::WriteBatch b;
+    b.Add(commit);
+    Json attrs = ledger::CommitToJson(commit);
+    attrs.erase("conversation_id");
+    ledger::Event e = NewEvent(commit.conversation_id, "commit", attrs, "git-hook");
+    e.time_ms = commit.time_ms;
+    b.Add(std::move(e));
+    return ledger_->Apply(b);
+  }
+
+ private:
+  static std::string Actor(const std::string& source) {
+    return source.empty() ? std::string("cli") : source;
+  }
+  std::unique_ptr<Ledger> ledger_;
+  std::string url_;
+};
+
+// Maps an HTTP answer back to a Status: the JSON error body's code when there is one
+// ({"error": {"code": "NotFound", "message": "…"}}), else by HTTP status.
+Status StatusFromResponse(const httplib::Result& res, const std::string& what,
+                          const std::string& url) {
+  if (!res) {
+    return Unavailable(what + ": cannot reach the server at " + url + " (" +
+                       httplib::to_string(res.error()) + ")");
+  }
+  if (res->status >= 200 && res->status < 300) return Status::Ok();
+  std::string message = res->body;
+  std::string code_name;
+  Json body = Json::parse(res->body, nullptr, false);
+  if (!body.is_discarded() && body.is_object() && body.contains("error")) {
+    const Json& err = body["error"];
+    if (err.is_object()) {
+      if (err.contains("message") && err["message"].is_string()) message = err["message"];
+      if (err.contains("code") && err["code"].is_string()) code_name = err["code"];
+      if (err.contains("field") && err["field"].is_string()) {
+        message += " (field " + err["field"].get<std::string>() + ")";
+      }
+    } else if (err.is_string()) {
+      message = err.get<std::string>();
+    }
+  }
+  for (int c = static_cast<int>(StatusCode::kInvalidArgument);
+       c <= static_cast<int>(StatusCode::kInternal); ++c) {
+    auto code = static_cast<StatusCode>(c);
+    if (!code_name.empty() && StatusCodeName(code) == code_name) {
+      return Status(code, what + ": " + message);
+    }
+  }
+  StatusCode code = StatusCode::kInternal;
+  switch (res->status) {
+    case 400: code = StatusCode::kInvalidArgument; break;
+    case 401: code = StatusCode::kUnauthenticated; break;
+    case 403: code = StatusCode::kPermissionDenied; break;
+    case 404: code = StatusCode::kNotFound; break;
+    case 409: code = StatusCode::kAlreadyExists; break;
+    case 413: code = StatusCode::kTooLarge; break;
+    case 423: code = StatusCode::kLocked; break;
+    case 502:
+    case 503:
+    case 504: code = StatusCode::kUnavailable; break;
+    default: break;
+  }
+  return Status(code, what + ": HTTP " + std::to_string(res->status) + ": " + message);
+}
+
+Json WithoutNulls(Json j) {
+  for (auto it = j.begin(); it != j.end();) {
+    it = it->is_null() ? j.erase(it) : std::next(it);
+  }
+  return j;
+}
+
+class ServerClient : public SpineClient {
+ public:
+  ServerClient(std::string url, std::string token, int connect_timeout_ms)
+      : url_(std::move(url)), http_(url_) {
+    http_.set_connection_timeout(std::chrono::milliseconds(connect_timeout_ms));
+    http_.set_read_timeout(std::chrono::seconds(30));
+    http_.set_write_timeout(std::chrono::seconds(30));
+    if (!token.empty()) http_.set_bearer_token_auth(token);
+  }
+
+  // SpineClient
+  std::string Describe() const override { return "server " + url_; }
+
+  Result<Uuid> StartConversation(const StartConversationRequest& req) override {
+    Json ext = Json::array();
+    for (const auto& e : req.external_ids) ext.push_back({{"kind", e.kind}, {"value", e.value}});
+    Json body = {{"title", req.title}, {"source", req.source}, {"agent", req.agent},
+                 {"external_ids", ext}, {"attributes", req.attributes}};
+    ASSIGN_OR_RETURN(Json answer, Post("/v1/conversations", body, "start conversation"));
+    return IdFrom(answer, {"conversation_id", "id"}, "start conversation");
+  }
+
+  Status EndConversation(const Uuid& id, const std::string& status) override {
+    return Post("/v1/conversations/" + id.ToString() + "/end", {{"status", status}},
+                "end conversation " + id.ToString())
+        .status();
+  }
+
+  Result<Json> ListConversations(const ledger::ConversationFilter& f) override {
+    httplib::Params params;
+    if (f.since_ms) params.emplace("since", FormatRfc3339Millis(*f.since_ms));
+    if (f.until_ms) params.emplace("until", FormatRfc3339Millis(*f.until_ms));
+    if (!f.status.empty()) params.emplace("status", f.status);
+    if (!f.query.empty()) params.emplace("q", f.query);
+    params.emplace("limit", std::to_string(f.limit));
+    std::string path = httplib::append_query_params("/v1/conversations", params);
+    return Get(path, "list conversations");
+  }
+
+  Result<Json> GetConversation(const Uuid& id) override {
+    return Get("/v1/conversations/" + id.ToString(), "conversation " + id.ToString());
+  }
+
+  Result<Json> GetTrace(const Uuid& id) override {
+    return Get("/v1/conversations/" + id.ToString() + "/trace", "trace " + id.ToString());
+  }
+
+  Result<Uuid> RecordEvent(const Uuid& conversation_id, const std::string& kind,
+                           const Json& attributes) override {
+    Json body = {{"conversation_id", conversation_id.ToString()},
+                 {"kind", kind},
+                 {"attributes", attributes}};
+    ASSIGN_OR_RETURN(Json answer, Post("/v1/events", body, "record " + kind));
+    return IdFrom(answer, {"event_id", "id"}, "record " + kind);
+  }
+
+  Status RecordCommand(const ledger::Command& command) override {
+    Json attrs = WithoutNulls(ledger::CommandToJson(command));
+    attrs.erase("conversation_id");
+    attrs.erase("id");  // the server assigns ids
+    Json body = {{"kind", "command"}, {"attributes", attrs}};
+    if (command.conversation_id) body["conversation_id"] = command.conversation_id->ToString();
+    return Post("/v1/events", body, "record command").status();
+  }
+
+  Status RecordCommit(const ledger::Commit& commit) override {
+    return Post("/v1/commits", WithoutNulls(ledger::CommitToJson(commit)),
+                "record commit " + commit.sha)
+        .status();
+  }
+
+ private:
+  Result<Json> Decode(const httplib::Result& res, const std::string& what) {
+    RETURN_IF_ERROR(StatusFromResponse(res, what, url_));
+    if (res->body.empty()) return Json::object();
+    Json j = Json::parse(res->body, nullptr, false);
+    if (j.is_discarded()) return Internal(what + ": the server answered with invalid JSON");
+    return j;
+  }
+  Result<Json> Get(const std::string& path, const std::string& what) {
+    return Decode(http_.Get(path), what);
+  }
+  Result<Json> Post(const std::string& path, const Json& body, const std::string& what) {
+    return Decode(http_.Post(path, body.dump(), "application/json"), what);
+  }
+  static Result<Uuid> IdFrom(const Json& answer, std::initializer_list<const char*> keys,
+                             const std::string& what) {
+    for (const char* k : keys) {
+      if (answer.is_object() && answer.contains(k) && answer[k].is_string()) {
+        if (auto id = Uuid::Parse(answer[k].get<std::string>())) return *id;
+      }
+    }
+    return Internal(what + ": the server's answer has no id: " + answer.dump());
+  }
+
+  std::string url_;
+  httplib::Client http_;
+};
+
+}  // namespace
+
+ledger::Event NewEvent(const std::optional<Uuid>& conversation_id, const std::string& kind,
+                       const Json& attributes, const std::string& actor) {
+  ledger::Event e;
+  e.id = NewUuidV7();
+  e.conversation_id = conversation_id;
+  e.kind = kind;
+  e.time_ms = e.id.UnixMillis();
+  e.actor = actor;
+  e.attributes = attributes.is_null() ? Json::object() : attributes;
+  return e;
+}
+
+Result<std::unique_ptr<ledger::Ledger>> OpenDataDirLedger(const Cli& cli) {
+  struct stat st;
+  if (::stat(cli.ConfigPath().c_str(), &st) != 0) {
+    return FailedPrecondition("the data dir " + cli.DataDir() +
+                              " is not initialised (no config.toml): run `clawback init" +
+                              (cli.global.data_dir.empty() ? "" : " --data-dir " + cli.DataDir()) +
+                              "` first");
+  }
+  ASSIGN_OR_RETURN(Config config, cli.LoadConfig());
+  ASSIGN_OR_RETURN(auto ledger, ledger::OpenLedger(config.LedgerUrl()));
+  RETURN_IF_ERROR(ledger->Migrate().WithContext("migrate the ledger"));
+  return ledger;
+}
+
+Result<std::unique_ptr<SpineClient>> OpenLedgerClient(const Cli& cli) {
+  ASSIGN_OR_RETURN(auto ledger, OpenDataDirLedger(cli));
+  ASSIGN_OR_RETURN(Config config, cli.LoadConfig());
+  return std::unique_ptr<SpineClient>(new LedgerClient(std::move(ledger), config.LedgerUrl()));
+}
+
+Result<std::unique_ptr<SpineClient>> OpenServerClient(const std::string& url,
+                                                      int connect_timeout_ms) {
+  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+    return InvalidArgument("server URL \"" + url +
+                           "\": expected http://HOST:PORT (for example http://127.0.0.1:18800)");
+  }
+  std::string base = url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  const char* token = std::getenv("CLAWBACK_TOKEN");
+  return std::unique_ptr<SpineClient>(
+      new ServerClient(base, token ? token : "", connect_timeout_ms));
+}
+
+Result<std::unique_ptr<SpineClient>> OpenSpineClient(const Cli& cli) {
+  std::string server = cli.ServerUrl();
+  if (!server.empty()) return OpenServerClient(server);
+  return OpenLedgerClient(cli);
+}
+
+Result<ledger::ExternalId> ParseExternalId(const std::string& text) {
+  auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == text.size()) {
+    return InvalidArgument("--external-id \"" + text +
+                           "\": expected KIND=VALUE, e.g. openclaw.session_key=agent:main:main");
+  }
+  return ledger::ExternalId{text.substr(0, eq), text.substr(eq + 1)};
+}
+
+Result<Uuid> ParseId(const std::string& text, const std::string& what) {
+  auto id = Uuid::Parse(text);
+  if (!id || id->is_nil()) {
+    return InvalidArgument(what + " \"" + text +
+                           "\" is not a UUID (expected e.g. 0190f3a2-7c1e-7d41-9a2b-1c2d3e4f5a6b)");
+  }
+  return *id;
+}
+
+}  // namespace clawback::cli

@@ -1,0 +1,76 @@
+// How the CLI reaches the record: the data dir's ledger directly, or a running
+// `clawback serve` over HTTP (--server URL / $CLAWBACK_SERVER, bearer token from
+// $CLAWBACK_TOKEN). Both answer reads with the same JSON documents
+// (ledger/trace_json.h), so every command prints the same thing either way.
+//
+// Thread-safety: one client per command invocation; not shared between threads.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/cli.h"
+#include "common/status.h"
+#include "common/uuid.h"
+#include "ledger/ledger.h"
+
+namespace clawback::cli {
+
+using Json = nlohmann::json;
+
+struct StartConversationRequest {
+  std::string title;
+  std::string source = "cli";
+  std::string agent;
+  std::vector<ledger::ExternalId> external_ids;
+  Json attributes = Json::object();
+};
+
+class SpineClient {
+ public:
+  virtual ~SpineClient() = default;
+
+  // "ledger <url>" or "server <url>", for messages.
+  virtual std::string Describe() const = 0;
+
+  virtual Result<Uuid> StartConversation(const StartConversationRequest& req) = 0;
+  // NotFound when the conversation does not exist.
+  virtual Status EndConversation(const Uuid& id, const std::string& status) = 0;
+  // {"conversations": [...]}
+  virtual Result<Json> ListConversations(const ledger::ConversationFilter& filter) = 0;
+  // The conversation document.
+  virtual Result<Json> GetConversation(const Uuid& id) = 0;
+  // The trace document.
+  virtual Result<Json> GetTrace(const Uuid& id) = 0;
+  // Appends an event; returns its id.
+  virtual Result<Uuid> RecordEvent(const Uuid& conversation_id, const std::string& kind,
+                                   const Json& attributes) = 0;
+  // A command with its exit code and duration (and the matching `command` event).
+  virtual Status RecordCommand(const ledger::Command& command) = 0;
+  // A git commit (and the matching `commit` event).
+  virtual Status RecordCommit(const ledger::Commit& commit) = 0;
+};
+
+// The data dir's ledger (FailedPrecondition when the data dir is not initialised).
+Result<std::unique_ptr<SpineClient>> OpenLedgerClient(const Cli& cli);
+// A server at `url` ("http://127.0.0.1:18800"), token from $CLAWBACK_TOKEN.
+Result<std::unique_ptr<SpineClient>> OpenServerClient(const std::string& url,
+                                                      int connect_timeout_ms = 3000);
+// The server when one is configured (Cli::ServerUrl()), else the ledger.
+Result<std::unique_ptr<SpineClient>> OpenSpineClient(const Cli& cli);
+
+// The data dir's ledger, opened and migrated (FailedPrecondition when not initialised).
+Result<std::unique_ptr<ledger::Ledger>> OpenDataDirLedger(const Cli& cli);
+
+// "KIND=VALUE" → ExternalId; InvalidArgument naming the text otherwise.
+Result<ledger::ExternalId> ParseExternalId(const std::string& text);
+// A conversation id argument; InvalidArgument naming `what` when it is not a UUID.
+Result<Uuid> ParseId(const std::string& text, const std::string& what = "conversation id");
+
+// The event batch entries `record` and friends write in direct mode (exposed for tests).
+ledger::Event NewEvent(const std::optional<Uuid>& conversation_id, const std::string& kind,
+                       const Json& attributes, const std::string& actor);
+
+}  // namespace clawback::cli
