@@ -1,0 +1,193 @@
+// A load client for `clawback serve`, run as its own process (bench/ingest/run).
+//
+//   ingest_load --url http://127.0.0.1:PORT --token T --mode batch   [--seconds 10]
+//               [--connections 2] [--batch 200] [--sessions 50]
+//     posts arrays of OpenClaw hook events (before/after_tool_call pairs of exec calls,
+//     spread over --sessions session keys) as fast as the server answers, and reports
+//     sustained events/s.
+//   ingest_load ... --mode latency [--rate 1000] [--seconds 10] [--connections 8]
+//     sends single-event requests open-loop at --rate requests/s (each request has a
+//     scheduled send time; latency counts from it, so a stalled server is not hidden by
+//     the client waiting) and reports p50/p99/max latency in ms.
+// Output: one JSON object on stdout.
+#include <httplib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+using Json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Options {
+  std::string host = "127.0.0.1";
+  int port = 18800;
+  std::string token;
+  std::string mode = "batch";
+  double seconds = 10;
+  int connections = 2;
+  int batch = 200;
+  int sessions = 50;
+  double rate = 1000;
+};
+
+// A before_tool_call or after_tool_call event shaped like OpenClaw 2026.9.6's.
+Json ToolEvent(bool before, int session, uint64_t call) {
+  std::string key = "agent:main:bench-" + std::to_string(session);
+  std::string sid = "00000000-0000-4000-8000-" + std::to_string(100000000000 + session);
+  std::string call_id = "call_" + std::to_string(call);
+  Json event = {{"toolName", "exec"},
+                {"params", {{"command", "echo hi > /tmp/bench/out.txt"}}},
+                {"runId", "run-" + std::to_string(session)},
+                {"toolCallId", call_id}};
+  if (!before) {
+    event["result"] = {{"content", {{{"type", "text"}, {"text", "(no output)"}}}},
+                       {"details", {{"status", "completed"}, {"exitCode", 0}, {"durationMs", 5},
+                                    {"cwd", "/tmp/bench"}}}};
+    event["durationMs"] = 9;
+  }
+  Json ctx = {{"toolName", "exec"}, {"agentId", "main"}, {"sessionKey", key}, {"sessionId", sid},
+              {"runId", "run-" + std::to_string(session)}, {"toolCallId", call_id}};
+  if (before)
+    ctx["trace"] = {{"traceId", "a5475fa110f5e1024181b13214724214"},
+                    {"spanId", "39dcd91a8b2d116d"}, {"traceFlags", "01"}};
+  return {{"hook", before ? "before_tool_call" : "after_tool_call"}, {"event", event}, {"ctx", ctx}};
+}
+
+httplib::Headers Headers(const Options& o) { return {{"Authorization", "Bearer " + o.token}}; }
+
+int RunBatch(const Options& o) {
+  std::atomic<uint64_t> events{0}, requests{0}, errors{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> ts;
+  auto t0 = Clock::now();
+  for (int c = 0; c < o.connections; ++c) {
+    ts.emplace_back([&, c] {
+      httplib::Client cli(o.host, o.port);
+      cli.set_keep_alive(true);
+      cli.set_read_timeout(60, 0);
+      uint64_t call = static_cast<uint64_t>(c) << 40;
+      while (!stop.load()) {
+        Json arr = Json::array();
+        for (int i = 0; i < o.batch; i += 2) {
+          int s = static_cast<int>((call / 2) % static_cast<uint64_t>(o.sessions));
+          arr.push_back(ToolEvent(true, s, call));
+          arr.push_back(ToolEvent(false, s, call));
+          call += 2;
+        }
+        auto r = cli.Post("/v1/openclaw/events", Headers(o), arr.dump(), "application/json");
+        if (!r || r->status != 200) {
+          ++errors;
+          if (r && errors.load() < 3) std::fprintf(stderr, "HTTP %d: %s\n", r->status, r->body.c_str());
+          continue;
+        }
+        events += arr.size();
+        ++requests;
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(o.seconds));
+  stop = true;
+  for (auto& t : ts) t.join();
+  double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  Json out = {{"mode", "batch"}, {"connections", o.connections}, {"batch", o.batch},
+              {"seconds", secs}, {"events", events.load()}, {"requests", requests.load()},
+              {"errors", errors.load()}, {"events_per_second", events.load() / secs}};
+  std::printf("%s\n", out.dump().c_str());
+  return errors.load() == 0 ? 0 : 1;
+}
+
+int RunLatency(const Options& o) {
+  const auto interval = std::chrono::duration<double>(1.0 / o.rate);
+  const int64_t total = static_cast<int64_t>(o.rate * o.seconds);
+  std::atomic<int64_t> next{0};
+  std::atomic<uint64_t> errors{0};
+  std::vector<std::vector<double>> lat(o.connections);
+  std::vector<std::thread> ts;
+  auto start = Clock::now() + std::chrono::milliseconds(100);
+  for (int c = 0; c < o.connections; ++c) {
+    ts.emplace_back([&, c] {
+      httplib::Client cli(o.host, o.port);
+      cli.set_keep_alive(true);
+      cli.set_read_timeout(30, 0);
+      for (;;) {
+        int64_t i = next.fetch_add(1);
+        if (i >= total) return;
+        auto scheduled = start + std::chrono::duration_cast<Clock::duration>(interval * i);
+        std::this_thread::sleep_until(scheduled);
+        Json ev = ToolEvent(i % 2 == 0, static_cast<int>((i / 2) % o.sessions),
+                            static_cast<uint64_t>(i / 2));
+        auto r = cli.Post("/v1/openclaw/events", Headers(o), ev.dump(), "application/json");
+        double ms = std::chrono::duration<double, std::milli>(Clock::now() - scheduled).count();
+        if (!r || r->status != 200) {
+          ++errors;
+          continue;
+        }
+        lat[c].push_back(ms);
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  std::vector<double> all;
+  for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
+  std::sort(all.begin(), all.end());
+  auto pct = [&](double p) {
+    if (all.empty()) return 0.0;
+    size_t idx = std::min(all.size() - 1, static_cast<size_t>(p * static_cast<double>(all.size())));
+    return all[idx];
+  };
+  Json out = {{"mode", "latency"}, {"target_rate", o.rate}, {"connections", o.connections},
+              {"requests", all.size()}, {"errors", errors.load()},
+              {"achieved_rate", static_cast<double>(all.size()) / secs},
+              {"p50_ms", pct(0.50)}, {"p90_ms", pct(0.90)}, {"p99_ms", pct(0.99)},
+              {"max_ms", all.empty() ? 0.0 : all.back()}};
+  std::printf("%s\n", out.dump().c_str());
+  return errors.load() == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string k = argv[i], v = argv[i + 1];
+    if (k == "--url") {
+      // http://HOST:PORT
+      std::string rest = v.substr(v.find("//") == std::string::npos ? 0 : v.find("//") + 2);
+      size_t colon = rest.rfind(':');
+      o.host = rest.substr(0, colon);
+      o.port = std::atoi(rest.substr(colon + 1).c_str());
+    } else if (k == "--token") {
+      o.token = v;
+    } else if (k == "--mode") {
+      o.mode = v;
+    } else if (k == "--seconds") {
+      o.seconds = std::atof(v.c_str());
+    } else if (k == "--connections") {
+      o.connections = std::max(1, std::atoi(v.c_str()));
+    } else if (k == "--batch") {
+      o.batch = std::max(2, std::atoi(v.c_str()));
+    } else if (k == "--sessions") {
+      o.sessions = std::max(1, std::atoi(v.c_str()));
+    } else if (k == "--rate") {
+      o.rate = std::atof(v.c_str());
+    } else {
+      std::fprintf(stderr, "ingest_load: unknown option %s\n", k.c_str());
+      return 2;
+    }
+  }
+  if (o.token.empty()) {
+    std::fprintf(stderr, "ingest_load: --token is required\n");
+    return 2;
+  }
+  return o.mode == "latency" ? RunLatency(o) : RunBatch(o);
+}
