@@ -189,10 +189,15 @@ TemplateMiner::Cluster* TemplateMiner::BestIn(const Node* leaf,
   size_t best_wild = 0;
   const double n = static_cast<double>(tokens.size());
   for (Cluster* c : leaf->clusters) {
-    size_t same = 0, words_differ = 0;
+    size_t same = 0, words_differ = 0, constants = 0;
+    bool values_align = true;
     for (size_t i = 0; i < tokens.size(); ++i) {
       const std::string& t = c->tokens[i];
-      if (t == kWildcard) continue;  // a position that varies is no evidence either way
+      if (t == kWildcard) {  // a position that varies is no evidence either way
+        values_align = values_align && HasWildcard(tokens[i]);
+        continue;
+      }
+      ++constants;
       if (t == tokens[i]) {
         ++same;
       } else if (IsWord(t) && IsWord(tokens[i])) {
@@ -202,6 +207,10 @@ TemplateMiner::Cluster* TemplateMiner::BestIn(const Node* leaf,
     // Two different words where the template has never varied count twice: messages that
     // differ in their wording are different messages more often than not.
     double sim = static_cast<double>(same) / (n + static_cast<double>(words_differ));
+    // A line that agrees with every constant of the template and has masked values where
+    // the template varies is an instance of it, however many values it carries
+    // (`ask <*> to delete <*> <*> ... <*>`).
+    if (same == constants && values_align) sim = 1.0;
     if (sim > best_sim || (sim == best_sim && c->wildcards > best_wild)) {
       best = c;
       best_sim = sim;
