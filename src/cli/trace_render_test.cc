@@ -79,7 +79,7 @@ TEST(TraceJson, HasEveryListAndStableShape) {
   EXPECT_EQ(j["deployments"][0]["duration_ms"], 3200);
   EXPECT_EQ(j["conversation"]["duration_ms"], 65'000);
   EXPECT_EQ(j["conversation"]["trace_id"], "0190f3a27c1e7d419a2b1c2d3e4f5a6b");
-  EXPECT_EQ(j["conversation"]["started_at"], "2026-09-21T12:53:20.000Z");
+  EXPECT_EQ(j["conversation"]["started_at"], "2026-09-21T14:13:20.000Z");
 }
 
 TEST(RenderTrace, ShowsTheChainInTimeOrderWithNesting) {
@@ -98,7 +98,7 @@ TEST(RenderTrace, ShowsTheChainInTimeOrderWithNesting) {
   EXPECT_LT(tool, commit);
   EXPECT_LT(commit, loose);
   EXPECT_LT(loose, deploy);
-  EXPECT_THAT(text, HasSubstr("│  └─ 12:53:21.100  (+1.1s)  command  git commit"));
+  EXPECT_THAT(text, HasSubstr("│  └─ 14:13:21.100  (+1.1s)  command  git commit"));
   EXPECT_THAT(text, HasSubstr("(+30.0s)  command  false"));
 }
 

@@ -113,7 +113,7 @@ class Proc {
   ProcResult res_;
 };
 
-inline ProcResult Run(const std::vector<std::string>& argv,
+inline ProcResult RunProc(const std::vector<std::string>& argv,
                       const std::map<std::string, std::string>& env, const std::string& cwd = "") {
   Proc p(argv, env, cwd);
   return p.Wait();

@@ -43,13 +43,13 @@ class SpineCliTest : public ::testing::Test {
     args.insert(args.begin(), bin_);
     auto env = env_;
     for (auto& [k, v] : extra) env[k] = v;
-    return Run(args, env, cwd);
+    return RunProc(args, env, cwd);
   }
   ProcResult Sh(const std::string& script, const std::string& cwd,
                 std::map<std::string, std::string> extra = {}) {
     auto env = env_;
     for (auto& [k, v] : extra) env[k] = v;
-    return Run({"sh", "-c", script}, env, cwd);
+    return RunProc({"sh", "-c", script}, env, cwd);
   }
 
   void Init() {
@@ -121,7 +121,7 @@ TEST_F(SpineCliTest, TokenCreatePrintsOnlyTheTokenOnce) {
   auto second = Cb({"token", "create", "--role", "ingest"});
   EXPECT_NE(Trim(second.out), token);
   // The token is not stored in clear anywhere in the data dir.
-  auto grep = Run({"grep", "-r", "-l", token, data_.string()}, env_);
+  auto grep = RunProc({"grep", "-r", "-l", token, data_.string()}, env_);
   EXPECT_NE(grep.exit_code, 0) << grep.out;
   auto bad = Cb({"token", "create", "--role", "root"});
   EXPECT_EQ(bad.exit_code, 2);
@@ -176,7 +176,9 @@ TEST_F(SpineCliTest, ConversationLifecycle) {
       saw_note = true;
       EXPECT_EQ(e["attributes"]["text"], "hello world");
     }
-    if (e["kind"] == "file_change") EXPECT_EQ(e["attributes"]["lines"], 12);
+    if (e["kind"] == "file_change") {
+      EXPECT_EQ(e["attributes"]["lines"], 12);
+    }
   }
   EXPECT_TRUE(saw_note);
   auto tree = Cb({"trace", id});

@@ -42,7 +42,7 @@ TEST(DoneWhen, OpenClawSessionExecCommitDeploymentTraceAndTamperedLedger) {
     args.insert(args.begin(), bin);
     auto e = env;
     for (auto& [k, v] : extra) e[k] = v;
-    return Run(args, e, cwd);
+    return RunProc(args, e, cwd);
   };
 
   // 1. init, token.
@@ -80,13 +80,13 @@ TEST(DoneWhen, OpenClawSessionExecCommitDeploymentTraceAndTamperedLedger) {
   const std::string id = started["conversation_id"];
 
   fs::create_directories(repo);
-  ASSERT_EQ(Run({"sh", "-c", "git init -q -b main . && echo v1 > app.conf && git add . && "
+  ASSERT_EQ(RunProc({"sh", "-c", "git init -q -b main . && echo v1 > app.conf && git add . && "
                               "git commit -q -m initial"},
                 env, repo.string())
                 .exit_code,
             0);
   ASSERT_EQ(cb({"git", "install-hooks", repo.string()}).exit_code, 0);
-  ASSERT_EQ(Run({"sh", "-c", "echo v2 > app.conf"}, env, repo.string()).exit_code, 0);
+  ASSERT_EQ(RunProc({"sh", "-c", "echo v2 > app.conf"}, env, repo.string()).exit_code, 0);
 
   const std::string call = "call_done_when_1";
   Json tool_ctx = ctx;
@@ -120,8 +120,8 @@ TEST(DoneWhen, OpenClawSessionExecCommitDeploymentTraceAndTamperedLedger) {
         {"event", {{"sessionId", sid}, {"sessionKey", key}, {"reason", "idle"}}},
         {"ctx", ctx}});
 
-  std::string sha = Trim(Run({"git", "rev-parse", "HEAD"}, env, repo.string()).out);
-  std::string msg = Run({"git", "log", "-1", "--format=%B"}, env, repo.string()).out;
+  std::string sha = Trim(RunProc({"git", "rev-parse", "HEAD"}, env, repo.string()).out);
+  std::string msg = RunProc({"git", "log", "-1", "--format=%B"}, env, repo.string()).out;
   EXPECT_THAT(msg, HasSubstr("Clawback-Conversation: " + id));
 
   // 4. The deployment of that commit.
@@ -168,13 +168,13 @@ TEST(DoneWhen, OpenClawSessionExecCommitDeploymentTraceAndTamperedLedger) {
   ::kill(server.pid(), SIGTERM);
   EXPECT_EQ(server.Wait().exit_code, 0);
   ASSERT_EQ(cb({"ledger", "verify"}).exit_code, 0);
-  auto seq = Run({"sqlite3", (data / "ledger.db").string(),
+  auto seq = RunProc({"sqlite3", (data / "ledger.db").string(),
                   "SELECT seq FROM events ORDER BY seq LIMIT 1 OFFSET 2;"},
                  env);
   ASSERT_EQ(seq.exit_code, 0) << seq.err;
   std::string row = Trim(seq.out);
   ASSERT_FALSE(row.empty());
-  ASSERT_EQ(Run({"sqlite3", (data / "ledger.db").string(),
+  ASSERT_EQ(RunProc({"sqlite3", (data / "ledger.db").string(),
                  "UPDATE events SET actor = 'mallory' WHERE seq = " + row + ";"},
                 env)
                 .exit_code,
