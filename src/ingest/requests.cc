@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "ledger/trace_json.h"
+
 namespace clawback::ingest {
 namespace {
 
@@ -497,11 +499,7 @@ bool BuildDeploymentPatchJob(std::string_view id_text, const Json& body, const R
     e.actor = actor;
     e.attributes = Json{{"deployment_id", d.id.ToString()}, {"status", d.status}};
     reply->conversation_id = d.conversation_id;
-    reply->body = Json{{"deployment_id", d.id.ToString()},
-                       {"conversation_id", IdOrNull(d.conversation_id)},
-                       {"environment", d.environment},
-                       {"commit_sha", d.commit_sha},
-                       {"status", d.status}};
+    reply->body = ledger::DeploymentToJson(d);
     batch->Add(std::move(d));
     batch->Add(std::move(e));
   };

@@ -24,7 +24,7 @@
 //        without conversation_id the commit's conversation is used when the commit is known.
 //                                                   -> 201 {"deployment_id", "conversation_id"}
 //   PATCH /v1/deployments/{id}  {"status"?, "finished_at"?, "attributes"? (merged)}
-//                                                   -> the deployment document
+//                                                   -> the deployment document (trace_json.h)
 //
 // Thread-safety: pure functions; the PrepareFns run on the writer thread.
 #pragma once
