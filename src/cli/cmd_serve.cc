@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "ingest/server.h"
 #include "ledger/ledger.h"
+#include "telemetry/pipeline.h"
 
 namespace clawback::cli {
 namespace {
@@ -58,7 +59,17 @@ Status Serve(Cli& cli, const ServeOptions& opts) {
   sigaddset(&stop, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
 
+  // Telemetry out (OTLP traces, Loki lines, Grafana annotations) from every committed batch.
+  ASSIGN_OR_RETURN(telemetry::TelemetryOptions topts, telemetry::ParseTelemetryOptions(config));
+  std::unique_ptr<telemetry::TelemetryPipeline> pipeline;
+  if (topts.enabled()) {
+    so.writer.on_committed = [&pipeline](const ledger::WriteBatch& b) {
+      if (pipeline) pipeline->OnCommitted(b);
+    };
+  }
+
   ingest::IngestServer srv(ledger.get(), so);
+  if (topts.enabled()) pipeline = std::make_unique<telemetry::TelemetryPipeline>(topts, &srv.metrics());
   RETURN_IF_ERROR(srv.Start());
   std::string host = srv.host().find(':') != std::string::npos ? "[" + srv.host() + "]" : srv.host();
   std::printf("clawback: listening on http://%s:%d (ledger: %s)\n", host.c_str(), srv.port(),
@@ -70,6 +81,8 @@ Status Serve(Cli& cli, const ServeOptions& opts) {
   std::fprintf(stderr, "clawback: %s received, draining writes and stopping\n",
                sig == SIGINT ? "SIGINT" : "SIGTERM");
   srv.Stop();
+  if (pipeline && !pipeline->Flush(std::chrono::seconds(5)))
+    std::fprintf(stderr, "clawback: telemetry not fully delivered within 5 s; the rest is dropped\n");
   pthread_sigmask(SIG_UNBLOCK, &stop, nullptr);
   return Status::Ok();
 }

@@ -163,6 +163,7 @@ void BatchingWriter::RunGroup(std::vector<Job>* jobs) {
         if (std::holds_alternative<ledger::Event>(op)) ++events;
       r.events = events;
       events_stored_->Inc(events);
+      if (options_.on_committed) options_.on_committed(batches[to_commit[k]]);
     }
   }
   // State advanced by a batch that did not land is wrong: rebuild it from the ledger.

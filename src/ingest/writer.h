@@ -85,6 +85,9 @@ using PrepareFn = std::function<void(WriterContext& ctx, ledger::WriteBatch* bat
 struct WriterOptions {
   size_t max_group = 512;     // requests per transaction
   size_t max_queue = 20000;   // queued requests before Submit answers Unavailable
+  // Called on the writer thread with every batch that committed, in commit order (the
+  // telemetry pipeline maps it to spans and log lines). Must be cheap and never block.
+  std::function<void(const ledger::WriteBatch&)> on_committed;
 };
 
 class BatchingWriter {
