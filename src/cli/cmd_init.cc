@@ -137,9 +137,11 @@ Status RunInit(Cli& cli, const InitOptions& opt) {
   std::printf("  ledger        %s (%s, schema %s)\n", config.LedgerUrl().c_str(),
               std::string((*ledger)->backend()).c_str(),
               version.ok() ? std::to_string(*version).c_str() : "?");
-  std::printf("  repository    %s\n", repo_report.url.c_str());
+  std::printf("  repository    %s%s\n", repo_report.url.c_str(),
+              repo_report.repository_created ? " (created, restic format v2)" : "");
   std::printf("  password file %s%s\n", repo_report.password_file.c_str(),
               repo_report.password_generated ? " (generated, mode 0600)" : "");
+  std::printf("\nLosing the password file loses the backups: keep a copy somewhere safe.\n");
   std::printf("\nNext steps:\n");
   std::printf("  clawback%s token create --role admin --name me   # an API token, shown once\n",
               data_flag.c_str());
@@ -155,7 +157,7 @@ Status RunInit(Cli& cli, const InitOptions& opt) {
 
 void Register(CLI::App& app, Cli& cli) {
   auto opt = std::make_shared<InitOptions>();
-  auto* cmd = app.add_subcommand("init", "Create a data dir: config, ledger, repository password");
+  auto* cmd = app.add_subcommand("init", "Create a data dir: config, ledger, snapshot repository and its password");
   cmd->add_option("--repo", opt->repo,
                   "Snapshot repository: a path, or s3:https://HOST/BUCKET[/PREFIX] "
                   "(default: <data dir>/repo)");

@@ -7,8 +7,61 @@
 #include <cerrno>
 
 #include "common/uuid.h"
+#include "store/backend/backend.h"
+#include "store/lock/lock_file.h"
+#include "store/repository.h"
 
 namespace clawback::cli {
+
+namespace {
+
+// The password is the file's first line, as restic reads --password-file.
+Result<std::string> ReadPassword(const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return ErrnoStatus("open " + path, errno);
+  std::string text;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+  std::fclose(f);
+  text = text.substr(0, text.find('\n'));
+  if (!text.empty() && text.back() == '\r') text.pop_back();
+  if (text.empty()) return InvalidArgument(path + ": the password file is empty");
+  return text;
+}
+
+// Creates the restic-format repository at report->url unless one is there. A local
+// repository that cannot be created fails `init`; a remote one (S3) that cannot be reached
+// only leaves a next step, so `init` still sets up the data dir and the ledger.
+Status CreateRepository(RepositoryInitReport* report) {
+  bool remote = report->url.rfind("s3:", 0) == 0;
+  auto fail = [&](const Status& st) -> Status {
+    if (!remote) return st.WithContext("create the repository at " + report->url);
+    report->next_steps.push_back("clawback repo init   # could not create " + report->url +
+                                 " now: " + st.ToString());
+    return Status::Ok();
+  };
+  auto password = ReadPassword(report->password_file);
+  if (!password.ok()) return fail(password.status());
+  auto backend = store::OpenBackend(report->url);
+  if (!backend.ok()) return fail(backend.status());
+  auto exists = (*backend)->Exists();
+  if (!exists.ok()) return fail(exists.status());
+  if (*exists) {
+    report->next_steps.push_back("Using the existing repository at " + report->url +
+                                 " (it must open with " + report->password_file + ").");
+    return Status::Ok();
+  }
+  store::InitOptions init;
+  init.hostname = store::ThisHostname();
+  init.username = store::LockInfo::ForThisProcess(false, store::Timestamp::Now()).username;
+  auto repo = store::Repository::Init(backend->get(), *password, init);
+  if (!repo.ok()) return fail(repo.status());
+  report->repository_created = true;
+  return Status::Ok();
+}
+
+}  // namespace
 
 Status GeneratePasswordFile(const std::string& path) {
   uint8_t raw[32];
@@ -45,9 +98,7 @@ Status InitRepositoryForDataDir(const Config& config, RepositoryInitReport* repo
     report->next_steps.push_back("chmod 600 " + report->password_file +
                                  " (the password file is readable by others)");
   }
-  report->next_steps.push_back("clawback repo init   # create the snapshot repository at " +
-                               report->url);
-  return Status::Ok();
+  return CreateRepository(report);
 }
 
 }  // namespace clawback::cli
