@@ -10,11 +10,13 @@ function(clawback_add_test)
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 300)
   endif()
-  add_executable(${T_NAME} ${T_SOURCES})
+  add_executable(${T_NAME} ${T_SOURCES} ${CMAKE_SOURCE_DIR}/cmake/test_env.cc)
+  set_source_files_properties(${CMAKE_SOURCE_DIR}/cmake/test_env.cc TARGET_DIRECTORY ${T_NAME}
+    PROPERTIES COMPILE_DEFINITIONS
+    "CLAWBACK_TEST_SOURCE_DIR=\"${CMAKE_SOURCE_DIR}\";CLAWBACK_TEST_BINARY=\"${CMAKE_BINARY_DIR}/clawback\";CLAWBACK_TEST_SHARED_DIR=\"${CMAKE_SOURCE_DIR}/../shared\"")
   target_link_libraries(${T_NAME} PRIVATE ${T_LIBS} GTest::gmock GTest::gtest_main clawback_warnings)
   target_include_directories(${T_NAME} PRIVATE ${CMAKE_SOURCE_DIR}/src ${CMAKE_SOURCE_DIR})
   gtest_discover_tests(${T_NAME}
     DISCOVERY_MODE PRE_TEST
-    PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT}
-               ENVIRONMENT "CLAWBACK_SOURCE_DIR=${CMAKE_SOURCE_DIR};CLAWBACK_BINARY=${CMAKE_BINARY_DIR}/clawback;CLAWBACK_SHARED_DIR=${CMAKE_SOURCE_DIR}/../shared")
+    PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT})
 endfunction()

@@ -10,13 +10,21 @@ src=$WORK/data
 repo=$WORK/repo
 cb "$repo" repo init >/dev/null
 RANDOM=42
+# How long one whole snapshot takes on this machine (re-reading everything, as the killed
+# runs do), so the kills land inside a run however fast or loaded the machine is.
+t0=$(date +%s.%N)
+cb "$repo" snapshot "$src" --force >/dev/null
+t1=$(date +%s.%N)
+span=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+echo "an uninterrupted snapshot takes ${span}s; killing at random points inside that"
 kills=0
 for i in $(seq 1 20); do
   head -c 200000 /dev/urandom >"$src/random/round-$i.bin"  # new data each round
-  "$CLAWBACK" snapshot "$src" --repo "$repo" >/dev/null 2>&1 &
+  "$CLAWBACK" snapshot "$src" --force --repo "$repo" >/dev/null 2>&1 &
   pid=$!
-  # 0.05 .. 1.5 s: spans opening (KDF), walking, pack uploads, index and snapshot writes.
-  sleep "$(awk -v r=$RANDOM 'BEGIN { printf "%.3f", 0.05 + (r % 1450) / 1000 }')"
+  # Anywhere from 2% to 90% of a run: opening (KDF), walking, pack uploads, index and
+  # snapshot writes.
+  sleep "$(awk -v r=$RANDOM -v t="$span" 'BEGIN { printf "%.3f", t * (0.02 + (r % 1000) / 1000 * 0.88) }')"
   if kill -9 $pid 2>/dev/null; then kills=$((kills + 1)); fi
   wait $pid 2>/dev/null || true
   cb "$repo" unlock >/dev/null
