@@ -33,7 +33,7 @@ for line in open(path):
 
 for must in ['clawback_build_info', 'up{job="clawback"} == 1',
              'clawback_http_requests_total', 'clawback_ingest_latency_seconds_bucket',
-             'clawback:http_requests:rate5m']:
+             'clawback:http_requests:rate5m', 'clawback_ingest_events_stored_total', 'clawback_ledger_size_bytes']:
     res = query(must)
     if res.get("status") != "success" or not res["data"]["result"]:
         failures += 1
