@@ -206,7 +206,9 @@ test("clawback stopped: the agent is not stalled, and the loss is reported when 
   assert.equal(gaps.length, 1, `kinds: ${traces.flatMap((tr) => tr.events.map((e) => e.kind))}`);
   const gapText = JSON.stringify(gaps[0]);
   const dropped = Number(/"dropped":(\d+)/.exec(gapText)?.[1]);
-  assert.ok(dropped >= 3, gapText); // at least session_start, before/after_tool_call
+  // How many are lost depends on timing: events the plugin still held when clawback came
+  // back are delivered late instead of dropped. At least one loss must be reported.
+  assert.ok(dropped >= 1, gapText);
   assert.ok(traces.some((tr) => tr.tool_calls.some((c) => c.params.command === "echo back")));
 });
 
