@@ -83,20 +83,20 @@ DEPLOY_ANNOTATION = {
     "name": "Deployments", "enable": True, "iconColor": "blue", "datasource": LEDGER,
     "target": {"rawSql": "SELECT started_at_ms AS time, finished_at_ms AS timeend, "
                "environment || ' ' || status || ' ' || commit_sha AS text FROM deployments "
-               "WHERE started_at_ms BETWEEN $__unixEpochFrom()*1000 AND $__unixEpochTo()*1000",
+               "WHERE started_at_ms BETWEEN $__unixEpochFrom()::bigint*1000 AND $__unixEpochTo()::bigint*1000",
                "format": "table", "refId": "A"},
 }
 ROLLBACK_ANNOTATION = {
     "name": "Rollbacks", "enable": True, "iconColor": "red", "datasource": LEDGER,
     "target": {"rawSql": "SELECT started_at_ms AS time, finished_at_ms AS timeend, "
                "mode || ' rollback of ' || target_kind || ' ' || target || ': ' || status AS text "
-               "FROM rollbacks WHERE started_at_ms BETWEEN $__unixEpochFrom()*1000 AND "
-               "$__unixEpochTo()*1000", "format": "table", "refId": "A"},
+               "FROM rollbacks WHERE started_at_ms BETWEEN $__unixEpochFrom()::bigint*1000 AND "
+               "$__unixEpochTo()::bigint*1000", "format": "table", "refId": "A"},
 }
 
 CONVERSATION_VAR = {
     "name": "conversation_id", "label": "Conversation", "type": "query", "datasource": LEDGER,
-    "query": "SELECT id AS __value, coalesce(nullif(title, ''), id) || ' (' || status || ')' AS __text "
+    "query": "SELECT id AS __value, coalesce(nullif(title, ''), id::text) || ' (' || status || ')' AS __text "
              "FROM conversations ORDER BY started_at_ms DESC LIMIT 200",
     "refresh": 2, "current": {}, "options": [], "includeAll": False,
 }
