@@ -1,6 +1,8 @@
 #include "ledger/sqlite/sqlite_ledger.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <string_view>
 #include <unordered_map>
@@ -236,6 +238,12 @@ class SqliteConnection : public SqlConnection {
   }
 
   static Result<std::unique_ptr<SqlConnection>> Open(const std::string& path) {
+    // The ledger holds token hashes and everything agents did: create it owner-only
+    // (SQLite gives its -wal and -shm files the database file's permissions).
+    if (path != ":memory:" && path.rfind("file:", 0) != 0) {
+      int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+      if (fd >= 0) ::close(fd);
+    }
     sqlite3* db = nullptr;
     int rc = sqlite3_open_v2(path.c_str(), &db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
