@@ -12,6 +12,10 @@ export const kRoot = resolve(here, "../../..");
 export const kPluginDir = join(kRoot, "integrations/openclaw");
 export const kTapDir = join(here, "tap-plugin");
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// After a turn or a reset returns, the gateway may still be running hooks, and the plugin
+// sends them shortly after: give both a moment before the ledger is read, or a fast
+// machine reads it too early.
+const kSettleMs = 1500;
 
 export function freePort() {
   return new Promise((res, rej) => {
@@ -259,6 +263,7 @@ export class OpenClaw {
   /** One turn through `openclaw agent --session-key`. */
   async agentTurn(sessionKey, message) {
     const r = await this.cli(["agent", "--session-key", sessionKey, "--message", message, "--json"]);
+    await sleep(kSettleMs);
     let json;
     try {
       json = JSON.parse(r.stdout.slice(r.stdout.indexOf("{")));
@@ -287,12 +292,16 @@ export class OpenClaw {
         await sleep(2000);
         continue;
       }
-      return { status: r.status, body, ms: Date.now() - t0, attempts: i };
+      const ms = Date.now() - t0;
+      await sleep(kSettleMs);
+      return { status: r.status, body, ms, attempts: i };
     }
   }
 
   async resetSession(key) {
-    return this.cli(["gateway", "call", "sessions.reset", "--params", JSON.stringify({ key, reason: "reset" }), "--json"]);
+    const r = await this.cli(["gateway", "call", "sessions.reset", "--params", JSON.stringify({ key, reason: "reset" }), "--json"]);
+    await sleep(kSettleMs);
+    return r;
   }
 
   /** Hook calls the tap plugin saw so far. */
