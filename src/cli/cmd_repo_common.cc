@@ -23,6 +23,8 @@ std::string TrimSpace(std::string s) {
   return s.substr(b, e - b + 1);
 }
 
+}  // namespace
+
 Result<std::string> ReadPasswordFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus("read password file " + path, errno);
@@ -38,8 +40,6 @@ Result<std::string> ReadPasswordFile(const std::string& path) {
   ::close(fd);
   return TrimSpace(out);
 }
-
-}  // namespace
 
 void AddRepoFlags(CLI::App* cmd, RepoFlags* flags) {
   cmd->add_option("--repo,-r", flags->repo,

@@ -43,6 +43,9 @@ struct OpenedRepo {
   std::unique_ptr<store::Repository> repo;
 };
 
+// A password file's contents without surrounding white space (as restic reads it).
+Result<std::string> ReadPasswordFile(const std::string& path);
+
 // The effective repository URL and password.
 Result<std::string> ResolveRepoUrl(const Cli& cli, const RepoFlags& flags);
 Result<std::string> ResolvePassword(const Cli& cli, const RepoFlags& flags);

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 
+#include "cli/cmd_repo_common.h"
 #include "common/uuid.h"
 #include "store/backend/backend.h"
 #include "store/lock/lock_file.h"
@@ -14,21 +15,6 @@
 namespace clawback::cli {
 
 namespace {
-
-// The password is the file's first line, as restic reads --password-file.
-Result<std::string> ReadPassword(const std::string& path) {
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return ErrnoStatus("open " + path, errno);
-  std::string text;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-  std::fclose(f);
-  text = text.substr(0, text.find('\n'));
-  if (!text.empty() && text.back() == '\r') text.pop_back();
-  if (text.empty()) return InvalidArgument(path + ": the password file is empty");
-  return text;
-}
 
 // Creates the restic-format repository at report->url unless one is there. A local
 // repository that cannot be created fails `init`; a remote one (S3) that cannot be reached
@@ -41,8 +27,9 @@ Status CreateRepository(RepositoryInitReport* report) {
                                  " now: " + st.ToString());
     return Status::Ok();
   };
-  auto password = ReadPassword(report->password_file);
+  auto password = ReadPasswordFile(report->password_file);
   if (!password.ok()) return fail(password.status());
+  if (password->empty()) return fail(InvalidArgument(report->password_file + ": the password file is empty"));
   auto backend = store::OpenBackend(report->url);
   if (!backend.ok()) return fail(backend.status());
   auto exists = (*backend)->Exists();

@@ -24,6 +24,12 @@ std::string Truncate(const std::string& s, size_t n) {
   return s.size() <= n ? s : s.substr(0, n) + "…";
 }
 
+// "http://host:4318/" + "/v1/traces" -> "http://host:4318/v1/traces"
+std::string JoinUrl(std::string base, const char* path) {
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base + path;
+}
+
 uint64_t MsToNs(int64_t ms) { return ms > 0 ? static_cast<uint64_t>(ms) * 1'000'000ull : 0; }
 
 std::array<uint8_t, 8> DerivedSpanId(const std::string& seed) {
@@ -149,9 +155,7 @@ TelemetryPipeline::TelemetryPipeline(TelemetryOptions options, Registry* registr
                           {"service.version", std::string(kVersion)},
                           {"deployment.environment.name", options_.environment}};
   if (!options_.otlp_endpoint.empty()) {
-    std::string url = options_.otlp_endpoint;
-    while (!url.empty() && url.back() == '/') url.pop_back();
-    url += "/v1/traces";
+    std::string url = JoinUrl(options_.otlp_endpoint, "/v1/traces");
     bool json = options_.otlp_protocol == "http/json";
     auto poster = std::make_shared<HttpPoster>();
     Resource res = resource_;
@@ -166,9 +170,7 @@ TelemetryPipeline::TelemetryPipeline(TelemetryOptions options, Registry* registr
         options_.exporter, registry);
   }
   if (!options_.loki_url.empty()) {
-    std::string url = options_.loki_url;
-    while (!url.empty() && url.back() == '/') url.pop_back();
-    url += "/loki/api/v1/push";
+    std::string url = JoinUrl(options_.loki_url, "/loki/api/v1/push");
     auto poster = std::make_shared<HttpPoster>();
     std::string env = options_.environment;
     auto timeout = options_.exporter.request_timeout;
@@ -180,9 +182,7 @@ TelemetryPipeline::TelemetryPipeline(TelemetryOptions options, Registry* registr
         options_.exporter, registry);
   }
   if (!options_.grafana_url.empty()) {
-    std::string url = options_.grafana_url;
-    while (!url.empty() && url.back() == '/') url.pop_back();
-    url += "/api/annotations";
+    std::string url = JoinUrl(options_.grafana_url, "/api/annotations");
     auto poster = std::make_shared<HttpPoster>();
     std::string auth = "Bearer " + options_.grafana_token;
     auto timeout = options_.exporter.request_timeout;
