@@ -129,5 +129,51 @@ TEST_F(OpenLedgerTest, UnmigratedLedgerSaysRunInit) {
   EXPECT_NE(s.status().message().find("clawback init"), std::string::npos);
 }
 
+// Counts conversations with `id` in another process, the sqlite3 shell, through its own
+// connection, which it then closes (as `clawback trace` would): -1 on error. (Not a fork
+// of this process: the child would inherit SQLite's in-memory lock bookkeeping.)
+int CountInOtherProcess(const std::string& path, const Uuid& id) {
+  std::string cmd = "sqlite3 '" + path + "' \"SELECT count(*) FROM conversations WHERE id = '" +
+                    id.ToString() + "'\" 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return -1;
+  char buf[256] = {0};
+  size_t n = fread(buf, 1, sizeof(buf) - 1, p);
+  int rc = pclose(p);
+  if (rc != 0 || n == 0) return -1;
+  return std::atoi(buf);
+}
+
+// Regression (issue #4): opening a second connection used to open+close the database file,
+// which dropped this process's POSIX locks on it; another process closing its connection
+// then deleted the -wal and -shm files under the writer, and every later commit was
+// invisible to other processes (and lost if the writer crashed).
+TEST_F(OpenLedgerTest, CommitsStayVisibleToOtherProcessesAfterMoreConnectionsOpen) {
+  ManualClock clock;
+  const std::string path = dir_ + "/shared.db";
+  auto l = OpenLedger(path, clock);
+  ASSERT_TRUE(l.ok()) << l.status().ToString();
+  ASSERT_TRUE((*l)->Migrate().ok());
+  auto add = [&](const char* title) {
+    Conversation c;
+    c.id = UuidV7Generator(clock).Next();
+    c.source = "cli";
+    c.title = title;
+    WriteBatch b;
+    b.Add(c);
+    EXPECT_TRUE((*l)->Apply(b).ok());
+    return c.id;
+  };
+  Uuid first = add("first");
+  // Readers open more connections in this process (the server's reader pool does).
+  ASSERT_TRUE((*l)->GetConversation(first).ok());
+  ASSERT_TRUE((*l)->Stats().ok());
+  EXPECT_EQ(CountInOtherProcess(path, first), 1);  // opens, reads and closes
+  Uuid second = add("second");
+  EXPECT_EQ(CountInOtherProcess(path, second), 1)
+      << "a commit after another process closed its connection is not visible";
+  EXPECT_TRUE(std::filesystem::exists(path + "-wal"));
+}
+
 }  // namespace
 }  // namespace clawback::ledger

@@ -240,9 +240,14 @@ class SqliteConnection : public SqlConnection {
   static Result<std::unique_ptr<SqlConnection>> Open(const std::string& path) {
     // The ledger holds token hashes and everything agents did: create it owner-only
     // (SQLite gives its -wal and -shm files the database file's permissions).
+    // O_EXCL matters: closing any descriptor of a file drops every POSIX lock this process
+    // holds on it, so an open+close of an existing ledger would silently release the
+    // locks of this process's other connections. Another process closing its connection
+    // would then believe it was the last one, checkpoint, and delete the -wal and -shm
+    // files under our writer, whose later commits no other process would see.
     if (path != ":memory:" && path.rfind("file:", 0) != 0) {
-      int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-      if (fd >= 0) ::close(fd);
+      int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+      if (fd >= 0) ::close(fd);  // we created it: no connection of ours holds a lock on it
     }
     sqlite3* db = nullptr;
     int rc = sqlite3_open_v2(path.c_str(), &db,
