@@ -225,6 +225,14 @@ struct Trace {
   std::vector<RollbackRecord> rollbacks;
 };
 
+// Deployments across conversations, newest first (learn/ reads the history with this).
+struct DeploymentFilter {
+  std::string environment;          // exact, empty: any
+  std::optional<int64_t> since_ms;  // started at or after
+  std::optional<int64_t> until_ms;  // started before
+  int limit = 1000;                 // at most 10000
+};
+
 struct VerifyReport {
   int64_t rows_checked = 0;
   bool ok = true;
@@ -261,6 +269,11 @@ class Ledger {
   virtual Result<Trace> GetTrace(const Uuid& id) = 0;
 
   virtual Result<Deployment> GetDeployment(const Uuid& id) = 0;
+  virtual Result<std::vector<Deployment>> ListDeployments(const DeploymentFilter& f) = 0;
+  // Rollbacks with this target ("deployment" + its id, "conversation" + its id, …), in start
+  // order.
+  virtual Result<std::vector<RollbackRecord>> ListRollbacksFor(const std::string& target_kind,
+                                                               const std::string& target) = 0;
   virtual Result<std::optional<Commit>> GetCommit(const std::string& sha) = 0;
 
   virtual Result<std::optional<Token>> FindTokenByHash(const std::string& hash) = 0;

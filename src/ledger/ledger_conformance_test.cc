@@ -578,6 +578,51 @@ TEST_F(LedgerConformance, TraceHoldsTheWholeChainInTimeOrder) {
   EXPECT_EQ(ledger_->GetTrace(ids_.Next()).status().code(), StatusCode::kNotFound);
 }
 
+TEST_F(LedgerConformance, ListDeploymentsAndRollbacksFor) {
+  Conversation c = NewConversation(900);
+  WriteBatch b;
+  b.Add(c);
+  std::vector<Uuid> ids;
+  for (int i = 0; i < 3; ++i) {
+    Deployment d;
+    d.id = ids_.Next();
+    d.conversation_id = c.id;
+    d.environment = i == 1 ? "staging" : "prod";
+    d.started_at_ms = 1000 + i * 100;
+    b.Add(d);
+    ids.push_back(d.id);
+  }
+  RollbackRecord rb;
+  rb.id = ids_.Next();
+  rb.target_kind = "deployment";
+  rb.target = ids[0].ToString();
+  rb.mode = "exact";
+  rb.status = "succeeded";
+  rb.started_at_ms = 1500;
+  b.Add(rb);
+  ApplyOk(b);
+
+  auto all = ledger_->ListDeployments({});
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].id, ids[2]);  // newest first
+  DeploymentFilter f;
+  f.environment = "prod";
+  f.since_ms = 1000;
+  f.until_ms = 1200;
+  auto prod = ledger_->ListDeployments(f);
+  ASSERT_TRUE(prod.ok());
+  ASSERT_EQ(prod->size(), 1u);
+  EXPECT_EQ((*prod)[0].id, ids[0]);
+
+  auto rbs = ledger_->ListRollbacksFor("deployment", ids[0].ToString());
+  ASSERT_TRUE(rbs.ok());
+  ASSERT_EQ(rbs->size(), 1u);
+  EXPECT_EQ((*rbs)[0].id, rb.id);
+  EXPECT_EQ((*rbs)[0].status, "succeeded");
+  EXPECT_TRUE(ledger_->ListRollbacksFor("deployment", ids[1].ToString())->empty());
+}
+
 TEST_F(LedgerConformance, Tokens) {
   EXPECT_EQ(*ledger_->CountTokens(), 0);
   Token t;

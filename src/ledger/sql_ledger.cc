@@ -990,6 +990,38 @@ Result<Deployment> SqlLedger::GetDeployment(const Uuid& id) {
   });
 }
 
+Result<std::vector<Deployment>> SqlLedger::ListDeployments(const DeploymentFilter& f) {
+  std::string sql = Cat({"SELECT ", kDeploymentCols, " FROM deployments WHERE 1 = 1"});
+  std::vector<SqlValue> params;
+  auto param = [&](SqlValue v) {
+    params.push_back(std::move(v));
+    return "$" + std::to_string(params.size());
+  };
+  if (!f.environment.empty()) sql += " AND environment = " + param(Text(f.environment));
+  if (f.since_ms) sql += " AND started_at_ms >= " + param(Int(*f.since_ms));
+  if (f.until_ms) sql += " AND started_at_ms < " + param(Int(*f.until_ms));
+  int limit = f.limit > 0 ? std::min(f.limit, 10000) : 1000;
+  sql += " ORDER BY started_at_ms DESC, id DESC LIMIT " + param(Int(limit));
+  return WithReader([&](SqlConnection& c) -> Result<std::vector<Deployment>> {
+    std::vector<Deployment> out;
+    RETURN_IF_ERROR(QueryList(c, sql, params, DecodeDeployment, &out));
+    return out;
+  });
+}
+
+Result<std::vector<RollbackRecord>> SqlLedger::ListRollbacksFor(const std::string& target_kind,
+                                                                const std::string& target) {
+  return WithReader([&](SqlConnection& c) -> Result<std::vector<RollbackRecord>> {
+    std::vector<RollbackRecord> out;
+    RETURN_IF_ERROR(QueryList(c,
+                              Cat({"SELECT ", kRollbackCols,
+                                   " FROM rollbacks WHERE target_kind = $1 AND target = $2 "
+                                   "ORDER BY started_at_ms, id"}),
+                              {Text(target_kind), Text(target)}, DecodeRollback, &out));
+    return out;
+  });
+}
+
 Result<std::optional<Commit>> SqlLedger::GetCommit(const std::string& sha) {
   return WithReader([&](SqlConnection& c) -> Result<std::optional<Commit>> {
     std::vector<SqlRow> rows;

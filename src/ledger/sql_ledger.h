@@ -43,6 +43,9 @@ class SqlLedger : public Ledger {
   Result<std::vector<Conversation>> ListConversations(const ConversationFilter& f) override;
   Result<Trace> GetTrace(const Uuid& id) override;
   Result<Deployment> GetDeployment(const Uuid& id) override;
+  Result<std::vector<Deployment>> ListDeployments(const DeploymentFilter& f) override;
+  Result<std::vector<RollbackRecord>> ListRollbacksFor(const std::string& target_kind,
+                                                       const std::string& target) override;
   Result<std::optional<Commit>> GetCommit(const std::string& sha) override;
   Result<std::optional<Token>> FindTokenByHash(const std::string& hash) override;
   Result<int64_t> CountTokens() override;
