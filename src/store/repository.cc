@@ -118,6 +118,10 @@ Result<Id> Repository::AddKey(std::string_view password, const KdfParams& params
 
 Status Repository::LoadIndex() {
   ASSIGN_OR_RETURN(auto ids, List(FileType::kIndex));
+  return LoadIndexFiles(ids);
+}
+
+Status Repository::LoadIndexFiles(const std::vector<Id>& ids) {
   return ParallelFor(ids.size(), 4, [&](size_t i) -> Status {
     auto json = LoadUnpacked(FileType::kIndex, ids[i]);
     if (!json.ok()) return json.status();
@@ -136,6 +140,56 @@ Status Repository::LoadIndex() {
     index_.AddIndexFile(ids[i], *file);
     return Status::Ok();
   });
+}
+
+Status Repository::RefreshIndex() {
+  ASSIGN_OR_RETURN(auto ids, List(FileType::kIndex));
+  std::unordered_set<Id, IdHash> present(ids.begin(), ids.end());
+  std::unordered_set<Id, IdHash> known;
+  for (const Id& id : index_.IndexFiles()) known.insert(id);
+  {
+    std::lock_guard<std::mutex> lock(index_mu_);
+    known.insert(written_index_files_.begin(), written_index_files_.end());
+  }
+  bool gone = false;
+  for (const Id& id : known) gone = gone || present.count(id) == 0;
+  if (gone) {
+    index_.Clear();
+    {
+      std::lock_guard<std::mutex> lock(index_mu_);
+      written_index_files_.clear();
+    }
+    return LoadIndexFiles(ids);
+  }
+  std::vector<Id> fresh;
+  for (const Id& id : ids) {
+    if (known.count(id) == 0) fresh.push_back(id);
+  }
+  return LoadIndexFiles(fresh);
+}
+
+Status Repository::DiscardWritesAndReloadIndex() {
+  for (OpenPack& open : open_packs_) {
+    std::lock_guard<std::mutex> lock(open.mu);
+    open.writer = PackWriter();
+  }
+  {
+    std::lock_guard<std::mutex> lock(pending_mu_);
+    pending_[0].clear();
+    pending_[1].clear();
+  }
+  {
+    std::lock_guard<std::mutex> lock(index_mu_);
+    unsaved_index_ = IndexFile();
+    unsaved_blobs_ = 0;
+    written_index_files_.clear();
+  }
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    error_ = Status::Ok();
+  }
+  index_.Clear();
+  return LoadIndex();
 }
 
 // ---- blobs
@@ -286,6 +340,7 @@ Status Repository::WriteIndexLocked(bool /*all*/) {
   }
   unsaved_index_ = IndexFile();
   unsaved_blobs_ = 0;
+  written_index_files_.insert(*id);
   std::lock_guard<std::mutex> lock(stats_mu_);
   ++stats_.index_files_written;
   return Status::Ok();

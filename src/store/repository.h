@@ -100,6 +100,16 @@ class Repository {
   // Loads every index file into index() (adding to what is there). Index files are read in
   // parallel; Corruption names the index file that failed.
   Status LoadIndex();
+  // For long-lived sessions (`clawback serve`): loads the index files that appeared since
+  // the last load; when one that was loaded (or written here) is gone — prune or a rebuilt
+  // index superseded it — drops the whole in-memory index and reloads it.
+  // REQUIRES: no SaveBlob/Flush running.
+  Status RefreshIndex();
+  // For long-lived sessions after a failed write: forgets everything unfinished (open packs,
+  // blobs being saved, uploaded packs no index file names yet, the sticky error) and reloads
+  // the index from the backend, so later writes never dedup against blobs that only this
+  // process believed stored. REQUIRES: no SaveBlob/Flush running.
+  Status DiscardWritesAndReloadIndex();
   MasterIndex& index() { return index_; }
   const MasterIndex& index() const { return index_; }
   bool HasBlob(BlobType type, const Id& id) const { return index_.Has({id, type}); }
@@ -164,6 +174,7 @@ class Repository {
   };
   Status UploadPack(PackWriter::Finished finished);
   Status WriteIndexLocked(bool all);
+  Status LoadIndexFiles(const std::vector<Id>& ids);
   void ReleasePending(const std::vector<PackedBlob>& blobs);
   Status sticky_error() const;
   void SetStickyError(const Status& st);
@@ -186,6 +197,7 @@ class Repository {
   std::mutex index_mu_;
   IndexFile unsaved_index_;
   size_t unsaved_blobs_ = 0;
+  std::unordered_set<Id, IdHash> written_index_files_;  // GUARDED_BY(index_mu_)
 
   mutable std::mutex stats_mu_;
   WriteStats stats_;
