@@ -1,0 +1,67 @@
+#include "cli/learn_common.h"
+
+#include <cerrno>
+#include <cstdio>
+
+#include "cli/spine_client.h"
+
+namespace clawback::cli {
+
+Result<LearnSession> OpenLearnSession(const Cli& cli) {
+  LearnSession s;
+  ASSIGN_OR_RETURN(s.ledger, OpenDataDirLedger(cli));
+  ASSIGN_OR_RETURN(Config config, cli.LoadConfig());
+  ASSIGN_OR_RETURN(s.engine, learn::OpenLearnEngine(config, s.ledger.get()));
+  return s;
+}
+
+Result<std::vector<std::string>> ReadLines(const std::string& path) {
+  FILE* f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
+  if (!f) return ErrnoStatus("open " + path, errno);
+  std::string data;
+  char buf[1 << 16];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) data.append(buf, n);
+  bool err = std::ferror(f);
+  if (f != stdin) std::fclose(f);
+  if (err) return IOError("read " + path + ": read error");
+  std::vector<std::string> lines;
+  size_t start = 0;
+  while (start < data.size()) {
+    size_t nl = data.find('\n', start);
+    if (nl == std::string::npos) nl = data.size();
+    lines.emplace_back(data.substr(start, nl - start));
+    start = nl + 1;
+  }
+  return lines;
+}
+
+void PrintRecommendation(const learn::Recommendation& rec) {
+  std::printf("%s\n", rec.subject.c_str());
+  if (!rec.error_templates.empty()) {
+    std::printf("  error/warning lines:\n");
+    for (const auto& t : rec.error_templates) std::printf("    %s\n", t.c_str());
+  }
+  std::printf("%s\n", rec.confident ? "Recommendation:" : "No confident recommendation.");
+  if (!rec.actions.empty()) {
+    std::printf("Ranked actions:\n");
+    int i = 0;
+    for (const auto& a : rec.actions)
+      std::printf("  %d. %-55s score %.2f  confidence %.2f\n     evidence: %s\n", ++i,
+                  a.text.c_str(), a.score, a.confidence, a.evidence_text.c_str());
+  }
+  if (!rec.similar.empty()) {
+    std::printf("Similar past situations:\n");
+    for (const auto& c : rec.similar) {
+      std::string what = c.outcome.label;
+      if (c.outcome.action != "none") what += " (" + c.outcome.action + ")";
+      std::printf("  %.3f  %s  %-10s %-8s %s\n", c.score, c.deployment_id.c_str(),
+                  c.environment.c_str(), c.commit_sha.substr(0, 8).c_str(), what.c_str());
+    }
+  } else {
+    std::printf("No similar past situations.\n");
+  }
+  std::printf("%s\n", rec.summary.c_str());
+}
+
+}  // namespace clawback::cli
