@@ -20,7 +20,6 @@ struct LearnEngine::Miner {
 
 namespace {
 
-std::string Short(const std::string& id) { return id.size() > 8 ? id.substr(0, 8) : id; }
 
 std::string Minutes(int64_t ms) {
   int64_t m = (ms + 59999) / 60000;
@@ -30,7 +29,7 @@ std::string Minutes(int64_t ms) {
 
 std::string JoinShort(const std::vector<std::string>& ids, size_t max = 5) {
   std::string out;
-  for (size_t i = 0; i < ids.size() && i < max; ++i) out += (i ? ", " : "") + Short(ids[i]);
+  for (size_t i = 0; i < ids.size() && i < max; ++i) out += (i ? ", " : "") + ids[i];
   if (ids.size() > max) out += ", …";
   return out;
 }
@@ -298,6 +297,7 @@ Result<Outcome> LearnEngine::OutcomeOf(const ledger::Deployment& d) {
   const std::string id = d.id.ToString();
   // Health checks and explicit resolutions live on the deployment's conversation.
   std::optional<int64_t> first_fail, pass_after_fail;
+  bool checked_ok = false;
   const ledger::Event* resolution = nullptr;
   std::optional<ledger::Trace> trace;
   if (d.conversation_id) {
@@ -312,6 +312,7 @@ Result<Outcome> LearnEngine::OutcomeOf(const ledger::Deployment& d) {
         if (!passed) continue;
         if (!*passed && !first_fail) first_fail = e.time_ms;
         if (*passed && first_fail && !pass_after_fail) pass_after_fail = e.time_ms;
+        if (*passed) checked_ok = true;
       } else if (e.kind == "deployment.resolution" && e.attributes.is_object() &&
                  e.attributes.value("deployment_id", "") == id) {
         resolution = &e;
@@ -366,8 +367,8 @@ Result<Outcome> LearnEngine::OutcomeOf(const ledger::Deployment& d) {
   }
   const bool failed = d.status == "failed" || first_fail.has_value();
   if (!failed) {
-    o.label = d.status == "started" && !trace ? "pending" : "healthy";
-    if (d.status == "started") o.label = "healthy";
+    // Still running and never checked: nothing is known yet.
+    o.label = d.status == "started" && !pass_after_fail && !checked_ok ? "pending" : "healthy";
     return o;
   }
   // 4. Fixed by a later commit: the environment's next deployment succeeded, clean.
