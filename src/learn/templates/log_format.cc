@@ -1,5 +1,7 @@
 #include "learn/templates/log_format.h"
 
+#include <cstring>
+
 namespace clawback::learn {
 namespace {
 
@@ -98,34 +100,66 @@ size_t LogFormat::MatchLiteral(std::string_view lit, std::string_view line, size
   return j - pos;
 }
 
+// The first position at or after `e` where `lit` could start, or npos. A literal that
+// starts with a space can only start on whitespace; any other literal on its first
+// character, found with memchr.
+size_t LogFormat::NextCandidate(std::string_view lit, std::string_view line, size_t e) {
+  if (lit.empty()) return e;
+  if (e >= line.size()) return std::string_view::npos;
+  if (lit[0] == ' ') {
+    while (e < line.size() && !IsSpace(line[e])) ++e;
+    return e < line.size() ? e : std::string_view::npos;
+  }
+  const void* p = std::memchr(line.data() + e, lit[0], line.size() - e);
+  return p ? static_cast<size_t>(static_cast<const char*>(p) - line.data())
+           : std::string_view::npos;
+}
+
 bool LogFormat::MatchFrom(std::string_view line, size_t pos, size_t field,
                           std::string_view* content, int* budget) const {
   const std::string& next = literals_[field + 1];
   const bool last = field + 1 == fields_.size();
+  // A literal that starts with a space eats the whole whitespace run it starts in, so
+  // every later start inside that run ends where the first did: one try per run.
+  const bool space_led = !next.empty() && next[0] == ' ';
   if (last) {
     // The last field runs to a separator that ends the line.
-    for (size_t e = pos; e <= line.size(); ++e) {
+    if (next.empty()) {
+      if (field == content_) *content = line.substr(pos);
+      return true;
+    }
+    for (size_t e = NextCandidate(next, line, pos); e != std::string_view::npos;) {
       size_t n = MatchLiteral(next, line, e);
       if (n != std::string_view::npos && e + n == line.size()) {
         if (field == content_) *content = line.substr(pos, e - pos);
         return true;
       }
-      if (next.empty()) break;
-    }
-    if (next.empty()) {
-      if (field == content_) *content = line.substr(pos);
-      return true;
+      size_t after = e + 1;
+      if (space_led)
+        while (after < line.size() && IsSpace(line[after])) ++after;
+      e = NextCandidate(next, line, after);
     }
     return false;
   }
-  for (size_t e = pos; e <= line.size(); ++e) {
+  for (size_t e = NextCandidate(next, line, pos); e != std::string_view::npos;) {
     size_t n = MatchLiteral(next, line, e);
-    if (n == std::string_view::npos) continue;
-    if (--*budget < 0) return false;
-    if (MatchFrom(line, e + n, field + 1, content, budget)) {
-      if (field == content_) *content = line.substr(pos, e - pos);
-      return true;
+    if (n != std::string_view::npos) {
+      if (--*budget < 0) return false;
+      if (MatchFrom(line, e + n, field + 1, content, budget)) {
+        if (field == content_) *content = line.substr(pos, e - pos);
+        return true;
+      }
     }
+    if (next.empty()) {
+      // An empty separator matches everywhere: try every split point.
+      if (e >= line.size()) break;
+      ++e;
+      continue;
+    }
+    size_t after = e + 1;
+    if (space_led)
+      while (after < line.size() && IsSpace(line[after])) ++after;
+    e = NextCandidate(next, line, after);
   }
   return false;
 }

@@ -38,6 +38,8 @@ class LogFormat {
                  int* budget) const;
   // Length matched by literal `lit` at line[pos], or npos.
   static size_t MatchLiteral(std::string_view lit, std::string_view line, size_t pos);
+  // First position >= e where `lit` may match (its first character), or npos.
+  static size_t NextCandidate(std::string_view lit, std::string_view line, size_t e);
 
   std::vector<std::string> fields_;
   std::vector<std::string> literals_;  // fields_.size() + 1 separators; ' ' means \s+

@@ -17,6 +17,9 @@ constexpr auto kDelim = MakeTable(".,:;=/()[]{}<>@#$+-'\"|!?*&%~^\\`");
 // Punctuation stripped from a token's ends before it is classified, and put back after.
 constexpr auto kLead = MakeTable("([{<'\"");
 constexpr auto kTrail = MakeTable(")]}>,;:'\".!?");
+// Characters without which no built-in rule can fire: every value rule needs a digit, a
+// path or URL slash, a dot (host names), a dash (UUIDs) or a `<*>` already in the token.
+constexpr auto kMaskable = MakeTable("0123456789/.-<");
 
 inline bool IsDelim(char c) { return kDelim[static_cast<unsigned char>(c)]; }
 inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
@@ -260,6 +263,13 @@ void MaskCore(std::string_view s, std::string* out) {
 }
 
 void MaskTokenInto(std::string_view tok, std::string* out) {
+  // Most tokens are plain words: nothing to mask, copy them as they are.
+  bool maskable = false;
+  for (char c : tok) maskable |= kMaskable[static_cast<unsigned char>(c)];
+  if (!maskable) {
+    out->append(tok);
+    return;
+  }
   size_t b = 0, e = tok.size();
   // Outer punctuation, but never half of a `<*>` already in the token.
   while (b < e && kLead[static_cast<unsigned char>(tok[b])] &&

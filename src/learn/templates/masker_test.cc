@@ -91,6 +91,17 @@ TEST(MaskTokenTest, ConstantsStay) {
     EXPECT_EQ(M(t), t);
 }
 
+// Tokens with no digit, slash, dot, dash or `<` skip the scan; these sit on both sides.
+TEST(MaskTokenTest, WordsWithoutValueCharactersPassThrough) {
+  for (std::string_view t : {"deadbeefcafe", "key=value", "(TERM,", "a:b:c", "YARN_AM_RM",
+                             "user@host", "%s", "[preauth]", "\\", "*"})
+    EXPECT_EQ(M(t), t);
+  EXPECT_EQ(M("dead-beef"), "dead-beef");
+  EXPECT_EQ(M("abcdefab-abcd-abcd-abcd-abcdefabcdef"), "<*>");  // a UUID of letters only
+  EXPECT_EQ(M("ns.example.com"), "<*>");
+  EXPECT_EQ(M("<*>,"), "<*>,");
+}
+
 TEST(MaskerTest, TokenisesOnAnyWhitespace) {
   auto m = Masker::Create({});
   ASSERT_TRUE(m.ok());
