@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "cli/cmd_repo_common.h"
+#include "cli/snapshot_common.h"
 #include "cli/spine_client.h"
 #include "common/clock.h"
 #include "common/uuid.h"
@@ -39,22 +40,7 @@ void RecordInLedger(Cli& cli, const std::string& repo_url, const store::ArchiveS
     }
     return;
   }
-  ledger::SnapshotRecord rec;
-  rec.snapshot_id = s.snapshot_id.Hex();
-  rec.conversation_id = conversation;
-  rec.repository = repo_url;
-  rec.reason = reason.empty() ? "manual" : reason;
-  rec.paths = s.snapshot.paths;
-  rec.tags = s.snapshot.tags;
-  rec.time_ms = s.snapshot.time.unix_seconds * 1000 + s.snapshot.time.nanos / 1'000'000;
-  rec.stats = {{"files_new", s.files_new},
-               {"files_changed", s.files_changed},
-               {"files_unmodified", s.files_unmodified},
-               {"data_added", s.data_added},
-               {"data_added_stored", s.data_added_stored},
-               {"total_files", s.total_files},
-               {"total_bytes", s.total_bytes},
-               {"seconds", s.seconds}};
+  ledger::SnapshotRecord rec = SnapshotRecordFor(repo_url, s, conversation, reason);
   ledger::WriteBatch b;
   b.Add(rec);
   b.Add(NewEvent(conversation, "snapshot",
@@ -70,38 +56,105 @@ void RecordInLedger(Cli& cli, const std::string& repo_url, const store::ArchiveS
   }
 }
 
-Status RunSnapshot(Cli& cli, SnapshotOptions opt) {
-  store::ArchiveOptions a;
-  a.paths = opt.paths;
-  if (a.paths.empty()) {
-    ASSIGN_OR_RETURN(Config config, cli.LoadConfig());
-    a.paths = config.repository.managed_paths;
-    if (a.paths.empty()) {
-      return InvalidArgument(
-          "no paths to snapshot: give PATH arguments or set [repository] managed_paths in " +
-          cli.ConfigPath());
+uint64_t U64(const nlohmann::json& j, const char* key) {
+  return j.contains(key) && j[key].is_number_unsigned() ? j[key].get<uint64_t>() : 0;
+}
+
+// Prints the summary document (the same from a local run and from a server).
+void PrintSummary(const Cli& cli, const nlohmann::json& sum) {
+  if (sum.contains("warnings") && sum["warnings"].is_array()) {
+    for (const auto& w : sum["warnings"]) {
+      if (w.is_string()) std::fprintf(stderr, "warning: %s\n", w.get<std::string>().c_str());
     }
   }
-  std::optional<Uuid> conversation;
+  if (cli.global.json) {
+    nlohmann::json out = sum;
+    out.erase("short_id");
+    out.erase("conversation_id");
+    PrintJson(out);
+    return;
+  }
+  std::printf("Files: %llu new, %llu changed, %llu unmodified\n",
+              static_cast<unsigned long long>(U64(sum, "files_new")),
+              static_cast<unsigned long long>(U64(sum, "files_changed")),
+              static_cast<unsigned long long>(U64(sum, "files_unmodified")));
+  std::printf("Added to the repository: %s (%s stored)\n", HumanBytes(U64(sum, "data_added")).c_str(),
+              HumanBytes(U64(sum, "data_added_packed")).c_str());
+  double secs = sum.contains("total_duration") && sum["total_duration"].is_number()
+                    ? sum["total_duration"].get<double>()
+                    : 0.0;
+  std::printf("processed %llu files, %s in %s\n",
+              static_cast<unsigned long long>(U64(sum, "total_files_processed")),
+              HumanBytes(U64(sum, "total_bytes_processed")).c_str(), HumanDuration(secs).c_str());
+  std::string id = sum.value("snapshot_id", std::string());
+  std::printf("snapshot %s saved\n", id.substr(0, 8).c_str());
+}
+
+// Through `clawback serve` (POST /v1/snapshots): its repository is already open, so no key
+// derivation here; the server records the snapshot in its ledger.
+Status RunSnapshotOnServer(Cli& cli, const std::string& server, const SnapshotOptions& opt,
+                           ingest::SnapshotRequest req) {
+  if (!opt.parent.empty()) return InvalidArgument("--parent cannot be used with --server");
+  if (!opt.repo.password_file.empty()) {
+    return InvalidArgument("--password-file cannot be used with --server (the server's repository is open)");
+  }
+  for (auto& p : req.paths) {
+    auto abs = store::AbsolutePath(p);
+    if (!abs.ok()) return abs.status();
+    p = *abs;
+  }
+  nlohmann::json body = {{"paths", req.paths}, {"tags", req.tags},     {"reason", req.reason},
+                         {"host", req.host},   {"excludes", req.excludes}, {"force", req.force}};
+  if (req.conversation) body["conversation"] = req.conversation->ToString();
+  if (!opt.repo.repo.empty()) body["repository"] = CanonicalRepoUrl(opt.repo.repo);
+  // Long read timeout: a first snapshot of a large tree takes a while.
+  ASSIGN_OR_RETURN(nlohmann::json sum,
+                   PostToServer(server, "/v1/snapshots", body, "snapshot via " + server, 24 * 3600));
+  if (!sum.is_object() || !sum.contains("snapshot_id") || !sum["snapshot_id"].is_string()) {
+    return Internal("the server's snapshot answer has no snapshot_id: " + sum.dump());
+  }
+  PrintSummary(cli, sum);
+  return Status::Ok();
+}
+
+Status RunSnapshot(Cli& cli, SnapshotOptions opt) {
+  ingest::SnapshotRequest req;
+  req.paths = opt.paths;
   std::string conv_text = opt.conversation;
   if (conv_text.empty()) {
     if (const char* e = std::getenv("CLAWBACK_CONVERSATION_ID"); e != nullptr) conv_text = e;
   }
   if (!conv_text.empty()) {
-    conversation = Uuid::Parse(conv_text);
-    if (!conversation) return InvalidArgument("--conversation \"" + conv_text + "\" is not a UUID");
+    req.conversation = Uuid::Parse(conv_text);
+    if (!req.conversation) return InvalidArgument("--conversation \"" + conv_text + "\" is not a UUID");
   }
-  for (const auto& t : opt.tags) RETURN_IF_ERROR(ValidateTag(t));
-  a.tags = opt.tags;
-  if (conversation) a.tags.push_back("conversation=" + conversation->ToString());
-  if (!opt.reason.empty()) {
-    RETURN_IF_ERROR(ValidateTag("reason=" + opt.reason));
-    a.tags.push_back("reason=" + opt.reason);
+  req.tags = opt.tags;
+  req.reason = opt.reason;
+  req.host = opt.host;
+  req.excludes = opt.excludes;
+  req.force = opt.force;
+  // Validate before talking to anyone.
+  {
+    ingest::SnapshotRequest probe = req;
+    if (probe.paths.empty()) probe.paths.push_back("/");
+    RETURN_IF_ERROR(MakeArchiveOptions(probe).status());
   }
-  a.hostname = opt.host;
-  for (const auto& e : opt.excludes) RETURN_IF_ERROR(a.excludes.Add(e));
+  if (std::string server = cli.ServerUrl(); !server.empty()) {
+    if (opt.no_ignore_files) return InvalidArgument("--no-ignore-files cannot be used with --server");
+    return RunSnapshotOnServer(cli, server, opt, std::move(req));
+  }
+
+  if (req.paths.empty()) {
+    ASSIGN_OR_RETURN(Config config, cli.LoadConfig());
+    req.paths = config.repository.managed_paths;
+    if (req.paths.empty()) {
+      return InvalidArgument(
+          "no paths to snapshot: give PATH arguments or set [repository] managed_paths in " +
+          cli.ConfigPath());
+    }
+  }
+  ASSIGN_OR_RETURN(store::ArchiveOptions a, MakeArchiveOptions(req));
   a.ignore_files = !opt.no_ignore_files;
-  a.no_parent = opt.force;
   a.threads = opt.threads;
 
   ASSIGN_OR_RETURN(OpenedRepo o, OpenRepo(cli, opt.repo, false));
@@ -141,40 +194,8 @@ Status RunSnapshot(Cli& cli, SnapshotOptions opt) {
   Status released = lock->Release();
   if (!result.ok()) return result.status();
   const store::ArchiveSummary& s = *result;
-  for (const auto& w : s.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
-  RecordInLedger(cli, o.url, s, conversation, opt.reason);
-  if (cli.global.json) {
-    PrintJson({{"message_type", "summary"},
-               {"snapshot_id", s.snapshot_id.Hex()},
-               {"parent", s.snapshot.parent ? s.snapshot.parent->Hex() : ""},
-               {"paths", s.snapshot.paths},
-               {"tags", s.snapshot.tags},
-               {"files_new", s.files_new},
-               {"files_changed", s.files_changed},
-               {"files_unmodified", s.files_unmodified},
-               {"dirs_new", s.dirs_new},
-               {"dirs_changed", s.dirs_changed},
-               {"dirs_unmodified", s.dirs_unmodified},
-               {"data_blobs", s.data_blobs},
-               {"tree_blobs", s.tree_blobs},
-               {"data_added", s.data_added},
-               {"data_added_packed", s.data_added_stored},
-               {"total_files_processed", s.total_files},
-               {"total_bytes_processed", s.total_bytes},
-               {"total_duration", s.seconds},
-               {"warnings", s.warnings}});
-  } else {
-    std::printf("Files: %llu new, %llu changed, %llu unmodified\n",
-                static_cast<unsigned long long>(s.files_new),
-                static_cast<unsigned long long>(s.files_changed),
-                static_cast<unsigned long long>(s.files_unmodified));
-    std::printf("Added to the repository: %s (%s stored)\n", HumanBytes(s.data_added).c_str(),
-                HumanBytes(s.data_added_stored).c_str());
-    std::printf("processed %llu files, %s in %s\n",
-                static_cast<unsigned long long>(s.total_files), HumanBytes(s.total_bytes).c_str(),
-                HumanDuration(s.seconds).c_str());
-    std::printf("snapshot %s saved\n", s.snapshot_id.ShortHex().c_str());
-  }
+  RecordInLedger(cli, o.url, s, req.conversation, req.reason);
+  PrintSummary(cli, ArchiveSummaryJson(s));
   return released;
 }
 
@@ -272,7 +293,10 @@ void Register(CLI::App& app, Cli& cli) {
   snap->footer(
       "Unchanged files (same size, mtime, ctime and inode as in the parent snapshot) are not\n"
       "read again. A .clawbackignore file in any directory lists patterns to skip below it.\n"
-      "The snapshot is recorded in the ledger when the data dir has one.\n\n"
+      "The snapshot is recorded in the ledger when the data dir has one.\n"
+      "With --server URL (or $CLAWBACK_SERVER) the running `clawback serve` takes the snapshot\n"
+      "into its repository, which it keeps open (no key derivation per snapshot), and records it\n"
+      "in its ledger; $CLAWBACK_TOKEN must hold an operator token. Paths are made absolute here.\n\n"
       "Examples:\n"
       "  clawback snapshot /etc /srv/app --reason pre --conversation 0190b5c8-…\n"
       "  clawback snapshot --repo /srv/backup --password-file pw ~/project --exclude node_modules/\n"

@@ -331,6 +331,27 @@ Result<std::unique_ptr<SpineClient>> OpenServerClient(const std::string& url,
       new ServerClient(base, token ? token : "", connect_timeout_ms));
 }
 
+Result<Json> PostToServer(const std::string& url, const std::string& path, const Json& body,
+                          const std::string& what, int read_timeout_s) {
+  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+    return InvalidArgument("server URL \"" + url +
+                           "\": expected http://HOST:PORT (for example http://127.0.0.1:18800)");
+  }
+  std::string base = url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  httplib::Client http(base);
+  http.set_connection_timeout(std::chrono::seconds(3));
+  http.set_read_timeout(std::chrono::seconds(read_timeout_s));
+  http.set_write_timeout(std::chrono::seconds(30));
+  if (const char* token = std::getenv("CLAWBACK_TOKEN"); token && *token) http.set_bearer_token_auth(token);
+  auto res = http.Post(path, body.dump(), "application/json");
+  RETURN_IF_ERROR(StatusFromResponse(res, what, base));
+  if (res->body.empty()) return Json::object();
+  Json j = Json::parse(res->body, nullptr, false);
+  if (j.is_discarded()) return Internal(what + ": the server answered with invalid JSON");
+  return j;
+}
+
 Result<std::unique_ptr<SpineClient>> OpenSpineClient(const Cli& cli) {
   std::string server = cli.ServerUrl();
   if (!server.empty()) return OpenServerClient(server);

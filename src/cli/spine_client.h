@@ -58,6 +58,11 @@ Result<std::unique_ptr<SpineClient>> OpenLedgerClient(const Cli& cli);
 // A server at `url` ("http://127.0.0.1:18800"), token from $CLAWBACK_TOKEN.
 Result<std::unique_ptr<SpineClient>> OpenServerClient(const std::string& url,
                                                       int connect_timeout_ms = 3000);
+// One POST of a JSON body to the server at `url` (token from $CLAWBACK_TOKEN), its answer
+// decoded, errors mapped as for every other server call. `read_timeout_s` bounds the wait
+// for the answer (long for snapshots).
+Result<Json> PostToServer(const std::string& url, const std::string& path, const Json& body,
+                          const std::string& what, int read_timeout_s);
 // The server when one is configured (Cli::ServerUrl()), else the ledger.
 Result<std::unique_ptr<SpineClient>> OpenSpineClient(const Cli& cli);
 

@@ -140,6 +140,11 @@ class IngestServer::Handlers {
     Write(http, "PATCH", R"(/v1/deployments/([^/]+))", "/v1/deployments/{id}",
           [](const Json& body, const Request& req, const RequestInfo& info, PrepareFn* fn,
              FieldError* err) { return BuildDeploymentPatchJob(req.matches[1].str(), body, info, fn, err); });
+    Write(http, "POST", "/v1/snapshots", "/v1/snapshots",
+          [this](const Json& body, const Request&, const RequestInfo& info, PrepareFn* fn, FieldError* err) {
+            return BuildSnapshotJob(s_->options_.snapshots, s_->ledger_, body, info, fn, err);
+          },
+          201, /*empty_body_ok=*/true, Role::kOperator);
 
     Read(http, "/v1/conversations", "/v1/conversations", Role::kViewer,
          [this](const Request& req, Response& res) { ListConversations(req, res); });
@@ -235,13 +240,13 @@ class IngestServer::Handlers {
 
   void Write(httplib::Server& http, const std::string& method, const std::string& pattern,
              const std::string& route, Builder build, int ok_status = 200,
-             bool empty_body_ok = false) {
+             bool empty_body_ok = false, ledger::Role role = ledger::Role::kIngest) {
     auto& latency = ingest_latency_->WithLabels({route});
     auto& duration = duration_->WithLabels({route});
-    auto handler = [this, route, method, build, ok_status, empty_body_ok, &latency, &duration](
+    auto handler = [this, route, method, build, ok_status, empty_body_ok, role, &latency, &duration](
                        const Request& req, Response& res) {
       int64_t t0 = s_->clock_.MonotonicNanos();
-      Handle(req, res, build, ok_status, empty_body_ok, &latency);
+      Handle(req, res, build, ok_status, empty_body_ok, &latency, role);
       duration.Observe(static_cast<double>(s_->clock_.MonotonicNanos() - t0) / 1e9);
       Count(route, method, res.status);
     };
@@ -253,9 +258,10 @@ class IngestServer::Handlers {
   }
 
   void Handle(const Request& req, Response& res, const Builder& build,
-              int ok_status, bool empty_body_ok, telemetry::Histogram* latency) {
+              int ok_status, bool empty_body_ok, telemetry::Histogram* latency,
+              ledger::Role role) {
     int64_t t0 = s_->clock_.MonotonicNanos();
-    auto principal = Authorize(req, res, ledger::Role::kIngest);
+    auto principal = Authorize(req, res, role);
     if (!principal) return;
     if (!s_->options_.hmac_secret.empty()) {
       Status sig = VerifySignature(s_->options_.hmac_secret, req.body,

@@ -7,6 +7,7 @@
 //   POST  /v1/commits                              ingest   a git commit
 //   POST  /v1/deployments                          ingest   a deployment
 //   PATCH /v1/deployments/{id}                     ingest   its status
+//   POST  /v1/snapshots                            operator take a snapshot (snapshots.h)
 //   GET   /v1/conversations?since=&until=&status=&q=&limit=   viewer
 //   GET   /v1/conversations/{id}                   viewer
 //   GET   /v1/conversations/{id}/trace             viewer
@@ -31,6 +32,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "ingest/auth.h"
+#include "ingest/snapshots.h"
 #include "ingest/writer.h"
 #include "ledger/ledger.h"
 #include "telemetry/metrics.h"
@@ -52,6 +54,8 @@ struct ServerOptions {
   size_t max_events_per_request = 10000;
   WriterOptions writer;
   std::chrono::milliseconds write_timeout{30000};
+  // POST /v1/snapshots; empty: the route answers FailedPrecondition.
+  SnapshotFn snapshots;
 };
 
 // Splits "HOST:PORT" / "[V6]:PORT" / ":PORT" (host 127.0.0.1). InvalidArgument naming the
