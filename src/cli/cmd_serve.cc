@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "cli/cli.h"
+#include "cli/learn_common.h"
 #include "cli/snapshot_common.h"
 #include "ingest/server.h"
 #include "ledger/ledger.h"
@@ -70,6 +71,7 @@ Status Serve(Cli& cli, const ServeOptions& opts) {
   }
 
   so.snapshots = OpenServeSnapshots(cli, config);  // the repository opens in the background
+  so.recommendations = ServeRecommendations(config, ledger.get());
   ingest::IngestServer srv(ledger.get(), so);
   if (topts.enabled()) pipeline = std::make_unique<telemetry::TelemetryPipeline>(topts, &srv.metrics());
   RETURN_IF_ERROR(srv.Start());

@@ -3,7 +3,9 @@
 // Recommendation for people.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -23,6 +25,12 @@ Result<LearnSession> OpenLearnSession(const Cli& cli);
 
 // A file's lines ("-" is stdin); a trailing empty line is dropped.
 Result<std::vector<std::string>> ReadLines(const std::string& path);
+
+// For `clawback serve`: GET /v1/recommendations. The engine opens per request (so advice
+// sees what `learn ingest` added meanwhile; a broken [learn] config fails those requests,
+// not the server); calls are serialised.
+std::function<Result<nlohmann::json>(const Uuid&)> ServeRecommendations(const Config& config,
+                                                                        ledger::Ledger* ledger);
 
 // The human form of a recommendation on stdout.
 void PrintRecommendation(const learn::Recommendation& rec);

@@ -175,6 +175,16 @@ class IngestServer::Handlers {
            if (!t.ok()) return SendError(res, t.status(), "id");
            SendJson(res, 200, ledger::TraceToJson(*t));
          });
+    Read(http, "/v1/recommendations", "/v1/recommendations", Role::kViewer,
+         [this](const Request& req, Response& res) {
+           if (!s_->options_.recommendations)
+             return SendError(res, FailedPrecondition("the learning system is not enabled on this server"));
+           std::optional<Uuid> id = Uuid::Parse(req.get_param_value("deployment"));
+           if (!id) return SendError(res, InvalidArgument("deployment must be a deployment id (UUID)"), "deployment");
+           auto r = s_->options_.recommendations(*id);
+           if (!r.ok()) return SendError(res, r.status(), "deployment");
+           SendJson(res, 200, *r);
+         });
     Read(http, "/healthz", "/healthz", std::nullopt,
          [](const Request&, Response& res) { SendJson(res, 200, Json{{"status", "ok"}}); });
     Read(http, "/readyz", "/readyz", std::nullopt, [this](const Request&, Response& res) {

@@ -12,6 +12,7 @@
 //   GET   /v1/conversations/{id}                   viewer
 //   GET   /v1/conversations/{id}/trace             viewer
 //   GET   /v1/conversations/by-external/{kind}/{value}        viewer
+//   GET   /v1/recommendations?deployment={id}       viewer   learn/engine.h advice
 //   GET   /healthz, /readyz                        none
 //   GET   /metrics                                 none (viewer with metrics_require_token)
 //
@@ -25,6 +26,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -54,6 +56,9 @@ struct ServerOptions {
   size_t max_events_per_request = 10000;
   WriterOptions writer;
   std::chrono::milliseconds write_timeout{30000};
+  // GET /v1/recommendations?deployment=ID (learn/); empty: the route answers
+  // FailedPrecondition.
+  std::function<Result<nlohmann::json>(const Uuid& deployment)> recommendations;
   // POST /v1/snapshots; empty: the route answers FailedPrecondition.
   SnapshotFn snapshots;
 };

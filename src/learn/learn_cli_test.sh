@@ -80,6 +80,33 @@ rec5=$("$bin" --json recommend --deployment "$other")
 "$bin" --json recommend --risk --env prod | json '" ".join(t["template"] for t in d["templates"])' |
   grep -q "cannot parse" || fail "risk check does not name the config error"
 
+# GET /v1/recommendations?deployment=ID on `clawback serve` (viewer token), same advice.
+token=$("$bin" token create --role viewer --name learn-test | tail -n 1 | awk '{print $NF}')
+"$bin" serve --listen 127.0.0.1:0 > serve.out 2> serve.err &
+serve_pid=$!
+trap 'kill $serve_pid 2>/dev/null || true; wait $serve_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 1 100); do grep -q "listening on" serve.out 2>/dev/null && break; sleep 0.1; done
+url=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' serve.out)
+[ -n "$url" ] || fail "serve did not start: $(cat serve.err)"
+api=$(python3 - "$url/v1/recommendations?deployment=$fourth" "$token" <<'PY'
+import sys, urllib.request
+req = urllib.request.Request(sys.argv[1], headers={"Authorization": "Bearer " + sys.argv[2]})
+print(urllib.request.urlopen(req, timeout=10).read().decode())
+PY
+)
+[ "$(echo "$api" | json 'd["actions"][0]["action"]')" = rollback ] || fail "GET /v1/recommendations: $api"
+code=$(python3 - "$url/v1/recommendations?deployment=nope" "$token" <<'PY'
+import sys, urllib.request, urllib.error
+req = urllib.request.Request(sys.argv[1], headers={"Authorization": "Bearer " + sys.argv[2]})
+try:
+    urllib.request.urlopen(req, timeout=10); print(200)
+except urllib.error.HTTPError as e:
+    print(e.code)
+PY
+)
+[ "$code" = 400 ] || fail "a bad deployment id answered $code"
+kill $serve_pid; wait $serve_pid 2>/dev/null || true
+
 # Clear errors.
 set +e
 "$bin" recommend --deployment not-a-uuid >/dev/null 2>err.txt; rc=$?
