@@ -280,8 +280,7 @@ Result<IngestReport> LearnEngine::Ingest(const Uuid& deployment, const std::vect
   }
   RETURN_IF_ERROR(store_->PutTemplates(trows));
   RETURN_IF_ERROR(store_->PutSituation(row));
-  ASSIGN_OR_RETURN(auto all, store_->ListSituations());
-  const int64_t n = static_cast<int64_t>(all.size());
+  ASSIGN_OR_RETURN(const int64_t n, store_->CountSituations());
   if (df_.documents == 0 || n > df_.documents + df_.documents / 4 + 4) {
     RETURN_IF_ERROR(Reindex());
     rep.reindexed = true;

@@ -159,6 +159,13 @@ Result<std::vector<SituationRow>> LearnStore::ListSituations() {
   return out;
 }
 
+Result<int64_t> LearnStore::CountSituations() {
+  Stmt s(db_, "SELECT COUNT(*) FROM situations");
+  RETURN_IF_ERROR(s.status());
+  ASSIGN_OR_RETURN(bool row, s.Step());
+  return row ? s.ColInt(0) : int64_t{0};
+}
+
 Status LearnStore::PutTemplates(const std::vector<TemplateRow>& rows) {
   RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
   Status st;

@@ -51,6 +51,7 @@ class LearnStore {
   Status PutSituation(const SituationRow& row);
   Result<std::optional<SituationRow>> GetSituation(const std::string& deployment_id);
   Result<std::vector<SituationRow>> ListSituations();
+  Result<int64_t> CountSituations();
   Status PutTemplates(const std::vector<TemplateRow>& rows);
   Result<std::map<uint64_t, TemplateRow>> Templates();
   Result<std::optional<std::string>> GetMeta(const std::string& key);
