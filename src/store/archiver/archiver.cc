@@ -188,23 +188,23 @@ struct Archiver::Impl {
   // Reads, chunks and stores a file's content into node->content. A read error is
   // returned as a warning-class status (IOError/NotFound/PermissionDenied); repository
   // errors become fatal.
-  Status StoreFile(const std::string& path, Node* node, const Node* pnode) {
-    if (pnode != nullptr && !opt.no_parent && NodeUnchanged(*pnode, *node)) {
-      bool all_known = true;
-      for (const auto& id : pnode->content) {
-        if (!repo->HasBlob(BlobType::kData, id)) {
-          all_known = false;
-          break;
-        }
-      }
-      if (all_known) {
-        node->content = pnode->content;
-        bytes += node->size;
-        files_unmodified++;
-        files++;
-        return Status::Ok();
-      }
+  // An unchanged file (same metadata as in the parent, every blob still indexed) keeps the
+  // parent's content list without being opened. Cheap enough to run on the walker: most
+  // files of a re-snapshot never become a pool task (a task hand-off costs more than this).
+  bool ReuseParentContent(Node* node, const Node* pnode) {
+    if (pnode == nullptr || opt.no_parent || !NodeUnchanged(*pnode, *node)) return false;
+    for (const auto& id : pnode->content) {
+      if (!repo->HasBlob(BlobType::kData, id)) return false;
     }
+    node->content = pnode->content;
+    bytes += node->size;
+    files_unmodified++;
+    files++;
+    return true;
+  }
+
+  Status StoreFile(const std::string& path, Node* node, const Node* pnode) {
+    if (ReuseParentContent(node, pnode)) return Status::Ok();
     int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOATIME);
     if (fd < 0 && errno == EPERM) fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) return ErrnoStatus("open " + path, errno);
@@ -350,7 +350,7 @@ struct Archiver::Impl {
       }
       nodes[i] = std::move(*nd);
       keep[i] = 1;
-      if (S_ISREG(cst.st_mode)) {
+      if (S_ISREG(cst.st_mode) && !ReuseParentContent(&nodes[i], cp)) {
         Node* slot = &nodes[i];
         uint8_t* flag = &keep[i];
         group.Run([this, child, slot, cp, flag] {
