@@ -1,12 +1,13 @@
 // Template-miner throughput on one core: `learn_templates_bench [LOGHUB_DIR] [--lines N]`.
 //
 // For each Loghub 2k system the 2,000 sample lines are replicated to N lines (default
-// 1,000,000 per system) with every digit replaced by a pseudo-random one, so numbers, IPs,
-// ids and timestamps vary the way they do in real logs while the messages stay those of
+// 1,000,000 per system) with every digit replaced by a pseudo-random one (except the `0` of a
+// `0x` prefix), so numbers, IPs, ids and timestamps vary the way they do in real logs while the messages stay those of
 // the system. Generation is not timed; the timed loop is TemplatePipeline::AddLine (header
 // format, masking, mining) on a single thread, fresh miner per system. A second pass times
 // mining on the pre-extracted contents (no header parsing). Rates are per CPU-second of the
 // mining thread (CLOCK_THREAD_CPUTIME_ID), i.e. one core's throughput.
+#include <cctype>
 #include <chrono>
 #include <ctime>
 #include <cstdio>
@@ -96,8 +97,14 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < per_system; ++i) {
       const std::string& src = samples[i % samples.size()];
       size_t start = buf.size();
-      for (char c : src) {
-        if (c >= '0' && c <= '9' && i >= samples.size()) c = static_cast<char>('0' + rng.Next() % 10);
+      for (size_t k = 0; k < src.size(); ++k) {
+        char c = src[k];
+        // Every digit is re-drawn except the `0` of a `0x` prefix: a hex value is still
+        // written `0x...` (re-drawing it gave tokens like `6x7380` that no log contains).
+        const bool hex_prefix = c == '0' && k + 1 < src.size() && (src[k + 1] == 'x' || src[k + 1] == 'X') &&
+                                (k == 0 || !std::isalnum(static_cast<unsigned char>(src[k - 1])));
+        if (c >= '0' && c <= '9' && i >= samples.size() && !hex_prefix)
+          c = static_cast<char>('0' + rng.Next() % 10);
         buf.push_back(c);
       }
       spans.emplace_back(start, src.size());

@@ -57,6 +57,27 @@ bool OnlyOf(std::string_view s, std::string_view chars) {
   return true;
 }
 
+// True when a and b differ only inside runs of digits (`r24=<*>` and `r7=<*>`, `ccr0` and
+// `ccr3`): the same name with a different number in it, which masking left in place because
+// a digit glued to letters is as often part of a name (`ssh2`, `ee0`) as a value.
+bool SameButDigits(std::string_view a, std::string_view b) {
+  size_t i = 0, j = 0;
+  bool digits = false;
+  while (i < a.size() && j < b.size()) {
+    const bool da = a[i] >= '0' && a[i] <= '9', db = b[j] >= '0' && b[j] <= '9';
+    if (da && db) {
+      while (i < a.size() && a[i] >= '0' && a[i] <= '9') ++i;
+      while (j < b.size() && b[j] >= '0' && b[j] <= '9') ++j;
+      digits = true;
+      continue;
+    }
+    if (a[i] != b[j]) return false;
+    ++i;
+    ++j;
+  }
+  return digits && i == a.size() && j == b.size();
+}
+
 std::vector<std::string_view> SplitSpaces(std::string_view s) {
   std::vector<std::string_view> out;
   size_t i = 0;
@@ -198,7 +219,7 @@ TemplateMiner::Cluster* TemplateMiner::BestIn(const Node* leaf,
         continue;
       }
       ++constants;
-      if (t == tokens[i]) {
+      if (t == tokens[i] || SameButDigits(t, tokens[i])) {
         ++same;
       } else if (IsWord(t) && IsWord(tokens[i])) {
         ++words_differ;

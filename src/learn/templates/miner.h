@@ -3,7 +3,8 @@
 //
 // A line's tokens are routed by their count and then by their first `depth - 2` tokens
 // (a token holding a digit or a wildcard routes to the wildcard branch) to a leaf; in that
-// leaf the template most similar to the line (share of positions where both agree) takes
+// leaf the template most similar to the line (share of positions where both agree; tokens
+// that differ only inside runs of digits, such as `r24=<*>` and `r7=<*>`, agree) takes
 // it when the similarity reaches the threshold, and generalises: each position where they
 // differ becomes a variable. Unlike Drain, a differing token keeps the constant text both
 // sides share at its ends, so `MININT-FNANLI5` and `MININT-B0K2` give `MININT-<*>`, and

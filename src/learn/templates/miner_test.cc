@@ -71,6 +71,23 @@ TEST(TemplateMinerTest, LengthSeparatesAndThresholdDecides) {
   EXPECT_NE(q.AddLine("job stopped alpha"), c);
 }
 
+// A name with a different number in it (a register, a counter, a unit) agrees with the
+// template's token; anything else that differs does not. Threshold 1.0 isolates the rule.
+TEST(TemplateMinerTest, TokensThatDifferOnlyInDigitsAgree) {
+  auto p = NewPipeline(TemplateMiner(MinerOptions{.similarity = 1.0}));
+  uint64_t a = p.AddLine("RAS FATAL r24=0x0ffea4c8 r25=0x00000003 r26=0x0f r27=0xffffd000");
+  EXPECT_EQ(p.AddLine("RAS FATAL r4=0x11 r125=0x2 r0=0x0 r99=0x1"), a);
+  EXPECT_EQ(p.miner().TemplateText(a), "RAS FATAL <*> <*> <*> <*>");
+  uint64_t b = p.AddLine("link ee0 down after 3 tries");
+  EXPECT_EQ(p.AddLine("link ee12 down after 4 tries"), b);
+  // Letters, punctuation or the presence of a number differ: other messages.
+  EXPECT_NE(p.AddLine("link alt0 down after 3 tries"), b);
+  EXPECT_NE(p.AddLine("link ee down after 3 tries"), b);
+  EXPECT_NE(p.AddLine("link ee0: down after 3 tries"), b);
+  EXPECT_NE(p.AddLine("link e0e down after 3 tries"), b);
+  EXPECT_NE(p.AddLine("link ee0x down after 3 tries"), b);
+}
+
 TEST(TemplateMinerTest, MatchDoesNotLearn) {
   auto p = NewPipeline();
   MaskedLine ml;
