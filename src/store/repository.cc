@@ -355,13 +355,24 @@ Result<Id> Repository::SaveTree(Tree tree) {
 
 Status Repository::Flush() {
   RETURN_IF_ERROR(sticky_error());
-  for (OpenPack& open : open_packs_) {
-    PackWriter full;
-    {
-      std::lock_guard<std::mutex> lock(open.mu);
-      std::swap(full, open.writer);
+  PackWriter full[2];
+  for (int t = 0; t < 2; ++t) {
+    std::lock_guard<std::mutex> lock(open_packs_[t].mu);
+    std::swap(full[t], open_packs_[t].writer);
+  }
+  // The last data and tree packs are independent: upload them side by side, so a small
+  // snapshot waits for one pack write (and its flushes) instead of two.
+  if (!full[0].empty() && !full[1].empty()) {
+    Status tree_status;
+    std::thread tree_upload([&] { tree_status = UploadPack(full[1].Finish(key_)); });
+    Status data_status = UploadPack(full[0].Finish(key_));
+    tree_upload.join();
+    RETURN_IF_ERROR(data_status);
+    RETURN_IF_ERROR(tree_status);
+  } else {
+    for (PackWriter& w : full) {
+      if (!w.empty()) RETURN_IF_ERROR(UploadPack(w.Finish(key_)));
     }
-    if (!full.empty()) RETURN_IF_ERROR(UploadPack(full.Finish(key_)));
   }
   std::lock_guard<std::mutex> lock(index_mu_);
   return WriteIndexLocked(true);

@@ -3,7 +3,9 @@
 //
 // Durability: Save writes "<name>-tmp-<random>" in the target directory (created 0600),
 // fsyncs it, makes it read-only (0400, as restic does), renames it to its final name and
-// fsyncs the directory, so a file appears whole or not at all, also after a crash.
+// fsyncs the directory, so a file appears whole or not at all, also after a crash. Lock
+// files skip both flushes (still written whole and renamed): a lock only matters while
+// its writer runs, and one lost to a power failure is harmless.
 // Directories are 0700. List skips anything that is not a valid file name, so leftover
 // temporary files from a crash are invisible (as in restic).
 //
