@@ -1,9 +1,10 @@
-// Template-miner throughput on one core: `learn_templates_bench [LOGHUB_DIR] [--lines N]`.
+// Template-miner throughput on one core:
+// `learn_templates_bench [LOGHUB_DIR] [--lines N] [--system NAME]`.
 //
 // For each Loghub 2k system the 2,000 sample lines are replicated to N lines (default
 // 1,000,000 per system) with every digit replaced by a pseudo-random one (except the `0` of a
-// `0x` prefix), so numbers, IPs, ids and timestamps vary the way they do in real logs while the messages stay those of
-// the system. Generation is not timed; the timed loop is TemplatePipeline::AddLine (header
+// `0x` prefix), so numbers, IPs, ids and timestamps vary the way they do in real logs while
+// the messages stay those of the system. Generation is not timed; the timed loop is TemplatePipeline::AddLine (header
 // format, masking, mining) on a single thread, fresh miner per system. A second pass times
 // mining on the pre-extracted contents (no header parsing). Rates are per CPU-second of the
 // mining thread (CLOCK_THREAD_CPUTIME_ID), i.e. one core's throughput.
@@ -58,12 +59,15 @@ struct Rng {
 int main(int argc, char** argv) {
   std::string dir = "../shared/data/loghub-2k";
   size_t per_system = 1000000;
+  std::string only;  // --system NAME: just that one (for profiling)
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--lines" && i + 1 < argc) {
       per_system = std::strtoull(argv[++i], nullptr, 10);
+    } else if (a == "--system" && i + 1 < argc) {
+      only = argv[++i];
     } else if (a == "--help" || a == "-h") {
-      std::printf("usage: learn_templates_bench [LOGHUB_DIR] [--lines N]\n");
+      std::printf("usage: learn_templates_bench [LOGHUB_DIR] [--lines N] [--system NAME]\n");
       return 0;
     } else {
       dir = a;
@@ -84,6 +88,7 @@ int main(int argc, char** argv) {
   double total_lines = 0, total_secs = 0, total_csecs = 0;
   Rng rng;
   for (const char* sys : systems) {
+    if (!only.empty() && only != sys) continue;
     const auto& s = settings[sys];
     std::string raw = ReadFile(dir + "/" + s["log_file"].get<std::string>());
     std::vector<std::string> samples;
@@ -101,8 +106,9 @@ int main(int argc, char** argv) {
         char c = src[k];
         // Every digit is re-drawn except the `0` of a `0x` prefix: a hex value is still
         // written `0x...` (re-drawing it gave tokens like `6x7380` that no log contains).
-        const bool hex_prefix = c == '0' && k + 1 < src.size() && (src[k + 1] == 'x' || src[k + 1] == 'X') &&
-                                (k == 0 || !std::isalnum(static_cast<unsigned char>(src[k - 1])));
+        const bool hex_prefix =
+            c == '0' && k + 1 < src.size() && (src[k + 1] == 'x' || src[k + 1] == 'X') &&
+            (k == 0 || !std::isalnum(static_cast<unsigned char>(src[k - 1])));
         if (c >= '0' && c <= '9' && i >= samples.size() && !hex_prefix)
           c = static_cast<char>('0' + rng.Next() % 10);
         buf.push_back(c);

@@ -1,6 +1,7 @@
 #include "learn/templates/masker.h"
 
 #include <array>
+#include <cstdint>
 #include <cstring>
 
 namespace clawback::learn {
@@ -179,6 +180,20 @@ bool IsUnderscoreId(std::string_view s) {
   return numeric_part;
 }
 
+// What IsWholeValue's rules look for, one bit each: `:` 1, `/` 2, `_` 4, digit 8, `<` 16,
+// `.` 32 (the highest bit, so `f >> 5` counts dots).
+constexpr std::array<uint8_t, 256> MakeWholeValueChars() {
+  std::array<uint8_t, 256> t{};
+  t[':'] = 1;
+  t['/'] = 2;
+  t['_'] = 4;
+  for (char c = '0'; c <= '9'; ++c) t[static_cast<unsigned char>(c)] = 8;
+  t['<'] = 16;
+  t['.'] = 32;
+  return t;
+}
+constexpr auto kWholeValueChars = MakeWholeValueChars();
+
 // Whole-value rules: a value that runs to the end of the token and is a variable as a
 // whole (paths, URLs, network addresses, host names, UUIDs, underscore ids).
 bool IsWholeValue(std::string_view s) {
@@ -186,35 +201,53 @@ bool IsWholeValue(std::string_view s) {
   if (s[0] == '/' || (s[0] == '~' && s[1] == '/') || (s[0] == '.' && s[1] == '/') ||
       (s.size() > 2 && s[0] == '.' && s[1] == '.' && s[2] == '/'))
     return true;
-  if (size_t p = s.find("://"); p != std::string_view::npos && p > 0) {
-    bool scheme = true;
-    for (size_t i = 0; i < p; ++i)
-      if (!IsAlnum(s[i]) && s[i] != '+' && s[i] != '-' && s[i] != '.') scheme = false;
-    if (scheme) return true;
+  // One pass for the characters each rule below needs; most tokens fail them all here.
+  unsigned seen = 0;
+  size_t dots = 0;
+  for (char c : s) {
+    const unsigned f = kWholeValueChars[static_cast<unsigned char>(c)];
+    seen |= f;
+    dots += f >> 5;
+  }
+  const bool colon = seen & 1, slash = seen & 2, underscore = seen & 4, digit = seen & 8,
+             lt = seen & 16;
+  if (colon && slash) {
+    if (size_t p = s.find("://"); p != std::string_view::npos && p > 0) {
+      bool scheme = true;
+      for (size_t i = 0; i < p; ++i)
+        if (!IsAlnum(s[i]) && s[i] != '+' && s[i] != '-' && s[i] != '.') scheme = false;
+      if (scheme) return true;
+    }
   }
   if (s.size() == 36 && MatchUuid(s, 0) == 36) return true;
   // host[/ip][:port]
   std::string_view rest = s;
   bool port = false;
-  if (size_t c = rest.rfind(':'); c != std::string_view::npos && c + 1 < rest.size() &&
-                                  Digits(rest, c + 1) == rest.size() - c - 1 &&
-                                  rest.size() - c - 1 <= 5) {
-    rest = rest.substr(0, c);
-    port = true;
+  if (colon && digit) {
+    if (size_t c = rest.rfind(':'); c != std::string_view::npos && c + 1 < rest.size() &&
+                                    Digits(rest, c + 1) == rest.size() - c - 1 &&
+                                    rest.size() - c - 1 <= 5) {
+      rest = rest.substr(0, c);
+      port = true;
+    }
   }
   // An address part may already be a wildcard (from a --mask regex).
-  auto ip = [](std::string_view x) { return x == kWildcard || IsIpv4(x); };
-  if (ip(rest)) return true;
-  if (size_t sl = rest.find('/'); sl != std::string_view::npos) {
-    std::string_view host = rest.substr(0, sl);
-    if ((host == kWildcard || IsHostChars(host)) && ip(rest.substr(sl + 1))) return true;
+  if (digit || lt) {
+    auto ip = [](std::string_view x) { return x == kWildcard || IsIpv4(x); };
+    if (ip(rest)) return true;
+    if (slash) {
+      if (size_t sl = rest.find('/'); sl != std::string_view::npos) {
+        std::string_view host = rest.substr(0, sl);
+        if ((host == kWildcard || IsHostChars(host)) && ip(rest.substr(sl + 1))) return true;
+      }
+    }
   }
   if (port && IsHostChars(rest)) {
     for (char c : rest)
       if (IsDigit(c) || c == '.') return true;
   }
-  if (IsDomain(rest)) return true;
-  return IsUnderscoreId(s);
+  if (dots >= 2 && IsDomain(rest)) return true;
+  return underscore && digit && IsUnderscoreId(s);
 }
 
 // Masks the core of a token (its outer punctuation already removed) into out.
