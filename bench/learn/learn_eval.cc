@@ -13,7 +13,7 @@
 // top-3 accuracy of the recommended action and the mean reciprocal rank, against a
 // baseline that always ranks resolutions by their training frequency.
 //
-// usage: learn_eval [--seed N] [--deployments N] [--holdout F] [--json]
+// usage: learn_eval [--seed N] [--deployments N] [--holdout F] [--json] [--min-top1 X]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -262,14 +262,16 @@ int main(int argc, char** argv) {
   int n = 600;
   double holdout = 0.25;
   bool json = false;
+  double min_top1 = -1;  // --min-top1 X: exit 1 below X or at/below the baseline (ctest)
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--seed" && i + 1 < argc) seed = std::strtoull(argv[++i], nullptr, 10);
     else if (a == "--deployments" && i + 1 < argc) n = std::atoi(argv[++i]);
     else if (a == "--holdout" && i + 1 < argc) holdout = std::atof(argv[++i]);
     else if (a == "--json") json = true;
+    else if (a == "--min-top1" && i + 1 < argc) min_top1 = std::atof(argv[++i]);
     else {
-      std::fprintf(stderr, "usage: learn_eval [--seed N] [--deployments N] [--holdout F] [--json]\n");
+      std::fprintf(stderr, "usage: learn_eval [--seed N] [--deployments N] [--holdout F] [--json] [--min-top1 X]\n");
       return 2;
     }
   }
@@ -442,5 +444,10 @@ int main(int argc, char** argv) {
     std::printf("%.1f s\n", secs);
   }
   fs::remove_all(dir);
+  if (min_top1 >= 0 && (cases == 0 || frac(top1) < min_top1 || frac(top1) <= frac(b1))) {
+    std::fprintf(stderr, "learn_eval: top-1 %.3f is below %.3f or not above the baseline %.3f\n", frac(top1),
+                 min_top1, frac(b1));
+    return 1;
+  }
   return 0;
 }

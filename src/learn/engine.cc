@@ -373,8 +373,10 @@ Result<Outcome> LearnEngine::OutcomeOf(const ledger::Deployment& d) {
   // 4. Fixed by a later commit: the environment's next deployment succeeded, clean.
   ledger::DeploymentFilter f;
   f.environment = d.environment;
+  // The next deployment, within two days (the list is newest first, so bound it in time).
   f.since_ms = d.started_at_ms;
-  f.limit = 50;
+  f.until_ms = d.started_at_ms + 2 * 24 * 3600 * 1000;
+  f.limit = 1000;
   ASSIGN_OR_RETURN(auto later, ledger_->ListDeployments(f));
   std::sort(later.begin(), later.end(), [](const auto& a, const auto& b) { return a.started_at_ms < b.started_at_ms; });
   for (const auto& n : later) {

@@ -58,6 +58,9 @@ for id in "${rolled[@]}"; do
   echo "$rec" | json '" ".join(c["deployment_id"] for c in d["similar"][:3])' | grep -q "$id" ||
     fail "$id is not among the three most similar: $rec"
 done
+# By conversation: its latest deployment.
+[ "$("$bin" --json recommend --conversation "$conv" | json 'd["actions"][0]["action"]')" = rollback ] ||
+  fail "recommend --conversation does not give the rollback"
 # The human form says the same.
 "$bin" recommend --deployment "$fourth" | grep -q "^  1. roll back deployment $fourth" ||
   fail "human output does not rank the rollback first"
