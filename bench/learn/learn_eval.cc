@@ -369,6 +369,7 @@ int main(int argc, char** argv) {
   baseline_top = by_freq.empty() ? "rollback" : by_freq[0].second;
 
   // Held out: incidents only, asked about as they happen (no resolution recorded).
+  int oracle = 0;
   int cases = 0, top1 = 0, top3 = 0, b1 = 0, b3 = 0, confident = 0, confident_right = 0;
   double mrr = 0, bmrr = 0;
   std::map<std::string, std::pair<int, int>> per_mode;  // mode -> (right, total)
@@ -401,6 +402,8 @@ int main(int argc, char** argv) {
       ++confident;
       if (rank == 1) ++confident_right;
     }
+    // The ceiling: knowing the failure mode exactly and answering its usual resolution.
+    if (p.action == kModes[static_cast<size_t>(p.mode)].resolutions.front().first) ++oracle;
     auto& pm = per_mode[kModes[static_cast<size_t>(p.mode)].name];
     pm.second++;
     if (rank == 1) pm.first++;
@@ -420,6 +423,7 @@ int main(int argc, char** argv) {
               {"held_out_incidents", cases},
               {"model", {{"top1", frac(top1)}, {"top3", frac(top3)}, {"mrr", cases ? mrr / cases : 0}}},
               {"baseline", {{"always", baseline_top}, {"top1", frac(b1)}, {"top3", frac(b3)}, {"mrr", cases ? bmrr / cases : 0}}},
+              {"ceiling_top1", frac(oracle)},
               {"confident", confident},
               {"confident_precision", confident ? static_cast<double>(confident_right) / confident : 0.0},
               {"seconds", secs}};
@@ -437,6 +441,7 @@ int main(int argc, char** argv) {
                 cases ? mrr / cases : 0);
     std::printf("%-34s %6.3f %6.3f %6.3f\n", ("baseline (always " + baseline_top + ")").c_str(), frac(b1),
                 frac(b3), cases ? bmrr / cases : 0);
+    std::printf("%-34s %6.3f\n", "ceiling (the mode's usual fix)", frac(oracle));
     std::printf("confident recommendations: %d of %d, %.3f of them right\n", confident, cases,
                 confident ? static_cast<double>(confident_right) / confident : 0.0);
     for (const auto& [m, rt] : per_mode)

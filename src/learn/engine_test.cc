@@ -253,6 +253,50 @@ TEST_F(LearnEngineTest, IngestingAgainAddsToTheSituationAndTheIndexGrows) {
   EXPECT_EQ(engine_->Ingest(gen_.Next(), {"x"}, "test").status().code(), StatusCode::kNotFound);
 }
 
+// Answers Loki's query_range like the documented API (streams of [ns, line] values).
+class FakeLoki : public HttpClient {
+ public:
+  Result<HttpResponse> Send(const HttpRequest& r) override {
+    requests.push_back(r);
+    return HttpResponse{200, R"({"status": "success", "data": {"resultType": "streams", "result": [
+        {"stream": {"environment": "prod", "app": "api"},
+         "values": [["1772000000300000000", "ERROR db: deadlock detected on relation orders"],
+                    ["1772000000100000000", "INFO http: GET /api/items/1 200"]]},
+        {"stream": {"environment": "prod", "app": "worker"},
+         "values": [["1772000000200000000", "INFO worker: job 7 done"]]}]}})"};
+  }
+  std::vector<HttpRequest> requests;
+};
+
+TEST_F(LearnEngineTest, LokiQueryRangeFeedsIngest) {
+  auto d = Deploy("prod", "0abc");
+  FakeLoki loki;
+  EXPECT_EQ(engine_->FetchLoki(*ledger_->GetDeployment(d.id), &loki).status().code(),
+            StatusCode::kFailedPrecondition);  // not configured
+  opts_.loki.url = "http://loki.test:3100/";
+  opts_.loki.query = "{environment=\"$environment\"}";
+  opts_.loki.tenant = "team-a";
+  Reopen();
+  auto lines = engine_->FetchLoki(*ledger_->GetDeployment(d.id), &loki);
+  ASSERT_TRUE(lines.ok()) << lines.status().ToString();
+  ASSERT_EQ(lines->size(), 3u);  // merged across streams in time order
+  EXPECT_EQ((*lines)[0], "INFO http: GET /api/items/1 200");
+  EXPECT_EQ((*lines)[2], "ERROR db: deadlock detected on relation orders");
+  ASSERT_EQ(loki.requests.size(), 1u);
+  const auto& r = loki.requests[0];
+  EXPECT_EQ(r.method, "GET");
+  EXPECT_EQ(r.url.rfind("http://loki.test:3100/loki/api/v1/query_range?query=%7Benvironment%3D%22prod%22%7D&start=", 0), 0u)
+      << r.url;
+  EXPECT_NE(r.url.find("&start=" + std::to_string((d.started_at_ms - 300000) * 1000000) + "&"), std::string::npos) << r.url;
+  EXPECT_NE(r.url.find("&direction=forward"), std::string::npos);
+  ASSERT_EQ(r.headers.size(), 1u);
+  EXPECT_EQ(r.headers[0].first, "X-Scope-OrgID");
+  EXPECT_EQ(r.headers[0].second, "team-a");
+  auto rep = engine_->Ingest(d.id, *lines, "loki");
+  ASSERT_TRUE(rep.ok());
+  EXPECT_EQ(rep->lines, 3);
+}
+
 TEST(Situation, ErrorTemplatesAndVectors) {
   EXPECT_TRUE(IsErrorTemplate("<*> ERROR db: deadlock detected"));
   EXPECT_TRUE(IsErrorTemplate("upstream timed out after <*>"));
