@@ -73,6 +73,7 @@ int RunBatch(const Options& o) {
     ts.emplace_back([&, c] {
       httplib::Client cli(o.host, o.port);
       cli.set_keep_alive(true);
+      cli.set_tcp_nodelay(true);
       cli.set_read_timeout(60, 0);
       uint64_t call = static_cast<uint64_t>(c) << 40;
       while (!stop.load()) {
@@ -117,6 +118,7 @@ int RunLatency(const Options& o) {
     ts.emplace_back([&, c] {
       httplib::Client cli(o.host, o.port);
       cli.set_keep_alive(true);
+      cli.set_tcp_nodelay(true);
       cli.set_read_timeout(30, 0);
       for (;;) {
         int64_t i = next.fetch_add(1);

@@ -192,6 +192,7 @@ class ServerClient : public SpineClient {
     http_.set_connection_timeout(std::chrono::milliseconds(connect_timeout_ms));
     http_.set_read_timeout(std::chrono::seconds(30));
     http_.set_write_timeout(std::chrono::seconds(30));
+    http_.set_tcp_nodelay(true);  // header and body writes must not wait for a delayed ACK
     if (!token.empty()) http_.set_bearer_token_auth(token);
   }
 
