@@ -31,7 +31,7 @@ void CheckMapping(const Json& body) {
   static clawback::ManualClock clock;
   static clawback::UuidV7Generator ids(clock);
   std::map<std::string, std::optional<clawback::ingest::SessionState>> states;
-  for (const auto& item : items) {
+  for (auto& item : items) {
     clawback::ledger::WriteBatch batch;
     std::optional<clawback::ingest::SessionState> none;
     auto* st = item.session_key.empty() ? &none : &states[item.session_key];

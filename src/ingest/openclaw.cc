@@ -142,6 +142,23 @@ void MapToolCall(const OpenClawItem& item, SessionState* st, const std::function
 
 }  // namespace
 
+std::string OpenClawAttributesText(const OpenClawItem& it) {
+  // The same bytes as serialising {"ctx": ctx, "event": event, "hook": hook} as one object
+  // (keys in order, compact, invalid UTF-8 replaced), without copying the trees into one.
+  auto dump = [](const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); };
+  std::string ctx = dump(it.ctx), event = dump(it.event), hook = dump(Json(it.hook));
+  std::string s;
+  s.reserve(ctx.size() + event.size() + hook.size() + 24);
+  s += "{\"ctx\":";
+  s += ctx;
+  s += ",\"event\":";
+  s += event;
+  s += ",\"hook\":";
+  s += hook;
+  s += '}';
+  return s;
+}
+
 bool ParseOpenClawItem(const Json& item, const std::string& field, int64_t now_ms,
                        OpenClawItem* out, FieldError* err) {
   if (!item.is_object()) {
@@ -168,6 +185,7 @@ bool ParseOpenClawItem(const Json& item, const std::string& field, int64_t now_m
   if (!ReadObject(it.ctx, Path(field, "ctx"), "trace", false, &trace, err)) return false;
   if (!CheckOptionalString(trace, Path(field, "ctx.trace"), "traceId", err)) return false;
   it.ctx.erase("abortSignal");  // a live AbortSignal serialises to {}; it carries nothing
+  it.attributes_text = OpenClawAttributesText(it);
 
   it.raw_session_key = CtxOrEvent(it, "sessionKey");
   it.session_id = CtxOrEvent(it, "sessionId");
@@ -224,7 +242,7 @@ SessionState SessionStateFromConversation(const ledger::Conversation& c) {
   return st;
 }
 
-std::optional<Uuid> MapOpenClawItem(const OpenClawItem& item, std::optional<SessionState>* state,
+std::optional<Uuid> MapOpenClawItem(OpenClawItem& item, std::optional<SessionState>* state,
                                     const std::function<Uuid()>& new_id,
                                     ledger::WriteBatch* batch) {
   std::optional<Uuid> conversation;
@@ -261,7 +279,12 @@ std::optional<Uuid> MapOpenClawItem(const OpenClawItem& item, std::optional<Sess
   e.kind = "openclaw." + item.hook;
   e.time_ms = item.time_ms;
   e.actor = item.agent_id.empty() ? "openclaw" : "openclaw:" + item.agent_id;
-  e.attributes = Json{{"hook", item.hook}, {"event", item.event}, {"ctx", item.ctx}};
+  // The item is spent here: its trees move into the event instead of being copied.
+  e.attributes = Json::object();
+  e.attributes["hook"] = item.hook;
+  e.attributes["event"] = std::move(item.event);
+  e.attributes["ctx"] = std::move(item.ctx);
+  e.attributes_text = std::move(item.attributes_text);
   batch->Add(std::move(e));
   return conversation;
 }

@@ -68,7 +68,13 @@ struct OpenClawItem {
   std::string tool_name;
   Json event = Json::object();
   Json ctx = Json::object();
+  // The ledger event's attributes {"ctx","event","hook"}, serialised by the parser (on the
+  // request's thread) so the writer thread does not; empty means "serialise later".
+  std::string attributes_text;
 };
+
+// The serialised attributes of the ledger event an item becomes (see attributes_text).
+std::string OpenClawAttributesText(const OpenClawItem& item);
 
 // Parses one item; `field` is its path in the body ("" or "[3]") for error messages.
 bool ParseOpenClawItem(const Json& item, const std::string& field, int64_t now_ms,
@@ -93,8 +99,9 @@ SessionState SessionStateFromConversation(const ledger::Conversation& c);
 
 // Appends the ops for `item` to `batch` and advances `state` (nullopt: nothing known about
 // the session yet). Returns the conversation the item was recorded against, if any.
+// The item is consumed: its event and ctx move into the ledger event.
 // `new_id` mints UUIDv7s (conversation, event and command ids).
-std::optional<Uuid> MapOpenClawItem(const OpenClawItem& item, std::optional<SessionState>* state,
+std::optional<Uuid> MapOpenClawItem(OpenClawItem& item, std::optional<SessionState>* state,
                                     const std::function<Uuid()>& new_id,
                                     ledger::WriteBatch* batch);
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "ingest/test_util.h"
+#include "ledger/ledger_internal.h"
 
 namespace clawback::ingest {
 namespace {
@@ -255,6 +256,35 @@ TEST(OpenClawParse, ErrorsNameTheField) {
   ASSERT_EQ(items.size(), 2u);
   EXPECT_EQ(items[0].time_ms, 7);
   EXPECT_EQ(items[1].session_key, "id:q");
+}
+
+// The text prepared on the request's thread is byte for byte what the ledger would store
+// for the event's attributes (and hash), so moving the work off the writer changes nothing.
+TEST(OpenClawAttributesText, MatchesTheLedgersSerialisationOfTheEvent) {
+  const std::vector<Json> bodies = {
+      {{"hook", "before_tool_call"},
+       {"event", {{"toolName", "exec"}, {"params", {{"command", "echo \"hi\"\n"}, {"n", 1.5}}}}},
+       {"ctx", {{"sessionKey", "agent:main:x"}, {"trace", {{"traceId", "ab"}}}, {"z", nullptr}}}},
+      {{"hook", "session_start"}},
+      {{"hook", "agent_end"},
+       {"event", {{"messages", Json::array({"\u00e9t\u00e9", std::string("bad\xff"), 7, true})}}},
+       {"ctx", {{"abortSignal", Json::object()}, {"sessionId", "s"}}}},
+  };
+  for (const Json& body : bodies) {
+    OpenClawItem item;
+    FieldError err;
+    ASSERT_TRUE(ParseOpenClawItem(body, "", 1'000, &item, &err)) << err.status.ToString();
+    Json attributes = {{"hook", item.hook}, {"event", item.event}, {"ctx", item.ctx}};
+    EXPECT_EQ(item.attributes_text, ledger::StoredAttributes(attributes)) << body.dump();
+    // And the mapped event carries both, equal.
+    std::optional<SessionState> st;
+    ledger::WriteBatch batch;
+    UuidV7Generator ids;
+    MapOpenClawItem(item, &st, [&] { return ids.Next(); }, &batch);
+    const auto* e = std::get_if<ledger::Event>(&batch.ops.back());
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ(e->attributes_text, ledger::StoredAttributes(e->attributes));
+  }
 }
 
 }  // namespace

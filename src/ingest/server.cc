@@ -291,6 +291,9 @@ class IngestServer::Handlers {
     info.max_events = s_->options_.max_events_per_request;
     PrepareFn fn;
     if (!build(body, req, info, &fn, &err)) return SendError(res, err.status, err.field);
+    // This thread keeps a reference to the request's data (the writer drops its own before
+    // answering), so the frees happen here and not on the single writer thread.
+    PrepareFn keep = fn;
     std::future<Reply> f = s_->writer_.Submit(std::move(fn));
     if (f.wait_for(s_->options_.write_timeout) != std::future_status::ready)
       return SendError(res, Unavailable("the ledger did not commit within the write timeout"));

@@ -169,7 +169,13 @@ void BatchingWriter::RunGroup(std::vector<Job>* jobs) {
   // State advanced by a batch that did not land is wrong: rebuild it from the ledger.
   if (any_failed) ctx_.Invalidate();
   ctx_.TrimIfLarge();
-  for (size_t i = 0; i < jobs->size(); ++i) (*jobs)[i].promise.set_value(std::move(replies[i]));
+  for (size_t i = 0; i < jobs->size(); ++i) {
+    replies[i].spent = std::move(batches[i]);
+    // Drop the closure before answering: the submitting thread holds its own reference to
+    // the request data, so the last release (and the frees) happen there, not here.
+    (*jobs)[i].prepare = nullptr;
+    (*jobs)[i].promise.set_value(std::move(replies[i]));
+  }
 }
 
 }  // namespace clawback::ingest

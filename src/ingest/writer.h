@@ -76,6 +76,9 @@ struct Reply {
   Json body;            // the answer on success
   std::optional<Uuid> conversation_id;  // for the latency exemplar
   int events = 0;       // events the request appended (for metrics)
+  // The request's batch after the writer is done with it: freed by the thread that reads
+  // the reply, so the single writer thread does not spend its time in free().
+  ledger::WriteBatch spent;
 };
 
 // A unit of work: fills `batch` and `reply->body`, or fails with reply->status/field.

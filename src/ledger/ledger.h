@@ -63,6 +63,9 @@ struct Event {
   int64_t time_ms = 0;
   std::string actor;  // "openclaw:main", "cli", "git-hook", a token's name
   Json attributes = Json::object();
+  // Optional: `attributes` already serialised exactly as StoredAttributes() would (a writer
+  // may prepare it off the ledger's write path). Used instead of serialising when not empty.
+  std::string attributes_text;
   std::string hash;       // hex SHA-256, set by the ledger
   std::string prev_hash;  // hex SHA-256 of the previous row, "" for the first
 };

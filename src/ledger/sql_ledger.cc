@@ -653,7 +653,8 @@ Status SqlLedger::AppendEvents(SqlConnection& c, const std::vector<const Event*>
       e.kind = in.kind;
       e.time_ms = in.time_ms;
       e.actor = in.actor;
-      std::string attributes = StoredAttributes(in.attributes);
+      std::string attributes =
+          in.attributes_text.empty() ? StoredAttributes(in.attributes) : in.attributes_text;
       std::string hash = ChainHashWithAttributes(prev, e, attributes);
       params.push_back(Int(e.seq));
       params.push_back(IdText(e.id));
