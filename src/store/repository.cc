@@ -289,7 +289,7 @@ Result<SaveBlobResult> Repository::SaveBlob(BlobType type, std::string_view plai
   {
     OpenPack& open = open_packs_[t];
     std::lock_guard<std::mutex> lock(open.mu);
-    if (open.writer.empty()) open.writer.Reserve(std::min(options_.pack_size, size_t{64} << 20) + sealed.size());
+    if (open.writer.empty()) open.writer.UseBuffer(TakePackBuffer());
     open.writer.Add(type, result.id, sealed, ulen);
     // Close the pack at the target size, or before its header could pass the 16 MiB limit.
     if (open.writer.FinishedSize() >= options_.pack_size ||
@@ -311,8 +311,33 @@ Result<SaveBlobResult> Repository::SaveBlob(BlobType type, std::string_view plai
   return result;
 }
 
+std::string Repository::TakePackBuffer() {
+  {
+    std::lock_guard<std::mutex> lock(buffers_mu_);
+    if (!spare_buffers_.empty()) {
+      std::string b = std::move(spare_buffers_.back());
+      spare_buffers_.pop_back();
+      return b;
+    }
+  }
+  // Room for a full pack plus the blob that tips it over and the header, so the buffer
+  // never reallocates (a doubling copy would touch twice the memory). Untouched capacity
+  // is not resident.
+  std::string b;
+  b.reserve(std::min(options_.pack_size, size_t{64} << 20) + Chunker::kMaxSize + (size_t{1} << 20));
+  return b;
+}
+
+void Repository::RecyclePackBuffer(std::string buffer) {
+  std::lock_guard<std::mutex> lock(buffers_mu_);
+  if (spare_buffers_.size() < 2 && buffer.capacity() >= options_.pack_size) {
+    spare_buffers_.push_back(std::move(buffer));
+  }
+}
+
 Status Repository::UploadPack(PackWriter::Finished finished) {
   Status st = backend_->Save(FileType::kPack, finished.id.Hex(), finished.bytes);
+  RecyclePackBuffer(std::move(finished.bytes));
   if (!st.ok()) {
     st = st.WithContext("saving pack " + finished.id.ShortHex());
     SetStickyError(st);
@@ -373,6 +398,11 @@ Status Repository::Flush() {
     for (PackWriter& w : full) {
       if (!w.empty()) RETURN_IF_ERROR(UploadPack(w.Finish(key_)));
     }
+  }
+  {
+    // A long-lived repository (serve) must not keep pack-sized buffers between snapshots.
+    std::lock_guard<std::mutex> lock(buffers_mu_);
+    spare_buffers_.clear();
   }
   std::lock_guard<std::mutex> lock(index_mu_);
   return WriteIndexLocked(true);

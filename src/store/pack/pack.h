@@ -68,6 +68,12 @@ class PackWriter {
 
   // Pre-allocates room for `bytes` of blob data (avoids regrowing a 16 MiB buffer).
   void Reserve(size_t bytes) { data_.reserve(bytes); }
+  // Starts an empty pack in `buffer` (its capacity is kept: recycled pack buffers).
+  // REQUIRES: empty().
+  void UseBuffer(std::string buffer) {
+    buffer.clear();
+    data_ = std::move(buffer);
+  }
 
   size_t size() const { return data_.size(); }
   size_t count() const { return blobs_.size(); }
