@@ -4,8 +4,9 @@
 // For each Loghub 2k system the 2,000 sample lines are replicated to N lines (default
 // 1,000,000 per system) with every digit replaced by a pseudo-random one (except the `0` of a
 // `0x` prefix), so numbers, IPs, ids and timestamps vary the way they do in real logs while
-// the messages stay those of the system. Generation is not timed; the timed loop is TemplatePipeline::AddLine (header
-// format, masking, mining) on a single thread, fresh miner per system. A second pass times
+// the messages stay those of the system. Generation is not timed; the timed loop is
+// TemplatePipeline::AddLine (header format, masking, mining) on a single thread, fresh miner
+// per system. A second pass times
 // mining on the pre-extracted contents (no header parsing). Rates are per CPU-second of the
 // mining thread (CLOCK_THREAD_CPUTIME_ID), i.e. one core's throughput.
 #include <cctype>
