@@ -581,26 +581,24 @@ std::vector<Status> SqlLedger::ApplyGroup(const std::vector<const WriteBatch*>& 
 }
 
 Status SqlLedger::ApplyBatch(SqlConnection& conn, const WriteBatch& batch, ChainTail* tail) {
-  size_t i = 0;
-  while (i < batch.ops.size()) {
-    // A run of consecutive events is appended with multi-row INSERTs.
-    std::vector<const Event*> run;
-    size_t j = i;
-    while (j < batch.ops.size()) {
-      const Event* e = std::get_if<Event>(&batch.ops[j]);
-      if (!e) break;
-      run.push_back(e);
-      ++j;
-    }
-    if (!run.empty()) {
-      RETURN_IF_ERROR(AppendEvents(conn, run, i, tail));
-      i = j;
+  // Every other op first, in order; then all the batch's events, in order, as multi-row
+  // INSERTs. Events reference only conversations (which the other ops create, so they must
+  // come first) and the chain orders events among themselves only, so this is the same
+  // ledger as applying op by op — with one statement per 64 events instead of one per
+  // event (an OpenClaw batch interleaves events with tool calls and commands, which broke
+  // every run of events into runs of one: a round trip each on PostgreSQL).
+  std::vector<const Event*> events;
+  std::vector<size_t> event_ops;  // each event's op index, for error messages
+  for (size_t i = 0; i < batch.ops.size(); ++i) {
+    if (const Event* e = std::get_if<Event>(&batch.ops[i])) {
+      events.push_back(e);
+      event_ops.push_back(i);
       continue;
     }
     Status st = ApplyOp(conn, batch.ops[i], tail);
     if (!st.ok()) return st.WithContext("op " + std::to_string(i));
-    ++i;
   }
+  if (!events.empty()) RETURN_IF_ERROR(AppendEvents(conn, events, event_ops, tail));
   return Status::Ok();
 }
 
@@ -622,10 +620,10 @@ const std::string& SqlLedger::InsertEventsSql(size_t rows) {
 }
 
 Status SqlLedger::AppendEvents(SqlConnection& c, const std::vector<const Event*>& run,
-                               size_t first_op, ChainTail* tail) {
+                               const std::vector<size_t>& op_index, ChainTail* tail) {
   for (size_t k = 0; k < run.size(); ++k) {
     if (run[k]->kind.empty()) {
-      return InvalidArgument("event: kind is empty").WithContext("op " + std::to_string(first_op + k));
+      return InvalidArgument("event: kind is empty").WithContext("op " + std::to_string(op_index[k]));
     }
   }
   if (!tail->loaded) {  // the write transaction holds the chain lock (ApplyGroup)
@@ -669,10 +667,10 @@ Status SqlLedger::AppendEvents(SqlConnection& c, const std::vector<const Event*>
     }
     Status st = c.Query(InsertEventsSql(n), params, nullptr);
     if (!st.ok()) {
-      std::string what = n == 1 ? "op " + std::to_string(first_op + begin) + ": event " +
+      std::string what = n == 1 ? "op " + std::to_string(op_index[begin]) + ": event " +
                                       run[begin]->id.ToString()
-                                : "ops " + std::to_string(first_op + begin) + "-" +
-                                      std::to_string(first_op + begin + n - 1) + ": events";
+                                : "ops " + std::to_string(op_index[begin]) + "-" +
+                                      std::to_string(op_index[begin + n - 1]) + ": events";
       if (st.code() == StatusCode::kNotFound) {
         std::string convs;
         for (size_t k = begin; k < begin + n; ++k) {
@@ -741,7 +739,7 @@ Status SqlLedger::ApplyOp(SqlConnection& c, const WriteOp& op, ChainTail* tail) 
                        "external id " + v.external_id.kind + "=" + v.external_id.value,
                        v.conversation_id);
         } else if constexpr (std::is_same_v<T, Event>) {
-          return AppendEvents(c, {&v}, 0, tail);
+          return AppendEvents(c, {&v}, {0}, tail);
         } else if constexpr (std::is_same_v<T, ToolCall>) {
           if (v.tool_call_id.empty()) return InvalidArgument("tool call: tool_call_id is empty");
           return check(

@@ -68,10 +68,10 @@ class SqlLedger : public Ledger {
   Result<int> SchemaVersionOn(SqlConnection& conn);
   Status ApplyBatch(SqlConnection& conn, const WriteBatch& batch, ChainTail* tail);
   Status ApplyOp(SqlConnection& conn, const WriteOp& op, ChainTail* tail);
-  // Appends events to the chain, up to kMaxEventRows per INSERT; `first_op` is the first
-  // one's index in its batch (for error messages).
+  // Appends events to the chain, up to kMaxEventRows per INSERT; `op_index[k]` is run[k]'s
+  // index in its batch (for error messages).
   Status AppendEvents(SqlConnection& conn, const std::vector<const Event*>& run,
-                      size_t first_op, ChainTail* tail);
+                      const std::vector<size_t>& op_index, ChainTail* tail);
   // "INSERT INTO events … VALUES (…), (…)" for `rows` rows. REQUIRES: write_mu_ held.
   const std::string& InsertEventsSql(size_t rows);
 
