@@ -1,7 +1,13 @@
 #include "learn/engine.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <filesystem>
 #include <cstdlib>
 #include <set>
 
@@ -135,12 +141,25 @@ Result<LearnOptions> LearnOptionsFromConfig(const Config& config) {
 
 LearnEngine::LearnEngine(LearnOptions options, ledger::Ledger* ledger, const Clock& clock)
     : options_(std::move(options)), ledger_(ledger), clock_(clock) {}
-LearnEngine::~LearnEngine() = default;
+LearnEngine::~LearnEngine() {
+  index_.reset();
+  store_.reset();
+  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
+}
 
 Result<std::unique_ptr<LearnEngine>> LearnEngine::Open(const LearnOptions& options,
                                                        ledger::Ledger* ledger, const Clock& clock,
                                                        std::unique_ptr<VectorIndex> index) {
   std::unique_ptr<LearnEngine> e(new LearnEngine(options, ledger, clock));
+  std::error_code ec;
+  std::filesystem::create_directories(options.dir, ec);
+  if (ec) return IOError("create " + options.dir + ": " + ec.message());
+  const std::string lock_path = options.dir + "/lock";
+  e->lock_fd_ = ::open(lock_path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+  if (e->lock_fd_ < 0) return ErrnoStatus("open " + lock_path, errno);
+  while (::flock(e->lock_fd_, LOCK_EX) != 0) {
+    if (errno != EINTR) return ErrnoStatus("lock " + lock_path, errno);
+  }
   ASSIGN_OR_RETURN(e->store_, LearnStore::Open(options.dir + "/learn.db"));
   if (index) {
     e->index_ = std::move(index);

@@ -22,7 +22,9 @@
 // re-vectorises everything (Reindex) when the number of situations has grown by a quarter
 // since, so inserts stay incremental and the idf stays current.
 //
-// Thread-safety: not thread-safe; the server serialises calls with a mutex.
+// Thread-safety: not thread-safe; the server serialises calls with a mutex. Across
+// processes, an engine holds an exclusive flock on <dir>/lock from Open to destruction, so
+// two `learn ingest` runs never overwrite each other's miner state or index files.
 #pragma once
 
 #include <memory>
@@ -165,6 +167,7 @@ class LearnEngine {
   std::unique_ptr<Miner> miner_;
   DocFreq df_;
   std::map<uint64_t, TemplateRow> templates_;
+  int lock_fd_ = -1;
 };
 
 // Open for a CLI command or the server: options from the config, the data dir's learn dir.
