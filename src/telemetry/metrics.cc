@@ -306,7 +306,10 @@ std::vector<MetricFamilySnapshot> Registry::Collect() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<MetricFamilySnapshot> out;
   out.reserve(entries_.size());
-  for (const auto& [name, e] : entries_) {
+  for (const auto& entry : entries_) {
+    // Not a structured binding: clang before 16 cannot capture one in the lambda below.
+    const std::string& name = entry.first;
+    const auto& e = entry.second;
     MetricFamilySnapshot f;
     f.name = name;
     f.type = e->type;
