@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "cli/cli.h"
+#include "cli/learn_common.h"
 #include "learn/templates/pipeline.h"
 #include "learn/templates/state.h"
 
@@ -23,20 +24,6 @@ struct TemplatesArgs {
   bool no_state = false;
   bool no_builtin_masks = false;
 };
-
-// Reads a whole file ("-" is stdin).
-Result<std::string> ReadAll(const std::string& path) {
-  FILE* f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
-  if (!f) return ErrnoStatus("open " + path, errno);
-  std::string data;
-  char buf[1 << 16];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) data.append(buf, n);
-  bool err = std::ferror(f);
-  if (f != stdin) std::fclose(f);
-  if (err) return IOError("read " + path + ": read error");
-  return data;
-}
 
 std::string CsvField(const std::string& s) {
   if (s.find_first_of(",\"\n\r") == std::string::npos) return s;

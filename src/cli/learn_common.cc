@@ -15,7 +15,7 @@ Result<LearnSession> OpenLearnSession(const Cli& cli) {
   return s;
 }
 
-Result<std::vector<std::string>> ReadLines(const std::string& path) {
+Result<std::string> ReadAll(const std::string& path) {
   FILE* f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
   if (!f) return ErrnoStatus("open " + path, errno);
   std::string data;
@@ -25,6 +25,11 @@ Result<std::vector<std::string>> ReadLines(const std::string& path) {
   bool err = std::ferror(f);
   if (f != stdin) std::fclose(f);
   if (err) return IOError("read " + path + ": read error");
+  return data;
+}
+
+Result<std::vector<std::string>> ReadLines(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string data, ReadAll(path));
   std::vector<std::string> lines;
   size_t start = 0;
   while (start < data.size()) {

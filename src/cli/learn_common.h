@@ -23,6 +23,8 @@ struct LearnSession {
 // The data dir's ledger (migrated) and learn engine ([learn] from config.toml).
 Result<LearnSession> OpenLearnSession(const Cli& cli);
 
+// A whole file ("-" is stdin).
+Result<std::string> ReadAll(const std::string& path);
 // A file's lines ("-" is stdin); a trailing empty line is dropped.
 Result<std::vector<std::string>> ReadLines(const std::string& path);
 

@@ -95,34 +95,32 @@ class LedgerClient : public SpineClient {
   }
 
   Status RecordCommand(const ledger::Command& command) override {
-    if (command.conversation_id) {
-      RETURN_IF_ERROR(ledger_->GetConversation(*command.conversation_id).status());
-    }
-    ledger::WriteBatch b;
-    b.Add(command);
-    Json attrs = ledger::CommandToJson(command);
-    attrs.erase("conversation_id");
-    ledger::Event e = NewEvent(command.conversation_id, "command", attrs, "exec");
-    e.time_ms = command.started_at_ms + command.duration_ms.value_or(0);
-    b.Add(std::move(e));
-    return ledger_->Apply(b);
+    return RecordWithEvent(command, command.conversation_id, ledger::CommandToJson(command),
+                           "command", "exec",
+                           command.started_at_ms + command.duration_ms.value_or(0));
   }
 
   Status RecordCommit(const ledger::Commit& commit) override {
-    if (commit.conversation_id) {
-      RETURN_IF_ERROR(ledger_->GetConversation(*commit.conversation_id).status());
-    }
+    return RecordWithEvent(commit, commit.conversation_id, ledger::CommitToJson(commit), "commit",
+                           "git-hook", commit.time_ms);
+  }
+
+ private:
+  // A typed record plus its event (its JSON without the conversation id) in one batch, after
+  // checking that the conversation exists.
+  template <typename Record>
+  Status RecordWithEvent(const Record& record, const std::optional<Uuid>& conversation, Json attrs,
+                         const char* kind, const char* actor, int64_t time_ms) {
+    if (conversation) RETURN_IF_ERROR(ledger_->GetConversation(*conversation).status());
     ledger::WriteBatch b;
-    b.Add(commit);
-    Json attrs = ledger::CommitToJson(commit);
+    b.Add(record);
     attrs.erase("conversation_id");
-    ledger::Event e = NewEvent(commit.conversation_id, "commit", attrs, "git-hook");
-    e.time_ms = commit.time_ms;
+    ledger::Event e = NewEvent(conversation, kind, attrs, actor);
+    e.time_ms = time_ms;
     b.Add(std::move(e));
     return ledger_->Apply(b);
   }
 
- private:
   static std::string Actor(const std::string& source) {
     return source.empty() ? std::string("cli") : source;
   }

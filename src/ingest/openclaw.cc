@@ -145,8 +145,8 @@ void MapToolCall(const OpenClawItem& item, SessionState* st, const std::function
 std::string OpenClawAttributesText(const OpenClawItem& it) {
   // The same bytes as serialising {"ctx": ctx, "event": event, "hook": hook} as one object
   // (keys in order, compact, invalid UTF-8 replaced), without copying the trees into one.
-  auto dump = [](const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); };
-  std::string ctx = dump(it.ctx), event = dump(it.event), hook = dump(Json(it.hook));
+  std::string ctx = ledger::DumpJson(it.ctx), event = ledger::DumpJson(it.event),
+              hook = ledger::DumpJson(Json(it.hook));
   std::string s;
   s.reserve(ctx.size() + event.size() + hook.size() + 24);
   s += "{\"ctx\":";

@@ -55,6 +55,10 @@ struct Conversation {
   Json attributes = Json::object();
 };
 
+// JSON text as the ledger stores it: compact, keys sorted, invalid UTF-8 replaced by U+FFFD
+// (never throws).
+std::string DumpJson(const Json& j);
+
 struct Event {
   int64_t seq = 0;  // assigned by the ledger on append; strictly increasing: the chain order
   Uuid id;          // UUIDv7, set by the writer

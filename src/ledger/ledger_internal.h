@@ -7,8 +7,6 @@
 
 namespace clawback::ledger {
 
-// JSON text as stored: compact, keys sorted, invalid UTF-8 replaced by U+FFFD (never throws).
-std::string DumpJson(const Json& j);
 
 // An event's attributes as stored and hashed: the object's DumpJson; null becomes {} and any
 // other non-object value v becomes {"value": v}.
