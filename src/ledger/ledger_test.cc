@@ -175,5 +175,54 @@ TEST_F(OpenLedgerTest, CommitsStayVisibleToOtherProcessesAfterMoreConnectionsOpe
   EXPECT_TRUE(std::filesystem::exists(path + "-wal"));
 }
 
+// The SQLite ledger checkpoints on a thread of its own; under a writer that never pauses the
+// thread is always a commit behind, so the log could only grow: commits past the inline mark
+// (~12 MiB) finish the checkpoint themselves. Writes ~48 MiB of events in back-to-back
+// commits and expects the WAL to stay bounded, the database file to hold them, and another
+// process to count every one.
+TEST_F(OpenLedgerTest, WalStaysBoundedUnderContinuousWrites) {
+  ManualClock clock;
+  const std::string path = dir_ + "/busy.db";
+  auto l = OpenLedger(path, clock);
+  ASSERT_TRUE(l.ok()) << l.status().ToString();
+  ASSERT_TRUE((*l)->Migrate().ok());
+  UuidV7Generator ids(clock);
+  Conversation c;
+  c.id = ids.Next();
+  c.source = "test";
+  WriteBatch open;
+  open.Add(c);
+  ASSERT_TRUE((*l)->Apply(open).ok());
+  const std::string filler(4000, 'x');
+  uintmax_t max_wal = 0;
+  constexpr int kCommits = 1200, kEventsPerCommit = 10;  // ~48 MiB of attributes
+  for (int i = 0; i < kCommits; ++i) {
+    WriteBatch b;
+    for (int k = 0; k < kEventsPerCommit; ++k) {
+      Event e;
+      e.conversation_id = c.id;
+      e.kind = "test.filler";
+      e.time_ms = 1700000000000 + i;
+      e.attributes = Json{{"filler", filler}, {"i", i}, {"k", k}};
+      b.Add(std::move(e));
+    }
+    ASSERT_TRUE((*l)->Apply(b).ok());
+    std::error_code ec;
+    uintmax_t wal = std::filesystem::file_size(path + "-wal", ec);
+    if (!ec) max_wal = std::max(max_wal, wal);
+  }
+  EXPECT_GT(max_wal, 0u);
+  EXPECT_LT(max_wal, 24u << 20) << "the WAL grew past twice the inline checkpoint mark";
+  EXPECT_GT(std::filesystem::file_size(path), 24u << 20) << "pages never reached the database";
+  std::string cmd = "sqlite3 '" + path + "' \"SELECT count(*) FROM events\" 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  char buf[64] = {0};
+  size_t n = fread(buf, 1, sizeof(buf) - 1, p);
+  ASSERT_EQ(pclose(p), 0);
+  ASSERT_GT(n, 0u);
+  EXPECT_EQ(std::atoi(buf), kCommits * kEventsPerCommit);
+}
+
 }  // namespace
 }  // namespace clawback::ledger

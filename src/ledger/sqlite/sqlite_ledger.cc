@@ -4,7 +4,11 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <condition_variable>
+#include <memory>
+#include <mutex>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 
 #include "ledger/sql_connection.h"
@@ -229,15 +233,102 @@ std::string ToSqliteParams(const std::string& sql) {
   return out;
 }
 
+// Copies the WAL back into the database file on a thread of its own, so no commit pays for
+// it. SQLite's default (wal_autocheckpoint) runs the checkpoint inside the commit that
+// crosses the mark: copying ~4 MiB of pages and two fsyncs, which was a fifth of the ingest
+// writer's time and the tail of single-event latency. Every connection of a ledger reports
+// its commits here (sqlite3_wal_hook, which also turns autocheckpoint off for it).
+//
+// A PASSIVE checkpoint never blocks the writer, but the log only restarts from its
+// beginning when a write transaction starts with every frame already copied, and under a
+// writer that never pauses the thread is always a commit behind: the WAL would grow without
+// bound. So a commit that finds the WAL well past the mark checkpoints inline, as SQLite
+// would have; by then the thread has copied (and synced) all but the last few commits'
+// frames, so the inline pass is short, and the next transaction restarts the log.
+class Checkpointer {
+ public:
+  static constexpr int kBackgroundFrames = 1000;  // ~4 MiB of 4 KiB pages: wake the thread
+  static constexpr int kInlineFrames = 3000;      // ~12 MiB: the committing thread finishes it
+
+  explicit Checkpointer(std::string path) : path_(std::move(path)) {}
+  ~Checkpointer() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  Checkpointer(const Checkpointer&) = delete;
+  Checkpointer& operator=(const Checkpointer&) = delete;
+
+  void Attach(sqlite3* db) { sqlite3_wal_hook(db, &Checkpointer::OnCommit, this); }
+
+ private:
+  // SQLite calls this after every commit, on the committing thread, outside any lock.
+  static int OnCommit(void* self, sqlite3* db, const char* schema, int frames) {
+    if (frames >= kInlineFrames) {
+      sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    } else if (frames >= kBackgroundFrames) {
+      static_cast<Checkpointer*>(self)->Request();
+    }
+    return SQLITE_OK;
+  }
+
+  void Request() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return;
+      requested_ = true;
+      if (!thread_.joinable()) thread_ = std::thread([this] { Loop(); });
+    }
+    cv_.notify_one();
+  }
+
+  void Loop() {
+    sqlite3* db = nullptr;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [this] { return stopping_ || requested_; });
+        if (stopping_) break;
+        requested_ = false;
+      }
+      if (!db && sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                                 nullptr) != SQLITE_OK) {
+        // The committing connections checkpoint inline once the WAL is large.
+        sqlite3_close_v2(db);
+        db = nullptr;
+        continue;
+      }
+      // SQLITE_BUSY (another process is checkpointing) and I/O errors leave the frames in
+      // the WAL, where they are safe; the next request retries.
+      sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    }
+    if (db) sqlite3_close_v2(db);
+  }
+
+  const std::string path_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool requested_ = false;  // GUARDED_BY(mu_)
+  bool stopping_ = false;   // GUARDED_BY(mu_)
+  std::thread thread_;      // started on the first request
+};
+
 class SqliteConnection : public SqlConnection {
  public:
-  SqliteConnection(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  SqliteConnection(sqlite3* db, std::string path, std::shared_ptr<Checkpointer> checkpointer)
+      : db_(db), path_(std::move(path)), checkpointer_(std::move(checkpointer)) {}
   ~SqliteConnection() override {
     ResetStatements();
     sqlite3_close_v2(db_);
   }
 
-  static Result<std::unique_ptr<SqlConnection>> Open(const std::string& path) {
+  // `checkpointer` (may be null: SQLite's own autocheckpoint then) is shared by every
+  // connection of one ledger and outlives them.
+  static Result<std::unique_ptr<SqlConnection>> Open(const std::string& path,
+                                                     std::shared_ptr<Checkpointer> checkpointer) {
     // The ledger holds token hashes and everything agents did: create it owner-only
     // (SQLite gives its -wal and -shm files the database file's permissions).
     // O_EXCL matters: closing any descriptor of a file drops every POSIX lock this process
@@ -259,15 +350,12 @@ class SqliteConnection : public SqlConnection {
       return st;
     }
     sqlite3_extended_result_codes(db, 1);
-    auto conn = std::make_unique<SqliteConnection>(db, path);
-    // wal_autocheckpoint 250 pages (1 MiB) instead of SQLite's 1000: the commit that crosses
-    // the mark runs the checkpoint (copy + fsync), and shorter, more frequent ones keep that
-    // stall out of the ingest latency tail (p99 of single events at 1,000 req/s: 10-16 ms
-    // at 1000 pages, 5.5 ms at 250; batched throughput ~8 % lower; bench/RESULTS.md).
+    auto conn = std::make_unique<SqliteConnection>(db, path, checkpointer);
     RETURN_IF_ERROR(conn->Exec(
         "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
         "PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16000; "
-        "PRAGMA mmap_size = 268435456; PRAGMA wal_autocheckpoint = 250;"));
+        "PRAGMA mmap_size = 268435456;"));
+    if (checkpointer) checkpointer->Attach(db);  // after the pragmas: it replaces autocheckpoint
     return std::unique_ptr<SqlConnection>(std::move(conn));
   }
 
@@ -351,6 +439,7 @@ class SqliteConnection : public SqlConnection {
  private:
   sqlite3* db_;
   std::string path_;
+  std::shared_ptr<Checkpointer> checkpointer_;  // kept alive while db_ may commit
   std::unordered_map<std::string, sqlite3_stmt*> statements_;
 };
 
@@ -366,8 +455,13 @@ Result<std::unique_ptr<Ledger>> OpenSqliteLedger(const std::string& path, const 
   d.table_exists = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $1";
   d.size_bytes = "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()";
   d.migrations = &SqliteMigrations();
+  // In-memory and URI databases keep SQLite's autocheckpoint (a second connection to them
+  // would not be the same database, or might not be).
+  std::shared_ptr<Checkpointer> checkpointer;
+  if (path != ":memory:" && path.rfind("file:", 0) != 0) checkpointer = std::make_shared<Checkpointer>(path);
   auto ledger = std::make_unique<SqlLedger>(
-      std::move(d), [path]() { return SqliteConnection::Open(path); }, clock);
+      std::move(d), [path, checkpointer]() { return SqliteConnection::Open(path, checkpointer); },
+      clock);
   RETURN_IF_ERROR(ledger->Open());
   return std::unique_ptr<Ledger>(std::move(ledger));
 }
