@@ -87,7 +87,7 @@ void MapToolCall(const OpenClawItem& item, SessionState* st, const std::function
   t.tool_call_id = item.tool_call_id;
   t.name = item.tool_name;
   t.run_id = item.run_id;
-  if (const Json* p = GetPath(item.event, {"params"}); p && p->is_object()) t.params = *p;
+  t.params_text = item.params_text;
   if (before) {
     t.status = "started";
     t.started_at_ms = item.time_ms;
@@ -110,7 +110,7 @@ void MapToolCall(const OpenClawItem& item, SessionState* st, const std::function
   t.duration_ms = duration;
   t.started_at_ms = started_at;
   t.finished_at_ms = item.time_ms;
-  if (const Json* r = GetPath(item.event, {"result"})) t.result = *r;
+  t.result_text = item.result_text;
   if (has_error) t.error = error->is_string() ? error->get<std::string>() : error->dump();
 
   if (item.tool_name == "exec") {
@@ -186,6 +186,12 @@ bool ParseOpenClawItem(const Json& item, const std::string& field, int64_t now_m
   if (!CheckOptionalString(trace, Path(field, "ctx.trace"), "traceId", err)) return false;
   it.ctx.erase("abortSignal");  // a live AbortSignal serialises to {}; it carries nothing
   it.attributes_text = OpenClawAttributesText(it);
+  if (it.hook == "before_tool_call" || it.hook == "after_tool_call") {
+    if (const Json* p = GetPath(it.event, {"params"}); p && p->is_object() && !p->empty())
+      it.params_text = ledger::DumpJson(*p);
+    if (const Json* r = GetPath(it.event, {"result"}); r && !r->is_null())
+      it.result_text = ledger::DumpJson(*r);
+  }
 
   it.raw_session_key = CtxOrEvent(it, "sessionKey");
   it.session_id = CtxOrEvent(it, "sessionId");

@@ -71,6 +71,10 @@ struct OpenClawItem {
   // The ledger event's attributes {"ctx","event","hook"}, serialised by the parser (on the
   // request's thread) so the writer thread does not; empty means "serialise later".
   std::string attributes_text;
+  // A tool hook's event.params (when a non-empty object) and event.result (when present),
+  // serialised by the parser for the same reason; empty when absent.
+  std::string params_text;
+  std::string result_text;
 };
 
 // The serialised attributes of the ledger event an item becomes (see attributes_text).

@@ -87,7 +87,8 @@ TEST(OpenClawMapping, FullFixtureReplay) {
   EXPECT_EQ(started[0].tool_call_id, "call_c330515db3db");
   EXPECT_EQ(started[0].name, "exec");
   EXPECT_EQ(started[0].status, "started");
-  EXPECT_EQ(started[0].params["command"], "echo hi > /tmp/oc-e2e/run/work/out.txt");
+  // params travel as their stored text (serialised on the request's thread).
+  EXPECT_EQ(Json::parse(started[0].params_text)["command"], "echo hi > /tmp/oc-e2e/run/work/out.txt");
   EXPECT_EQ(started[0].started_at_ms, t2);
 
   // after_tool_call: status, exit code, duration; and the exec Command.
@@ -97,7 +98,7 @@ TEST(OpenClawMapping, FullFixtureReplay) {
   EXPECT_EQ(finished[0].exit_code, 0);
   EXPECT_EQ(finished[0].duration_ms, 661);
   EXPECT_EQ(finished[0].started_at_ms, t2);  // kept from before_tool_call
-  EXPECT_EQ(finished[0].result["details"]["exitCode"], 0);
+  EXPECT_EQ(Json::parse(finished[0].result_text)["details"]["exitCode"], 0);
   auto cmds = OpsOf<ledger::Command>(batches[3]);
   ASSERT_EQ(cmds.size(), 1u);
   EXPECT_EQ(cmds[0].argv, std::vector<std::string>{"echo hi > /tmp/oc-e2e/run/work/out.txt"});

@@ -87,6 +87,11 @@ struct ToolCall {
   Json result;  // null until finished
   std::string error;
   std::string run_id;
+  // params and result as stored text, when the caller serialised them already (the ingest
+  // does, on the request's thread, so the single writer thread does not); when set, they
+  // are stored instead of serialising `params` and `result`.
+  std::string params_text;
+  std::string result_text;
 };
 
 struct Command {

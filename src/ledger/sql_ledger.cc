@@ -745,10 +745,12 @@ Status SqlLedger::ApplyOp(SqlConnection& c, const WriteOp& op, ChainTail* tail) 
           return check(
               c.Query(kUpsertToolCall,
                       {IdText(v.conversation_id), Text(v.tool_call_id), NonEmpty(v.name),
-                       JsonGiven(v.params), Text(v.status.empty() ? "started" : v.status),
-                       OptInt(v.exit_code), OptInt(v.duration_ms), NonZero(v.started_at_ms),
-                       OptInt(v.finished_at_ms),
-                       v.result.is_null() ? Null() : SqlValue(DumpJson(v.result)),
+                       v.params_text.empty() ? JsonGiven(v.params) : Text(v.params_text),
+                       Text(v.status.empty() ? "started" : v.status), OptInt(v.exit_code),
+                       OptInt(v.duration_ms), NonZero(v.started_at_ms), OptInt(v.finished_at_ms),
+                       !v.result_text.empty() ? Text(v.result_text)
+                       : v.result.is_null()   ? Null()
+                                              : SqlValue(DumpJson(v.result)),
                        NonEmpty(v.error), NonEmpty(v.run_id)},
                       nullptr),
               "tool call " + v.tool_call_id, v.conversation_id);
