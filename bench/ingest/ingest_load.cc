@@ -39,14 +39,16 @@ struct Options {
   double rate = 1000;
 };
 
-// A before_tool_call or after_tool_call event shaped like OpenClaw 2026.9.6's.
-Json ToolEvent(bool before, int session, uint64_t call) {
-  std::string key = "agent:main:bench-" + std::to_string(session);
-  std::string sid = "00000000-0000-4000-8000-" + std::to_string(100000000000 + session);
-  std::string call_id = "call_" + std::to_string(call);
+// A before_tool_call or after_tool_call event shaped like OpenClaw 2026.9.6's, with the
+// session's key, id and run id and the call's id given as text.
+Json ToolEventWith(bool before, const std::string& session, const std::string& session_id,
+                   const std::string& call) {
+  std::string key = "agent:main:bench-" + session;
+  std::string sid = "00000000-0000-4000-8000-" + session_id;
+  std::string call_id = "call_" + call;
   Json event = {{"toolName", "exec"},
                 {"params", {{"command", "echo hi > /tmp/bench/out.txt"}}},
-                {"runId", "run-" + std::to_string(session)},
+                {"runId", "run-" + session},
                 {"toolCallId", call_id}};
   if (!before) {
     event["result"] = {{"content", {{{"type", "text"}, {"text", "(no output)"}}}},
@@ -55,12 +57,50 @@ Json ToolEvent(bool before, int session, uint64_t call) {
     event["durationMs"] = 9;
   }
   Json ctx = {{"toolName", "exec"}, {"agentId", "main"}, {"sessionKey", key}, {"sessionId", sid},
-              {"runId", "run-" + std::to_string(session)}, {"toolCallId", call_id}};
+              {"runId", "run-" + session}, {"toolCallId", call_id}};
   if (before)
     ctx["trace"] = {{"traceId", "a5475fa110f5e1024181b13214724214"},
                     {"spanId", "39dcd91a8b2d116d"}, {"traceFlags", "01"}};
   return {{"hook", before ? "before_tool_call" : "after_tool_call"}, {"event", event}, {"ctx", ctx}};
 }
+
+Json ToolEvent(bool before, int session, uint64_t call) {
+  return ToolEventWith(before, std::to_string(session),
+                       std::to_string(100000000000 + session), std::to_string(call));
+}
+
+// The same events' JSON text, rendered by concatenation from a template made once: the load
+// client's own CPU comes out of the same two cores as the server's, so it must stay small
+// next to what it measures. main() checks that the text equals ToolEvent(...).dump().
+class ToolEventText {
+ public:
+  explicit ToolEventText(bool before) {
+    // Placeholders that occur nowhere else in the event.
+    const std::string text = ToolEventWith(before, "\x01", "\x02", "\x03").dump();
+    size_t from = 0;
+    for (size_t i = 0; i < text.size(); ++i) {
+      if (text[i] != '\\' || i + 5 >= text.size() || text.compare(i, 5, "\\u000") != 0) continue;
+      parts_.push_back(text.substr(from, i - from));
+      slots_.push_back(text[i + 5] - '1');
+      from = i + 6;
+      i += 5;
+    }
+    parts_.push_back(text.substr(from));
+  }
+  void Append(std::string* out, int session, uint64_t call) const {
+    const std::string values[3] = {std::to_string(session),
+                                   std::to_string(100000000000 + session), std::to_string(call)};
+    for (size_t k = 0; k < slots_.size(); ++k) {
+      *out += parts_[k];
+      *out += values[slots_[k]];
+    }
+    *out += parts_.back();
+  }
+
+ private:
+  std::vector<std::string> parts_;
+  std::vector<int> slots_;
+};
 
 httplib::Headers Headers(const Options& o) { return {{"Authorization", "Bearer " + o.token}}; }
 
@@ -76,21 +116,29 @@ int RunBatch(const Options& o) {
       cli.set_tcp_nodelay(true);
       cli.set_read_timeout(60, 0);
       uint64_t call = static_cast<uint64_t>(c) << 40;
+      const ToolEventText before(true), after(false);
+      std::string body;
       while (!stop.load()) {
-        Json arr = Json::array();
+        body.clear();
+        body.push_back('[');
+        int n = 0;
         for (int i = 0; i < o.batch; i += 2) {
           int s = static_cast<int>((call / 2) % static_cast<uint64_t>(o.sessions));
-          arr.push_back(ToolEvent(true, s, call));
-          arr.push_back(ToolEvent(false, s, call));
+          before.Append(&body, s, call);
+          body += ',';
+          after.Append(&body, s, call);
+          body += ',';
+          n += 2;
           call += 2;
         }
-        auto r = cli.Post("/v1/openclaw/events", Headers(o), arr.dump(), "application/json");
+        body.back() = ']';
+        auto r = cli.Post("/v1/openclaw/events", Headers(o), body, "application/json");
         if (!r || r->status != 200) {
           ++errors;
           if (r && errors.load() < 3) std::fprintf(stderr, "HTTP %d: %s\n", r->status, r->body.c_str());
           continue;
         }
-        events += arr.size();
+        events += n;
         ++requests;
       }
     });
@@ -184,6 +232,15 @@ int main(int argc, char** argv) {
       o.rate = std::atof(v.c_str());
     } else {
       std::fprintf(stderr, "ingest_load: unknown option %s\n", k.c_str());
+      return 2;
+    }
+  }
+  for (bool b : {true, false}) {
+    std::string text;
+    ToolEventText(b).Append(&text, 7, 1234567);
+    if (text != ToolEvent(b, 7, 1234567).dump()) {
+      std::fprintf(stderr, "ingest_load: the event template renders\n%s\ninstead of\n%s\n",
+                   text.c_str(), ToolEvent(b, 7, 1234567).dump().c_str());
       return 2;
     }
   }
