@@ -105,6 +105,16 @@ bool ReadObject(const Json& obj, const std::string& prefix, const std::string& k
   return true;
 }
 
+bool TakeObject(Json* obj, const std::string& prefix, const std::string& key, bool required,
+                Json* out, FieldError* err) {
+  auto it = obj->find(key);
+  std::string field = Path(prefix, key);
+  if (it == obj->end() || it->is_null()) return Missing(field, required, err);
+  if (!it->is_object()) return WrongType(field, "an object", *it, err);
+  *out = std::move(*it);  // leaves null behind
+  return true;
+}
+
 bool ReadStringArray(const Json& obj, const std::string& prefix, const std::string& key,
                      bool required, std::vector<std::string>* out, FieldError* err) {
   const Json* m = Member(obj, key);

@@ -40,6 +40,9 @@ bool ReadInt(const Json& obj, const std::string& prefix, const std::string& key,
              std::optional<int64_t>* out, FieldError* err);
 bool ReadObject(const Json& obj, const std::string& prefix, const std::string& key, bool required,
                 Json* out, FieldError* err);
+// ReadObject that moves the member out of `obj` (leaving null) instead of copying it.
+bool TakeObject(Json* obj, const std::string& prefix, const std::string& key, bool required,
+                Json* out, FieldError* err);
 bool ReadStringArray(const Json& obj, const std::string& prefix, const std::string& key,
                      bool required, std::vector<std::string>* out, FieldError* err);
 bool ReadUuid(const Json& obj, const std::string& prefix, const std::string& key, bool required,

@@ -159,7 +159,7 @@ std::string OpenClawAttributesText(const OpenClawItem& it) {
   return s;
 }
 
-bool ParseOpenClawItem(const Json& item, const std::string& field, int64_t now_ms,
+bool ParseOpenClawItem(Json item, const std::string& field, int64_t now_ms,
                        OpenClawItem* out, FieldError* err) {
   if (!item.is_object()) {
     *err = Invalid(field, "must be an object {\"hook\", \"event\", \"ctx\"}");
@@ -171,8 +171,8 @@ bool ParseOpenClawItem(const Json& item, const std::string& field, int64_t now_m
     *err = Invalid(Path(field, "hook"), "is longer than 128 characters");
     return false;
   }
-  if (!ReadObject(item, field, "event", false, &it.event, err)) return false;
-  if (!ReadObject(item, field, "ctx", false, &it.ctx, err)) return false;
+  if (!TakeObject(&item, field, "event", false, &it.event, err)) return false;
+  if (!TakeObject(&item, field, "ctx", false, &it.ctx, err)) return false;
   std::optional<int64_t> ts;
   if (!ReadTime(item, field, "ts", &ts, err)) return false;
   it.time_ms = ts.value_or(now_ms);
@@ -209,12 +209,12 @@ bool ParseOpenClawItem(const Json& item, const std::string& field, int64_t now_m
   return true;
 }
 
-bool ParseOpenClawBody(const Json& body, int64_t now_ms, size_t max_items,
+bool ParseOpenClawBody(Json body, int64_t now_ms, size_t max_items,
                        std::vector<OpenClawItem>* out, FieldError* err) {
   out->clear();
   if (body.is_object()) {
     out->emplace_back();
-    return ParseOpenClawItem(body, "", now_ms, &out->back(), err);
+    return ParseOpenClawItem(std::move(body), "", now_ms, &out->back(), err);
   }
   if (!body.is_array()) {
     *err = Invalid("", "body must be an event object or an array of them");
@@ -231,7 +231,7 @@ bool ParseOpenClawBody(const Json& body, int64_t now_ms, size_t max_items,
   out->reserve(body.size());
   for (size_t i = 0; i < body.size(); ++i) {
     out->emplace_back();
-    if (!ParseOpenClawItem(body[i], Path("", i), now_ms, &out->back(), err)) return false;
+    if (!ParseOpenClawItem(std::move(body[i]), Path("", i), now_ms, &out->back(), err)) return false;
   }
   return true;
 }

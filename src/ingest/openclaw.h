@@ -80,11 +80,13 @@ struct OpenClawItem {
 // The serialised attributes of the ledger event an item becomes (see attributes_text).
 std::string OpenClawAttributesText(const OpenClawItem& item);
 
-// Parses one item; `field` is its path in the body ("" or "[3]") for error messages.
-bool ParseOpenClawItem(const Json& item, const std::string& field, int64_t now_ms,
+// Parses one item; `field` is its path in the body ("" or "[3]") for error messages. Both
+// take their JSON by value: the request's handler moves its parsed body in, and the item's
+// event and ctx trees move on into the OpenClawItem instead of being copied.
+bool ParseOpenClawItem(Json item, const std::string& field, int64_t now_ms,
                        OpenClawItem* out, FieldError* err);
 // Parses a body: one item object or a non-empty array of them (at most max_items).
-bool ParseOpenClawBody(const Json& body, int64_t now_ms, size_t max_items,
+bool ParseOpenClawBody(Json body, int64_t now_ms, size_t max_items,
                        std::vector<OpenClawItem>* out, FieldError* err);
 
 // What the writer knows about one session key.

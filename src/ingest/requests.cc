@@ -127,10 +127,11 @@ bool ParseJsonBody(std::string_view body, Json* out, FieldError* err) {
   return true;
 }
 
-bool BuildOpenClawJob(const Json& body, const RequestInfo& info, PrepareFn* out, FieldError* err) {
+bool BuildOpenClawJob(Json body, const RequestInfo& info, PrepareFn* out, FieldError* err) {
   auto items = std::make_shared<std::vector<OpenClawItem>>();
-  if (!ParseOpenClawBody(body, info.now_ms, info.max_events, items.get(), err)) return false;
   const bool single = body.is_object();
+  if (!ParseOpenClawBody(std::move(body), info.now_ms, info.max_events, items.get(), err))
+    return false;
   *out = [items, single](WriterContext& ctx, ledger::WriteBatch* batch, Reply* reply) {
     // Look every session up before changing any state, so a lookup failure leaves the
     // cache as it was.

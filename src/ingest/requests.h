@@ -50,7 +50,8 @@ struct RequestInfo {
   size_t max_events = 10000;
 };
 
-bool BuildOpenClawJob(const Json& body, const RequestInfo& info, PrepareFn* out, FieldError* err);
+// Takes the body by value: the server moves its parsed body in (see ParseOpenClawBody).
+bool BuildOpenClawJob(Json body, const RequestInfo& info, PrepareFn* out, FieldError* err);
 bool BuildEventJob(const Json& body, const RequestInfo& info, PrepareFn* out, FieldError* err);
 bool BuildConversationStartJob(const Json& body, const RequestInfo& info, PrepareFn* out,
                                FieldError* err);

@@ -111,8 +111,8 @@ class IngestServer::Handlers {
   void Install(httplib::Server& http) {
     using ledger::Role;
     Write(http, "POST", "/v1/openclaw/events", "/v1/openclaw/events",
-          [](const Json& body, const Request&, const RequestInfo& info, PrepareFn* fn, FieldError* err) {
-            return BuildOpenClawJob(body, info, fn, err);
+          [](Json& body, const Request&, const RequestInfo& info, PrepareFn* fn, FieldError* err) {
+            return BuildOpenClawJob(std::move(body), info, fn, err);
           });
     Write(http, "POST", "/v1/events", "/v1/events",
           [](const Json& body, const Request&, const RequestInfo& info, PrepareFn* fn, FieldError* err) {
@@ -229,7 +229,8 @@ class IngestServer::Handlers {
   }
 
  private:
-  using Builder = std::function<bool(const Json&, const Request&, const RequestInfo&, PrepareFn*, FieldError*)>;
+  // May consume the parsed body (it is not used after the builder).
+  using Builder = std::function<bool(Json&, const Request&, const RequestInfo&, PrepareFn*, FieldError*)>;
 
   void Count(const std::string& route, const std::string& method, int code) {
     requests_->WithLabels({route, method, std::to_string(code)}).Inc();
