@@ -4,7 +4,11 @@
 // Writes: one writer connection behind a mutex. A group is one transaction; each batch runs
 // inside a SAVEPOINT so a failing batch is rolled back alone. The chain's tail (last seq and
 // hash) is read once per transaction after taking the engine's chain lock, so several
-// processes may write the same ledger and the chain stays linear.
+// processes may write the same ledger and the chain stays linear. On a connection that
+// pipelines (PostgreSQL), a group is first sent whole, without savepoints, in two round trips
+// (up to reading the chain's tail, then the rest and COMMIT) instead of one per statement; if
+// anything in it fails, it is rolled back and run again the savepoint way, so errors are still
+// reported on the batch that caused them and a bad batch sinks no other.
 // Reads: a small pool of reader connections, each read in its own snapshot transaction, so
 // reads run concurrently with the writer (SQLite WAL; PostgreSQL MVCC).
 //
@@ -66,6 +70,12 @@ class SqlLedger : public Ledger {
   auto WithReader(Fn&& fn) -> decltype(fn(std::declval<SqlConnection&>()));
 
   Result<int> SchemaVersionOn(SqlConnection& conn);
+  // The whole group in one pipelined transaction with no savepoints; on an error, rolled
+  // back (nothing landed). REQUIRES: write_mu_ held, conn.SupportsPipeline().
+  Status ApplyGroupPipelined(SqlConnection& conn, const std::vector<const WriteBatch*>& batches);
+  // One transaction, a SAVEPOINT per batch: a result per batch. REQUIRES: write_mu_ held.
+  std::vector<Status> ApplyGroupBySavepoint(SqlConnection& conn,
+                                            const std::vector<const WriteBatch*>& batches);
   Status ApplyBatch(SqlConnection& conn, const WriteBatch& batch, ChainTail* tail);
   Status ApplyOp(SqlConnection& conn, const WriteOp& op, ChainTail* tail);
   // Appends events to the chain, up to kMaxEventRows per INSERT; `op_index[k]` is run[k]'s
