@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "ledger/ledger.h"
+#include "ledger/sql_ledger.h"
 
 #if LEDGER_CONFORMANCE_SQLITE
 #include <sqlite3.h>
@@ -445,6 +446,15 @@ class LedgerGroupConformance : public LedgerConformance {
     }
     return b;
   }
+  // Groups that failed in the pipelined fast path and were run again (PostgreSQL only; SQLite
+  // has no pipeline, so none), so a test can tell the fast path was taken.
+  int64_t Fallbacks() {
+    auto* sql = dynamic_cast<SqlLedger*>(ledger_.get());
+    return sql ? sql->TEST_PipelineFallbacks() : -1;
+  }
+  static int64_t IfPipelined(int64_t n) {
+    return std::string(kBackendName) == "postgresql" ? n : 0;
+  }
   void ExpectChainOk(int64_t rows) {
     auto report = ledger_->VerifyChain();
     ASSERT_TRUE(report.ok()) << report.status().ToString();
@@ -474,6 +484,7 @@ TEST_F(LedgerGroupConformance, FailingRequestInTheMiddleSinksOnlyItself) {
   WriteBatch last = Request(c, 5, "c", 4000);
 
   auto results = ledger_->ApplyGroup({&first, &bad, &last});
+  EXPECT_EQ(Fallbacks(), IfPipelined(1));
   ASSERT_EQ(results.size(), 3u);
   EXPECT_TRUE(results[0].ok()) << results[0].ToString();
   EXPECT_EQ(results[1].code(), StatusCode::kNotFound) << results[1].ToString();
@@ -497,6 +508,7 @@ TEST_F(LedgerGroupConformance, FailingRequestInTheMiddleSinksOnlyItself) {
   // The next write continues the chain where the landed requests left it.
   ApplyOk(Request(c, 1, "d", 5000));
   ExpectChainOk(22);
+  EXPECT_EQ(Fallbacks(), IfPipelined(1));
 }
 
 // The failure is a non-event op (a tool call for a missing conversation) ahead of events in
@@ -544,7 +556,9 @@ TEST_F(LedgerGroupConformance, ChainContinuesAfterAGroupThatLandedNothing) {
   Event no_kind = NewEvent(c, 3500);
   no_kind.kind.clear();
   b2.Add(no_kind);
+  EXPECT_EQ(Fallbacks(), 0);
   auto results = ledger_->ApplyGroup({&b1, &b2});
+  EXPECT_EQ(Fallbacks(), IfPipelined(1));
   EXPECT_EQ(results[0].code(), StatusCode::kAlreadyExists) << results[0].ToString();
   EXPECT_EQ(results[1].code(), StatusCode::kInvalidArgument) << results[1].ToString();
   EXPECT_EQ(ledger_->Stats()->events, 6);
@@ -559,6 +573,95 @@ TEST_F(LedgerGroupConformance, ChainContinuesAfterAGroupThatLandedNothing) {
   EXPECT_EQ(trace->events.back().seq, 14);
   ExpectSeqsDense(*trace);
   ExpectChainOk(14);
+}
+
+// Repeated upserts of one tool call or command in one request (start and finish, finish
+// before start, an explicit empty params object, a command updated by a second op) end as
+// if applied one by one, however the backend batches them.
+TEST_F(LedgerGroupConformance, RepeatedUpsertsInOneRequestApplyInOrder) {
+  Conversation c = NewConversation(1000);
+  ApplyOk({{c}});
+  WriteBatch b;
+  ToolCall start_a;
+  start_a.conversation_id = c.id;
+  start_a.tool_call_id = "A";
+  start_a.name = "exec";
+  start_a.params = Json{{"command", "make"}};
+  start_a.started_at_ms = 1100;
+  start_a.run_id = "r1";
+  b.Add(start_a);
+  Command cmd;
+  cmd.id = ids_.Next();
+  cmd.conversation_id = c.id;
+  cmd.argv = {"make"};
+  cmd.cwd = "/w";
+  cmd.started_at_ms = 1100;
+  cmd.tool_call_id = "A";
+  b.Add(cmd);
+  b.Add(NewEvent(c, 1100));
+  ToolCall finish_a;
+  finish_a.conversation_id = c.id;
+  finish_a.tool_call_id = "A";
+  finish_a.params_text = "{}";  // given, and empty: it overwrites
+  finish_a.status = "ok";
+  finish_a.exit_code = 0;
+  finish_a.duration_ms = 5;
+  finish_a.finished_at_ms = 1105;
+  finish_a.result_text = R"({"stdout":"ok"})";
+  b.Add(finish_a);
+  Command cmd_done;
+  cmd_done.id = cmd.id;
+  cmd_done.exit_code = 2;
+  cmd_done.duration_ms = 5;
+  b.Add(cmd_done);
+  ToolCall finish_b;
+  finish_b.conversation_id = c.id;
+  finish_b.tool_call_id = "B";
+  finish_b.status = "error";
+  finish_b.error = "boom";
+  b.Add(finish_b);
+  ToolCall start_b;
+  start_b.conversation_id = c.id;
+  start_b.tool_call_id = "B";
+  start_b.name = "read";
+  start_b.params = Json{{"path", "x"}};
+  start_b.started_at_ms = 1200;
+  b.Add(start_b);
+  b.Add(NewEvent(c, 1200));
+  ApplyOk(b);
+  EXPECT_EQ(Fallbacks(), 0);  // the fast path took it
+
+  auto trace = ledger_->GetTrace(c.id);
+  ASSERT_TRUE(trace.ok()) << trace.status().ToString();
+  ASSERT_EQ(trace->tool_calls.size(), 2u);
+  const ToolCall& a = trace->tool_calls[0];
+  EXPECT_EQ(a.tool_call_id, "A");
+  EXPECT_EQ(a.name, "exec");
+  EXPECT_EQ(a.params, Json::object());
+  EXPECT_EQ(a.status, "ok");
+  EXPECT_EQ(a.exit_code, 0);
+  EXPECT_EQ(a.duration_ms, 5);
+  EXPECT_EQ(a.started_at_ms, 1100);
+  EXPECT_EQ(a.finished_at_ms, 1105);
+  EXPECT_EQ(a.result, (Json{{"stdout", "ok"}}));
+  EXPECT_EQ(a.run_id, "r1");
+  const ToolCall& bc = trace->tool_calls[1];
+  EXPECT_EQ(bc.tool_call_id, "B");
+  EXPECT_EQ(bc.name, "read");
+  EXPECT_EQ(bc.params, (Json{{"path", "x"}}));
+  EXPECT_EQ(bc.status, "error");
+  EXPECT_EQ(bc.error, "boom");
+  EXPECT_EQ(bc.started_at_ms, 1200);
+  ASSERT_EQ(trace->commands.size(), 1u);
+  const Command& got = trace->commands[0];
+  EXPECT_EQ(got.argv, std::vector<std::string>{"make"});
+  EXPECT_EQ(got.cwd, "/w");
+  EXPECT_EQ(got.exit_code, 2);
+  EXPECT_EQ(got.duration_ms, 5);
+  EXPECT_EQ(got.started_at_ms, 1100);
+  EXPECT_EQ(got.tool_call_id, "A");
+  EXPECT_EQ(got.conversation_id, c.id);
+  ExpectChainOk(2);
 }
 
 // A group far larger than any network buffer (tens of thousands of statements' worth of
@@ -580,6 +683,7 @@ TEST_F(LedgerGroupConformance, LargeGroupCommitsWhole) {
   EXPECT_EQ(trace->tool_calls.size(), 2000u);
   EXPECT_EQ(trace->commands.size(), 2000u);
   ExpectChainOk(4000);
+  EXPECT_EQ(Fallbacks(), 0);
 }
 
 // Two ledgers on one database (two processes) writing in turn: each transaction reads the
@@ -597,6 +701,7 @@ TEST_F(LedgerGroupConformance, TwoWritersShareOneChain) {
     ASSERT_TRUE(ra[0].ok() && rb[0].ok()) << ra[0].ToString() << rb[0].ToString();
   }
   ExpectChainOk(32);
+  EXPECT_EQ(Fallbacks(), 0);
 }
 
 TEST_F(LedgerConformance, LongRunsOfEventsAreChainedAcrossInserts) {

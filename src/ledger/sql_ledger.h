@@ -16,6 +16,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -56,6 +57,9 @@ class SqlLedger : public Ledger {
   Result<VerifyReport> VerifyChain() override;
   Result<LedgerStats> Stats() override;
 
+  // How many groups were sent pipelined, failed, and were run again with savepoints.
+  int64_t TEST_PipelineFallbacks() const { return pipeline_fallbacks_.load(); }
+
  private:
   struct ChainTail {
     bool loaded = false;
@@ -76,7 +80,12 @@ class SqlLedger : public Ledger {
   // One transaction, a SAVEPOINT per batch: a result per batch. REQUIRES: write_mu_ held.
   std::vector<Status> ApplyGroupBySavepoint(SqlConnection& conn,
                                             const std::vector<const WriteBatch*>& batches);
-  Status ApplyBatch(SqlConnection& conn, const WriteBatch& batch, ChainTail* tail);
+  // `multi_row`: tool calls and commands as multi-row upserts (the pipelined path, whose
+  // errors are not reported as they are anyway; the savepoint path names the failing op).
+  Status ApplyBatch(SqlConnection& conn, const WriteBatch& batch, ChainTail* tail, bool multi_row);
+  // Upserts the tool calls and commands at `*run` (indexes into batch.ops), a few
+  // statements in all, and clears it. REQUIRES: write_mu_ held.
+  Status UpsertRun(SqlConnection& conn, const WriteBatch& batch, std::vector<size_t>* run);
   Status ApplyOp(SqlConnection& conn, const WriteOp& op, ChainTail* tail);
   // Appends events to the chain, up to kMaxEventRows per INSERT; `op_index[k]` is run[k]'s
   // index in its batch (for error messages).
@@ -87,15 +96,19 @@ class SqlLedger : public Ledger {
 
   static constexpr size_t kEventColumns = 9;
   static constexpr size_t kMaxEventRows = 64;
+  static constexpr size_t kMaxUpsertRows = 64;
 
   Dialect dialect_;
   SqlConnector connect_;
   const Clock& clock_;
   UuidV7Generator ids_;
 
+  std::atomic<int64_t> pipeline_fallbacks_{0};
   std::mutex write_mu_;
   std::unique_ptr<SqlConnection> writer_;  // GUARDED_BY(write_mu_)
   std::array<std::string, kMaxEventRows + 1> insert_events_sql_;  // GUARDED_BY(write_mu_)
+  std::array<std::string, kMaxUpsertRows + 1> upsert_tool_calls_sql_;  // GUARDED_BY(write_mu_)
+  std::array<std::string, kMaxUpsertRows + 1> upsert_commands_sql_;    // GUARDED_BY(write_mu_)
 
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<SqlConnection>> readers_;  // GUARDED_BY(pool_mu_)
