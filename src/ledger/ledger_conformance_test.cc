@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "ledger/ledger.h"
+#include "ledger/sql_ledger.h"
 
 #if LEDGER_CONFORMANCE_SQLITE
 #include <sqlite3.h>
@@ -409,6 +410,298 @@ TEST_F(LedgerConformance, GroupCommitIsolatesAFailingBatch) {
   no_kind.kind.clear();
   invalid.Add(no_kind);
   EXPECT_EQ(ledger_->Apply(invalid).code(), StatusCode::kInvalidArgument);
+}
+
+class LedgerGroupConformance : public LedgerConformance {
+ protected:
+  // One OpenClaw-shaped request: for each of `calls` tool calls, a start, a command and a
+  // finish for the same key (two upserts of one row), with an event per hook.
+  WriteBatch Request(const Conversation& c, int calls, const std::string& prefix, int64_t t0) {
+    WriteBatch b;
+    for (int i = 0; i < calls; ++i) {
+      ToolCall start;
+      start.conversation_id = c.id;
+      start.tool_call_id = prefix + std::to_string(i);
+      start.name = "exec";
+      start.params = Json{{"command", "make " + std::to_string(i)}};
+      start.started_at_ms = t0 + i;
+      b.Add(start);
+      b.Add(NewEvent(c, t0 + i, "openclaw.before_tool_call"));
+      Command cmd;
+      cmd.id = ids_.Next();
+      cmd.conversation_id = c.id;
+      cmd.argv = {"make", std::to_string(i)};
+      cmd.exit_code = 0;
+      cmd.started_at_ms = t0 + i;
+      cmd.tool_call_id = start.tool_call_id;
+      b.Add(cmd);
+      ToolCall finish;
+      finish.conversation_id = c.id;
+      finish.tool_call_id = start.tool_call_id;
+      finish.status = "ok";
+      finish.duration_ms = 1;
+      finish.finished_at_ms = t0 + i + 1;
+      b.Add(finish);
+      b.Add(NewEvent(c, t0 + i + 1, "openclaw.after_tool_call"));
+    }
+    return b;
+  }
+  // Groups that failed in the pipelined fast path and were run again (PostgreSQL only; SQLite
+  // has no pipeline, so none), so a test can tell the fast path was taken.
+  int64_t Fallbacks() {
+    auto* sql = dynamic_cast<SqlLedger*>(ledger_.get());
+    return sql ? sql->TEST_PipelineFallbacks() : -1;
+  }
+  static int64_t IfPipelined(int64_t n) {
+    return std::string(kBackendName) == "postgresql" ? n : 0;
+  }
+  void ExpectChainOk(int64_t rows) {
+    auto report = ledger_->VerifyChain();
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    EXPECT_TRUE(report->ok) << report->problem;
+    EXPECT_EQ(report->rows_checked, rows);
+  }
+  void ExpectSeqsDense(const Trace& trace) {
+    for (size_t i = 1; i < trace.events.size(); ++i) {
+      EXPECT_EQ(trace.events[i - 1].seq + 1, trace.events[i].seq) << i;
+      EXPECT_EQ(trace.events[i - 1].hash, trace.events[i].prev_hash) << i;
+    }
+  }
+};
+
+// A group whose middle request fails on its last op (an event for a conversation that does
+// not exist, after tool calls and commands that went in): the others land, the failure is
+// reported on that request alone and names the conversation, and the chain has no gap.
+TEST_F(LedgerGroupConformance, FailingRequestInTheMiddleSinksOnlyItself) {
+  Conversation c = NewConversation(1000);
+  ApplyOk({{c}});
+  WriteBatch first = Request(c, 5, "a", 2000);
+  WriteBatch bad = Request(c, 5, "b", 3000);
+  Event orphan = NewEvent(c, 3999);
+  Uuid ghost = ids_.Next();
+  orphan.conversation_id = ghost;
+  bad.Add(orphan);
+  WriteBatch last = Request(c, 5, "c", 4000);
+
+  auto results = ledger_->ApplyGroup({&first, &bad, &last});
+  EXPECT_EQ(Fallbacks(), IfPipelined(1));
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_TRUE(results[0].ok()) << results[0].ToString();
+  EXPECT_EQ(results[1].code(), StatusCode::kNotFound) << results[1].ToString();
+  EXPECT_NE(results[1].message().find(ghost.ToString()), std::string::npos)
+      << results[1].ToString();
+  EXPECT_TRUE(results[2].ok()) << results[2].ToString();
+
+  auto trace = ledger_->GetTrace(c.id);
+  ASSERT_TRUE(trace.ok()) << trace.status().ToString();
+  EXPECT_EQ(trace->events.size(), 20u);
+  ASSERT_EQ(trace->tool_calls.size(), 10u);
+  for (const ToolCall& tc : trace->tool_calls) {
+    EXPECT_NE(tc.tool_call_id[0], 'b') << tc.tool_call_id;
+    EXPECT_EQ(tc.status, "ok");
+    EXPECT_EQ(tc.name, "exec");
+  }
+  EXPECT_EQ(trace->commands.size(), 10u);
+  ExpectSeqsDense(*trace);
+  ExpectChainOk(20);
+
+  // The next write continues the chain where the landed requests left it.
+  ApplyOk(Request(c, 1, "d", 5000));
+  ExpectChainOk(22);
+  EXPECT_EQ(Fallbacks(), IfPipelined(1));
+}
+
+// The failure is a non-event op (a tool call for a missing conversation) ahead of events in
+// the same and later requests; the error names the tool call.
+TEST_F(LedgerGroupConformance, FailingToolCallIsReportedOnItsRequest) {
+  Conversation c = NewConversation(1000);
+  ApplyOk({{c}});
+  WriteBatch first = Request(c, 2, "a", 2000);
+  WriteBatch bad;
+  ToolCall tc;
+  tc.conversation_id = ids_.Next();
+  tc.tool_call_id = "orphan_call";
+  bad.Add(tc);
+  bad.Add(NewEvent(c, 2500));
+  WriteBatch ended;
+  ended.Add(EndConversation{ids_.Next(), "ended", 1});  // a change count: waits mid-group
+  WriteBatch last = Request(c, 2, "c", 3000);
+
+  auto results = ledger_->ApplyGroup({&first, &bad, &ended, &last});
+  ASSERT_EQ(results.size(), 4u);
+  EXPECT_TRUE(results[0].ok()) << results[0].ToString();
+  EXPECT_EQ(results[1].code(), StatusCode::kNotFound) << results[1].ToString();
+  EXPECT_NE(results[1].message().find("orphan_call"), std::string::npos) << results[1].ToString();
+  EXPECT_EQ(results[2].code(), StatusCode::kNotFound) << results[2].ToString();
+  EXPECT_TRUE(results[3].ok()) << results[3].ToString();
+  auto trace = ledger_->GetTrace(c.id);
+  ASSERT_TRUE(trace.ok());
+  EXPECT_EQ(trace->events.size(), 8u);
+  EXPECT_EQ(trace->tool_calls.size(), 4u);
+  ExpectSeqsDense(*trace);
+  ExpectChainOk(8);
+}
+
+// Every request fails: nothing lands, each reports its own error, and the chain continues
+// from the tail it had (the tail read for the failed attempt is not reused).
+TEST_F(LedgerGroupConformance, ChainContinuesAfterAGroupThatLandedNothing) {
+  Conversation c = NewConversation(1000);
+  WriteBatch setup = Request(c, 3, "s", 1500);
+  setup.ops.insert(setup.ops.begin(), c);
+  ApplyOk(setup);
+  ExpectChainOk(6);
+  WriteBatch b1 = Request(c, 3, "x", 2000), b2 = Request(c, 3, "y", 3000);
+  Event dup = ledger_->GetTrace(c.id)->events[0];  // already stored: AlreadyExists
+  b1.Add(dup);
+  Event no_kind = NewEvent(c, 3500);
+  no_kind.kind.clear();
+  b2.Add(no_kind);
+  EXPECT_EQ(Fallbacks(), 0);
+  auto results = ledger_->ApplyGroup({&b1, &b2});
+  EXPECT_EQ(Fallbacks(), IfPipelined(1));
+  EXPECT_EQ(results[0].code(), StatusCode::kAlreadyExists) << results[0].ToString();
+  EXPECT_EQ(results[1].code(), StatusCode::kInvalidArgument) << results[1].ToString();
+  EXPECT_EQ(ledger_->Stats()->events, 6);
+  ExpectChainOk(6);
+
+  WriteBatch ok1 = Request(c, 2, "p", 4000), ok2 = Request(c, 2, "q", 5000);
+  results = ledger_->ApplyGroup({&ok1, &ok2});
+  EXPECT_TRUE(results[0].ok() && results[1].ok()) << results[0].ToString() << results[1].ToString();
+  auto trace = ledger_->GetTrace(c.id);
+  ASSERT_TRUE(trace.ok());
+  ASSERT_EQ(trace->events.size(), 14u);
+  EXPECT_EQ(trace->events.back().seq, 14);
+  ExpectSeqsDense(*trace);
+  ExpectChainOk(14);
+}
+
+// Repeated upserts of one tool call or command in one request (start and finish, finish
+// before start, an explicit empty params object, a command updated by a second op) end as
+// if applied one by one, however the backend batches them.
+TEST_F(LedgerGroupConformance, RepeatedUpsertsInOneRequestApplyInOrder) {
+  Conversation c = NewConversation(1000);
+  ApplyOk({{c}});
+  WriteBatch b;
+  ToolCall start_a;
+  start_a.conversation_id = c.id;
+  start_a.tool_call_id = "A";
+  start_a.name = "exec";
+  start_a.params = Json{{"command", "make"}};
+  start_a.started_at_ms = 1100;
+  start_a.run_id = "r1";
+  b.Add(start_a);
+  Command cmd;
+  cmd.id = ids_.Next();
+  cmd.conversation_id = c.id;
+  cmd.argv = {"make"};
+  cmd.cwd = "/w";
+  cmd.started_at_ms = 1100;
+  cmd.tool_call_id = "A";
+  b.Add(cmd);
+  b.Add(NewEvent(c, 1100));
+  ToolCall finish_a;
+  finish_a.conversation_id = c.id;
+  finish_a.tool_call_id = "A";
+  finish_a.params_text = "{}";  // given, and empty: it overwrites
+  finish_a.status = "ok";
+  finish_a.exit_code = 0;
+  finish_a.duration_ms = 5;
+  finish_a.finished_at_ms = 1105;
+  finish_a.result_text = R"({"stdout":"ok"})";
+  b.Add(finish_a);
+  Command cmd_done;
+  cmd_done.id = cmd.id;
+  cmd_done.exit_code = 2;
+  cmd_done.duration_ms = 5;
+  b.Add(cmd_done);
+  ToolCall finish_b;
+  finish_b.conversation_id = c.id;
+  finish_b.tool_call_id = "B";
+  finish_b.status = "error";
+  finish_b.error = "boom";
+  b.Add(finish_b);
+  ToolCall start_b;
+  start_b.conversation_id = c.id;
+  start_b.tool_call_id = "B";
+  start_b.name = "read";
+  start_b.params = Json{{"path", "x"}};
+  start_b.started_at_ms = 1200;
+  b.Add(start_b);
+  b.Add(NewEvent(c, 1200));
+  ApplyOk(b);
+  EXPECT_EQ(Fallbacks(), 0);  // the fast path took it
+
+  auto trace = ledger_->GetTrace(c.id);
+  ASSERT_TRUE(trace.ok()) << trace.status().ToString();
+  ASSERT_EQ(trace->tool_calls.size(), 2u);
+  const ToolCall& a = trace->tool_calls[0];
+  EXPECT_EQ(a.tool_call_id, "A");
+  EXPECT_EQ(a.name, "exec");
+  EXPECT_EQ(a.params, Json::object());
+  EXPECT_EQ(a.status, "ok");
+  EXPECT_EQ(a.exit_code, 0);
+  EXPECT_EQ(a.duration_ms, 5);
+  EXPECT_EQ(a.started_at_ms, 1100);
+  EXPECT_EQ(a.finished_at_ms, 1105);
+  EXPECT_EQ(a.result, (Json{{"stdout", "ok"}}));
+  EXPECT_EQ(a.run_id, "r1");
+  const ToolCall& bc = trace->tool_calls[1];
+  EXPECT_EQ(bc.tool_call_id, "B");
+  EXPECT_EQ(bc.name, "read");
+  EXPECT_EQ(bc.params, (Json{{"path", "x"}}));
+  EXPECT_EQ(bc.status, "error");
+  EXPECT_EQ(bc.error, "boom");
+  EXPECT_EQ(bc.started_at_ms, 1200);
+  ASSERT_EQ(trace->commands.size(), 1u);
+  const Command& got = trace->commands[0];
+  EXPECT_EQ(got.argv, std::vector<std::string>{"make"});
+  EXPECT_EQ(got.cwd, "/w");
+  EXPECT_EQ(got.exit_code, 2);
+  EXPECT_EQ(got.duration_ms, 5);
+  EXPECT_EQ(got.started_at_ms, 1100);
+  EXPECT_EQ(got.tool_call_id, "A");
+  EXPECT_EQ(got.conversation_id, c.id);
+  ExpectChainOk(2);
+}
+
+// A group far larger than any network buffer (tens of thousands of statements' worth of
+// requests and results in flight at once) commits whole.
+TEST_F(LedgerGroupConformance, LargeGroupCommitsWhole) {
+  Conversation c = NewConversation(1000);
+  ApplyOk({{c}});
+  std::vector<WriteBatch> batches;
+  for (int r = 0; r < 40; ++r)
+    batches.push_back(Request(c, 50, "r" + std::to_string(r) + "_", 2000 + r * 100));
+  std::vector<const WriteBatch*> ptrs;
+  for (const auto& b : batches) ptrs.push_back(&b);
+  auto results = ledger_->ApplyGroup(ptrs);
+  for (size_t i = 0; i < results.size(); ++i)
+    EXPECT_TRUE(results[i].ok()) << i << results[i].ToString();
+  auto trace = ledger_->GetTrace(c.id);
+  ASSERT_TRUE(trace.ok());
+  EXPECT_EQ(trace->events.size(), 4000u);
+  EXPECT_EQ(trace->tool_calls.size(), 2000u);
+  EXPECT_EQ(trace->commands.size(), 2000u);
+  ExpectChainOk(4000);
+  EXPECT_EQ(Fallbacks(), 0);
+}
+
+// Two ledgers on one database (two processes) writing in turn: each transaction reads the
+// chain's tail afresh, so the chain stays linear.
+TEST_F(LedgerGroupConformance, TwoWritersShareOneChain) {
+  auto other = OpenLedger(harness_.url, clock_);
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  Conversation c = NewConversation(1000);
+  ApplyOk({{c}});
+  for (int i = 0; i < 4; ++i) {
+    WriteBatch a = Request(c, 2, "a" + std::to_string(i) + "_", 2000 + i * 10);
+    WriteBatch b = Request(c, 2, "b" + std::to_string(i) + "_", 3000 + i * 10);
+    auto ra = ledger_->ApplyGroup({&a});
+    auto rb = (*other)->ApplyGroup({&b});
+    ASSERT_TRUE(ra[0].ok() && rb[0].ok()) << ra[0].ToString() << rb[0].ToString();
+  }
+  ExpectChainOk(32);
+  EXPECT_EQ(Fallbacks(), 0);
 }
 
 TEST_F(LedgerConformance, LongRunsOfEventsAreChainedAcrossInserts) {

@@ -9,6 +9,10 @@
 // key naming a missing row is NotFound, a missing table is FailedPrecondition (the ledger
 // was never migrated), a busy database is Locked, an unreachable server Unavailable.
 //
+// Pipelining (optional; PostgreSQL has it, SQLite needs none since it has no round trips):
+// between BeginPipeline and EndPipeline, a statement whose caller wants nothing back is only
+// queued, so a whole transaction costs a round trip or two instead of one per statement.
+//
 // Thread-safety: a SqlConnection is used by one thread at a time (SqlLedger pools them).
 #pragma once
 
@@ -43,7 +47,26 @@ class SqlConnection {
                        std::vector<SqlRow>* rows, int64_t* changes = nullptr) = 0;
 
   // Forgets the prepared statements (after a schema change).
+  // REQUIRES: not in a pipeline.
   virtual void ResetStatements() = 0;
+
+  // Whether BeginPipeline can succeed on this connection.
+  virtual bool SupportsPipeline() const { return false; }
+
+  // Enters pipeline mode. Until EndPipeline:
+  //  - Exec (one statement only) and a Query with neither `rows` nor `changes` are queued
+  //    and return OK; their errors come back later.
+  //  - A Query that wants `rows` or `changes` sends everything queued, waits for all of it
+  //    and returns the first error among it (its own included), else its own result.
+  //  - After a failed statement the server skips everything queued after it up to that
+  //    wait, so the caller should stop, end the pipeline and roll back.
+  // A connection lost since the last transaction is re-established here.
+  // REQUIRES: SupportsPipeline(); not already in a pipeline.
+  virtual Status BeginPipeline() { return FailedPrecondition("this connection has no pipeline"); }
+
+  // Sends everything queued, waits for all of it, leaves pipeline mode (even on error) and
+  // returns the first error among what was still unanswered.
+  virtual Status EndPipeline() { return Status::Ok(); }
 };
 
 using SqlConnector = std::function<Result<std::unique_ptr<SqlConnection>>()>;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <unordered_map>
 #include <utility>
 
 #include "ledger/ledger_internal.h"
@@ -326,6 +327,100 @@ const std::string kUpsertCommand =
     "duration_ms = COALESCE($7, commands.duration_ms), "
     "tool_call_id = COALESCE($8, commands.tool_call_id)";
 
+// The multi-row forms of kUpsertToolCall and kUpsertCommand (pipelined groups only): the same
+// rows inserted, and the same rows kept on conflict, with "not given" read back out of
+// EXCLUDED: NULL for nullable columns, and the default ('', 0, '{}', '[]') that the VALUES
+// put in its place otherwise; the params bind as in the one-row forms. One statement must
+// not touch a row twice (PostgreSQL refuses), so a run of ops is split into waves by key.
+constexpr size_t kToolCallColumns = 12;
+const char* const kUpsertToolCallsHead =
+    "INSERT INTO tool_calls (conversation_id, tool_call_id, name, params, status, exit_code, "
+    "duration_ms, started_at_ms, finished_at_ms, result, error, run_id) VALUES ";
+const char* const kUpsertToolCallsRow =
+    "($1, $2, COALESCE($3, ''), COALESCE($4, '{}'), $5, $6, $7, COALESCE($8, CAST(0 AS BIGINT)), "
+    "$9, $10, COALESCE($11, ''), COALESCE($12, ''))";
+const char* const kUpsertToolCallsTail =
+    " ON CONFLICT (conversation_id, tool_call_id) DO UPDATE SET "
+    "name = COALESCE(NULLIF(EXCLUDED.name, ''), tool_calls.name), "
+    "params = CASE WHEN EXCLUDED.params = '{}' THEN tool_calls.params ELSE EXCLUDED.params END, "
+    "status = CASE WHEN EXCLUDED.status = 'started' THEN tool_calls.status "
+    "ELSE EXCLUDED.status END, "
+    "exit_code = COALESCE(EXCLUDED.exit_code, tool_calls.exit_code), "
+    "duration_ms = COALESCE(EXCLUDED.duration_ms, tool_calls.duration_ms), "
+    "started_at_ms = COALESCE(NULLIF(EXCLUDED.started_at_ms, 0), tool_calls.started_at_ms), "
+    "finished_at_ms = COALESCE(EXCLUDED.finished_at_ms, tool_calls.finished_at_ms), "
+    "result = COALESCE(EXCLUDED.result, tool_calls.result), "
+    "error = COALESCE(NULLIF(EXCLUDED.error, ''), tool_calls.error), "
+    "run_id = COALESCE(NULLIF(EXCLUDED.run_id, ''), tool_calls.run_id)";
+
+constexpr size_t kCommandColumns = 8;
+const char* const kUpsertCommandsHead =
+    "INSERT INTO commands (id, conversation_id, argv, cwd, exit_code, started_at_ms, "
+    "duration_ms, tool_call_id) VALUES ";
+const char* const kUpsertCommandsRow =
+    "($1, $2, COALESCE($3, '[]'), COALESCE($4, ''), $5, COALESCE($6, CAST(0 AS BIGINT)), $7, "
+    "COALESCE($8, ''))";
+const char* const kUpsertCommandsTail =
+    " ON CONFLICT (id) DO UPDATE SET "
+    "conversation_id = COALESCE(EXCLUDED.conversation_id, commands.conversation_id), "
+    "argv = CASE WHEN EXCLUDED.argv = '[]' THEN commands.argv ELSE EXCLUDED.argv END, "
+    "cwd = COALESCE(NULLIF(EXCLUDED.cwd, ''), commands.cwd), "
+    "exit_code = COALESCE(EXCLUDED.exit_code, commands.exit_code), "
+    "started_at_ms = COALESCE(NULLIF(EXCLUDED.started_at_ms, 0), commands.started_at_ms), "
+    "duration_ms = COALESCE(EXCLUDED.duration_ms, commands.duration_ms), "
+    "tool_call_id = COALESCE(NULLIF(EXCLUDED.tool_call_id, ''), commands.tool_call_id)";
+
+// head + `rows` copies of `row` (whose parameters are $1…$cols), renumbered row by row, + tail.
+std::string MultiRowSql(std::string_view head, std::string_view row, size_t cols, size_t rows,
+                        std::string_view tail) {
+  std::string sql(head);
+  for (size_t r = 0; r < rows; ++r) {
+    if (r) sql += ", ";
+    for (size_t i = 0; i < row.size(); ++i) {
+      if (row[i] != '$') {
+        sql += row[i];
+        continue;
+      }
+      size_t n = 0;
+      while (i + 1 < row.size() && row[i + 1] >= '0' && row[i + 1] <= '9') {
+        n = n * 10 + static_cast<size_t>(row[++i] - '0');
+      }
+      sql += "$" + std::to_string(r * cols + n);
+    }
+  }
+  sql += tail;
+  return sql;
+}
+
+// The parameters of kUpsertToolCall / kUpsertCommand (and of one row of their multi-row forms).
+void AppendToolCallParams(const ToolCall& v, std::vector<SqlValue>* p) {
+  p->push_back(IdText(v.conversation_id));
+  p->push_back(Text(v.tool_call_id));
+  p->push_back(NonEmpty(v.name));
+  p->push_back(v.params_text.empty() ? JsonGiven(v.params) : Text(v.params_text));
+  p->push_back(Text(v.status.empty() ? "started" : v.status));
+  p->push_back(OptInt(v.exit_code));
+  p->push_back(OptInt(v.duration_ms));
+  p->push_back(NonZero(v.started_at_ms));
+  p->push_back(OptInt(v.finished_at_ms));
+  p->push_back(!v.result_text.empty() ? Text(v.result_text)
+               : v.result.is_null()   ? Null()
+                                      : SqlValue(DumpJson(v.result)));
+  p->push_back(NonEmpty(v.error));
+  p->push_back(NonEmpty(v.run_id));
+}
+
+void AppendCommandParams(const Command& v, std::vector<SqlValue>* p) {
+  p->push_back(IdText(v.id));
+  p->push_back(OptId(v.conversation_id));
+  p->push_back(v.argv.empty() ? Null() : StringList(v.argv));
+  p->push_back(NonEmpty(v.cwd));
+  p->push_back(OptInt(v.exit_code));
+  p->push_back(NonZero(v.started_at_ms));
+  p->push_back(OptInt(v.duration_ms));
+  p->push_back(NonEmpty(v.tool_call_id));
+}
+
 const std::string kInsertFileChange =
     "INSERT INTO file_changes (id, conversation_id, path, change, time_ms, tool_call_id, "
     "attributes) VALUES ($1, $2, $3, $4, $5, $6, $7)";
@@ -527,6 +622,44 @@ std::vector<Status> SqlLedger::ApplyGroup(const std::vector<const WriteBatch*>& 
     writer_ = std::move(opened).value();
   }
   SqlConnection& c = *writer_;
+  if (c.SupportsPipeline()) {
+    Status st = ApplyGroupPipelined(c, batches);
+    if (st.ok()) return results;
+    ++pipeline_fallbacks_;
+    // A lost connection is not retried (the COMMIT may have landed); any other error is
+    // some batch's, or the whole transaction's: nothing landed, so run the group again the
+    // slow way, where each batch reports its own error and a bad one sinks no other.
+    if (st.code() == StatusCode::kUnavailable) return fail_all(st.WithContext("ledger write"));
+  }
+  return ApplyGroupBySavepoint(c, batches);
+}
+
+Status SqlLedger::ApplyGroupPipelined(SqlConnection& c,
+                                      const std::vector<const WriteBatch*>& batches) {
+  RETURN_IF_ERROR(c.BeginPipeline());
+  Status st = [&]() -> Status {
+    RETURN_IF_ERROR(c.Exec(dialect_.begin_write));
+    if (!dialect_.lock_chain.empty()) RETURN_IF_ERROR(c.Exec(dialect_.lock_chain));
+    ChainTail tail;  // read in this transaction, under the chain lock
+    for (const WriteBatch* batch : batches) {
+      if (!batch->empty()) RETURN_IF_ERROR(ApplyBatch(c, *batch, &tail, /*multi_row=*/true));
+    }
+    return c.Exec("COMMIT");
+  }();
+  // An error queued before the one that stopped us (if any) surfaces here.
+  Status end = c.EndPipeline();
+  if (st.ok()) st = end;
+  if (!st.ok()) c.Exec("ROLLBACK").IgnoreError();
+  return st;
+}
+
+std::vector<Status> SqlLedger::ApplyGroupBySavepoint(
+    SqlConnection& c, const std::vector<const WriteBatch*>& batches) {
+  std::vector<Status> results(batches.size());
+  auto fail_all = [&](const Status& st) {
+    for (auto& r : results) r = st;
+    return results;
+  };
   if (Status st = c.Exec(dialect_.begin_write); !st.ok()) {
     c.Exec("ROLLBACK").IgnoreError();
     return fail_all(st.WithContext("ledger write"));
@@ -555,7 +688,7 @@ std::vector<Status> SqlLedger::ApplyGroup(const std::vector<const WriteBatch*>& 
       continue;
     }
     ChainTail saved = tail;
-    Status st = ApplyBatch(c, batch, &tail);
+    Status st = ApplyBatch(c, batch, &tail, /*multi_row=*/false);
     if (st.ok()) {
       st = c.Exec("RELEASE SAVEPOINT batch");
       if (!st.ok()) broken = st;
@@ -580,25 +713,109 @@ std::vector<Status> SqlLedger::ApplyGroup(const std::vector<const WriteBatch*>& 
   return results;
 }
 
-Status SqlLedger::ApplyBatch(SqlConnection& conn, const WriteBatch& batch, ChainTail* tail) {
+Status SqlLedger::ApplyBatch(SqlConnection& conn, const WriteBatch& batch, ChainTail* tail,
+                             bool multi_row) {
   // Every other op first, in order; then all the batch's events, in order, as multi-row
   // INSERTs. Events reference only conversations (which the other ops create, so they must
   // come first) and the chain orders events among themselves only, so this is the same
   // ledger as applying op by op — with one statement per 64 events instead of one per
   // event (an OpenClaw batch interleaves events with tool calls and commands, which broke
   // every run of events into runs of one: a round trip each on PostgreSQL).
+  //
+  // With `multi_row`, each run of tool calls and commands (not broken by another kind of op)
+  // goes in as multi-row upserts too (UpsertRun).
   std::vector<const Event*> events;
   std::vector<size_t> event_ops;  // each event's op index, for error messages
+  std::vector<size_t> run;        // tool calls and commands not written yet (multi_row)
   for (size_t i = 0; i < batch.ops.size(); ++i) {
-    if (const Event* e = std::get_if<Event>(&batch.ops[i])) {
+    const WriteOp& op = batch.ops[i];
+    if (const Event* e = std::get_if<Event>(&op)) {
       events.push_back(e);
       event_ops.push_back(i);
       continue;
     }
-    Status st = ApplyOp(conn, batch.ops[i], tail);
+    if (multi_row &&
+        (std::holds_alternative<ToolCall>(op) || std::holds_alternative<Command>(op))) {
+      run.push_back(i);
+      continue;
+    }
+    if (!run.empty()) RETURN_IF_ERROR(UpsertRun(conn, batch, &run));
+    Status st = ApplyOp(conn, op, tail);
     if (!st.ok()) return st.WithContext("op " + std::to_string(i));
   }
+  if (!run.empty()) RETURN_IF_ERROR(UpsertRun(conn, batch, &run));
   if (!events.empty()) RETURN_IF_ERROR(AppendEvents(conn, events, event_ops, tail));
+  return Status::Ok();
+}
+
+Status SqlLedger::UpsertRun(SqlConnection& conn, const WriteBatch& batch,
+                            std::vector<size_t>* run) {
+  // Rows of different keys commute; rows of one key keep their order: the k-th op on a key
+  // goes in wave k, and waves run in order. Tool calls and commands are separate tables with
+  // no key between them, so they need no order between each other.
+  std::unordered_map<std::string, size_t> seen;
+  std::vector<std::vector<const ToolCall*>> tool_waves;
+  std::vector<std::vector<const Command*>> command_waves;
+  for (size_t i : *run) {
+    const WriteOp& op = batch.ops[i];
+    if (const ToolCall* t = std::get_if<ToolCall>(&op)) {
+      if (t->tool_call_id.empty()) {
+        return InvalidArgument("tool call: tool_call_id is empty")
+            .WithContext("op " + std::to_string(i));
+      }
+      size_t w = seen[Cat({"t", t->conversation_id.ToHex(), "/", t->tool_call_id})]++;
+      if (w == tool_waves.size()) tool_waves.emplace_back();
+      tool_waves[w].push_back(t);
+    } else {
+      const Command& c = std::get<Command>(op);
+      if (c.id.is_nil())
+        return InvalidArgument("command: id is nil").WithContext("op " + std::to_string(i));
+      size_t w = seen[Cat({"c", c.id.ToHex()})]++;
+      if (w == command_waves.size()) command_waves.emplace_back();
+      command_waves[w].push_back(&c);
+    }
+  }
+  run->clear();
+  std::vector<SqlValue> params;
+  for (const auto& wave : tool_waves) {
+    for (size_t begin = 0; begin < wave.size(); begin += kMaxUpsertRows) {
+      size_t n = std::min(kMaxUpsertRows, wave.size() - begin);
+      params.clear();
+      params.reserve(n * kToolCallColumns);
+      for (size_t k = begin; k < begin + n; ++k) AppendToolCallParams(*wave[k], &params);
+      // Explicit "{}" params would read back as "not given" from EXCLUDED: such a row goes
+      // in alone.
+      for (size_t k = 0; k < n; ++k) {
+        SqlValue& p = params[k * kToolCallColumns + 3];
+        if (const auto* text = std::get_if<std::string>(&p); text && *text == "{}") {
+          std::vector<SqlValue> one(params.begin() + k * kToolCallColumns,
+                                    params.begin() + (k + 1) * kToolCallColumns);
+          RETURN_IF_ERROR(conn.Query(kUpsertToolCall, one, nullptr));
+          p = Null();  // the multi-row statement then keeps what the one-row one stored
+        }
+      }
+      std::string& sql = upsert_tool_calls_sql_[n];
+      if (sql.empty()) {
+        sql = MultiRowSql(kUpsertToolCallsHead, kUpsertToolCallsRow, kToolCallColumns, n,
+                          kUpsertToolCallsTail);
+      }
+      RETURN_IF_ERROR(conn.Query(sql, params, nullptr).WithContext("tool calls"));
+    }
+  }
+  for (const auto& wave : command_waves) {
+    for (size_t begin = 0; begin < wave.size(); begin += kMaxUpsertRows) {
+      size_t n = std::min(kMaxUpsertRows, wave.size() - begin);
+      params.clear();
+      params.reserve(n * kCommandColumns);
+      for (size_t k = begin; k < begin + n; ++k) AppendCommandParams(*wave[k], &params);
+      std::string& sql = upsert_commands_sql_[n];
+      if (sql.empty()) {
+        sql = MultiRowSql(kUpsertCommandsHead, kUpsertCommandsRow, kCommandColumns, n,
+                          kUpsertCommandsTail);
+      }
+      RETURN_IF_ERROR(conn.Query(sql, params, nullptr).WithContext("commands"));
+    }
+  }
   return Status::Ok();
 }
 
@@ -742,26 +959,15 @@ Status SqlLedger::ApplyOp(SqlConnection& c, const WriteOp& op, ChainTail* tail) 
           return AppendEvents(c, {&v}, {0}, tail);
         } else if constexpr (std::is_same_v<T, ToolCall>) {
           if (v.tool_call_id.empty()) return InvalidArgument("tool call: tool_call_id is empty");
-          return check(
-              c.Query(kUpsertToolCall,
-                      {IdText(v.conversation_id), Text(v.tool_call_id), NonEmpty(v.name),
-                       v.params_text.empty() ? JsonGiven(v.params) : Text(v.params_text),
-                       Text(v.status.empty() ? "started" : v.status), OptInt(v.exit_code),
-                       OptInt(v.duration_ms), NonZero(v.started_at_ms), OptInt(v.finished_at_ms),
-                       !v.result_text.empty() ? Text(v.result_text)
-                       : v.result.is_null()   ? Null()
-                                              : SqlValue(DumpJson(v.result)),
-                       NonEmpty(v.error), NonEmpty(v.run_id)},
-                      nullptr),
-              "tool call " + v.tool_call_id, v.conversation_id);
+          std::vector<SqlValue> params;
+          AppendToolCallParams(v, &params);
+          return check(c.Query(kUpsertToolCall, params, nullptr), "tool call " + v.tool_call_id,
+                       v.conversation_id);
         } else if constexpr (std::is_same_v<T, Command>) {
           if (v.id.is_nil()) return InvalidArgument("command: id is nil");
-          return check(c.Query(kUpsertCommand,
-                               {IdText(v.id), OptId(v.conversation_id),
-                                v.argv.empty() ? Null() : StringList(v.argv), NonEmpty(v.cwd),
-                                OptInt(v.exit_code), NonZero(v.started_at_ms),
-                                OptInt(v.duration_ms), NonEmpty(v.tool_call_id)},
-                               nullptr),
+          std::vector<SqlValue> params;
+          AppendCommandParams(v, &params);
+          return check(c.Query(kUpsertCommand, params, nullptr),
                        Describe("command", v.id.ToString()), v.conversation_id);
         } else if constexpr (std::is_same_v<T, FileChange>) {
           if (v.id.is_nil()) return InvalidArgument("file change: id is nil");

@@ -4,7 +4,11 @@
 // Writes: one writer connection behind a mutex. A group is one transaction; each batch runs
 // inside a SAVEPOINT so a failing batch is rolled back alone. The chain's tail (last seq and
 // hash) is read once per transaction after taking the engine's chain lock, so several
-// processes may write the same ledger and the chain stays linear.
+// processes may write the same ledger and the chain stays linear. On a connection that
+// pipelines (PostgreSQL), a group is first sent whole, without savepoints, in two round trips
+// (up to reading the chain's tail, then the rest and COMMIT) instead of one per statement; if
+// anything in it fails, it is rolled back and run again the savepoint way, so errors are still
+// reported on the batch that caused them and a bad batch sinks no other.
 // Reads: a small pool of reader connections, each read in its own snapshot transaction, so
 // reads run concurrently with the writer (SQLite WAL; PostgreSQL MVCC).
 //
@@ -12,6 +16,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -52,6 +57,9 @@ class SqlLedger : public Ledger {
   Result<VerifyReport> VerifyChain() override;
   Result<LedgerStats> Stats() override;
 
+  // How many groups were sent pipelined, failed, and were run again with savepoints.
+  int64_t TEST_PipelineFallbacks() const { return pipeline_fallbacks_.load(); }
+
  private:
   struct ChainTail {
     bool loaded = false;
@@ -66,7 +74,18 @@ class SqlLedger : public Ledger {
   auto WithReader(Fn&& fn) -> decltype(fn(std::declval<SqlConnection&>()));
 
   Result<int> SchemaVersionOn(SqlConnection& conn);
-  Status ApplyBatch(SqlConnection& conn, const WriteBatch& batch, ChainTail* tail);
+  // The whole group in one pipelined transaction with no savepoints; on an error, rolled
+  // back (nothing landed). REQUIRES: write_mu_ held, conn.SupportsPipeline().
+  Status ApplyGroupPipelined(SqlConnection& conn, const std::vector<const WriteBatch*>& batches);
+  // One transaction, a SAVEPOINT per batch: a result per batch. REQUIRES: write_mu_ held.
+  std::vector<Status> ApplyGroupBySavepoint(SqlConnection& conn,
+                                            const std::vector<const WriteBatch*>& batches);
+  // `multi_row`: tool calls and commands as multi-row upserts (the pipelined path, whose
+  // errors are not reported as they are anyway; the savepoint path names the failing op).
+  Status ApplyBatch(SqlConnection& conn, const WriteBatch& batch, ChainTail* tail, bool multi_row);
+  // Upserts the tool calls and commands at `*run` (indexes into batch.ops), a few
+  // statements in all, and clears it. REQUIRES: write_mu_ held.
+  Status UpsertRun(SqlConnection& conn, const WriteBatch& batch, std::vector<size_t>* run);
   Status ApplyOp(SqlConnection& conn, const WriteOp& op, ChainTail* tail);
   // Appends events to the chain, up to kMaxEventRows per INSERT; `op_index[k]` is run[k]'s
   // index in its batch (for error messages).
@@ -77,15 +96,19 @@ class SqlLedger : public Ledger {
 
   static constexpr size_t kEventColumns = 9;
   static constexpr size_t kMaxEventRows = 64;
+  static constexpr size_t kMaxUpsertRows = 64;
 
   Dialect dialect_;
   SqlConnector connect_;
   const Clock& clock_;
   UuidV7Generator ids_;
 
+  std::atomic<int64_t> pipeline_fallbacks_{0};
   std::mutex write_mu_;
   std::unique_ptr<SqlConnection> writer_;  // GUARDED_BY(write_mu_)
   std::array<std::string, kMaxEventRows + 1> insert_events_sql_;  // GUARDED_BY(write_mu_)
+  std::array<std::string, kMaxUpsertRows + 1> upsert_tool_calls_sql_;  // GUARDED_BY(write_mu_)
+  std::array<std::string, kMaxUpsertRows + 1> upsert_commands_sql_;    // GUARDED_BY(write_mu_)
 
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<SqlConnection>> readers_;  // GUARDED_BY(pool_mu_)

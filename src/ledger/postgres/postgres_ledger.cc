@@ -218,6 +218,15 @@ class PgConnection : public SqlConnection {
 
   // SqlConnection
   Status Exec(const std::string& sql) override {
+    if (in_pipeline_) {
+      // PQexec and PQsendQuery are not allowed in pipeline mode; the extended protocol
+      // with no parameters is (one statement only).
+      if (!PQsendQueryParams(conn_, sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0)) {
+        return SendFailed();
+      }
+      pending_.emplace_back();
+      return Status::Ok();
+    }
     RETURN_IF_ERROR(EnsureConnected(sql.rfind("BEGIN", 0) == 0));
     PGresult* res = PQexec(conn_, sql.c_str());
     Status st = Check(res);
@@ -227,18 +236,24 @@ class PgConnection : public SqlConnection {
 
   Status Query(const std::string& sql, const std::vector<SqlValue>& params,
                std::vector<SqlRow>* rows, int64_t* changes) override {
-    RETURN_IF_ERROR(EnsureConnected(false));
+    if (!in_pipeline_) RETURN_IF_ERROR(EnsureConnected(false));
+    const int n_params = static_cast<int>(params.size());
     std::string* name;
     auto it = statements_.find(sql);
     if (it != statements_.end()) {
       name = &it->second;
     } else {
       std::string n = "clawback_" + std::to_string(next_statement_++);
-      PGresult* prep = PQprepare(conn_, n.c_str(), sql.c_str(), static_cast<int>(params.size()),
-                                 nullptr);
-      Status st = Check(prep);
-      PQclear(prep);
-      if (!st.ok()) return st;
+      if (in_pipeline_) {
+        // Remembered now; forgotten again in Collect if the server rejects it.
+        if (!PQsendPrepare(conn_, n.c_str(), sql.c_str(), n_params, nullptr)) return SendFailed();
+        pending_.push_back(Pending{sql});
+      } else {
+        PGresult* prep = PQprepare(conn_, n.c_str(), sql.c_str(), n_params, nullptr);
+        Status st = Check(prep);
+        PQclear(prep);
+        if (!st.ok()) return st;
+      }
       name = &statements_.emplace(sql, std::move(n)).first->second;
     }
     std::vector<std::string> ints;
@@ -246,40 +261,31 @@ class PgConnection : public SqlConnection {
     std::vector<const char*> values(params.size(), nullptr);
     std::vector<int> lengths(params.size(), 0);
     for (size_t i = 0; i < params.size(); ++i) {
-      if (const auto* n = std::get_if<int64_t>(&params[i])) {
-        ints.push_back(std::to_string(*n));
+      if (const auto* v = std::get_if<int64_t>(&params[i])) {
+        ints.push_back(std::to_string(*v));
         values[i] = ints.back().c_str();
       } else if (const auto* s = std::get_if<std::string>(&params[i])) {
         values[i] = s->c_str();
         lengths[i] = static_cast<int>(s->size());
       }
     }
-    PGresult* res = PQexecPrepared(conn_, name->c_str(), static_cast<int>(params.size()),
-                                   values.data(), lengths.data(), nullptr, 0);
-    Status st = Check(res);
-    if (st.ok()) {
-      if (rows && PQresultStatus(res) == PGRES_TUPLES_OK) {
-        int n = PQntuples(res);
-        int f = PQnfields(res);
-        rows->reserve(rows->size() + n);
-        for (int r = 0; r < n; ++r) {
-          SqlRow& row = rows->emplace_back();
-          row.reserve(f);
-          for (int c = 0; c < f; ++c) {
-            if (PQgetisnull(res, r, c)) {
-              row.emplace_back(std::monostate{});
-            } else {
-              row.emplace_back(std::string(PQgetvalue(res, r, c),
-                                           static_cast<size_t>(PQgetlength(res, r, c))));
-            }
-          }
-        }
+    if (in_pipeline_) {
+      if (!PQsendQueryPrepared(conn_, name->c_str(), n_params, values.data(), lengths.data(),
+                               nullptr, 0)) {
+        return SendFailed();
       }
-      if (changes) {
-        const char* t = PQcmdTuples(res);
-        *changes = (t && *t) ? std::stoll(t) : 0;
-      }
+      pending_.emplace_back();
+      if (!rows && !changes) return Status::Ok();
+      PGresult* res = nullptr;
+      Status st = Collect(&res);
+      if (st.ok()) ReadResult(res, rows, changes);
+      PQclear(res);
+      return st;
     }
+    PGresult* res =
+        PQexecPrepared(conn_, name->c_str(), n_params, values.data(), lengths.data(), nullptr, 0);
+    Status st = Check(res);
+    if (st.ok()) ReadResult(res, rows, changes);
     PQclear(res);
     return st;
   }
@@ -292,12 +298,130 @@ class PgConnection : public SqlConnection {
     statements_.clear();
   }
 
+  bool SupportsPipeline() const override { return true; }
+
+  Status BeginPipeline() override {
+    RETURN_IF_ERROR(EnsureConnected(true));
+    if (PQenterPipelineMode(conn_) != 1) {
+      return Internal("postgresql ledger: cannot enter pipeline mode: " +
+                      Trim(PQerrorMessage(conn_)));
+    }
+    in_pipeline_ = true;
+    return Status::Ok();
+  }
+
+  Status EndPipeline() override {
+    if (!in_pipeline_) return Status::Ok();
+    Status st = Collect(nullptr);
+    in_pipeline_ = false;
+    // Fails only with results still unread, i.e. on a lost connection (reset at the next
+    // BeginPipeline or BEGIN).
+    if (PQexitPipelineMode(conn_) != 1 && st.ok()) {
+      st = Unavailable("postgresql ledger: cannot leave pipeline mode: " +
+                       Trim(PQerrorMessage(conn_)));
+    }
+    return st;
+  }
+
  private:
+  // A command queued in the pipeline whose result is not read yet.
+  struct Pending {
+    std::string prepared_sql;  // for a PQsendPrepare: the statement it caches, else empty
+  };
+
+  // Sends a sync, then reads the result of every pending command and the sync's. Returns
+  // the first error; `*last` (when not null) receives the last command's result if it
+  // succeeded (the caller clears it).
+  Status Collect(PGresult** last) {
+    if (pending_.empty()) return Status::Ok();
+    const size_t n = pending_.size();
+    if (PQpipelineSync(conn_) != 1) {
+      for (const Pending& p : pending_) {
+        if (!p.prepared_sql.empty()) statements_.erase(p.prepared_sql);
+      }
+      pending_.clear();
+      return SendFailed();
+    }
+    Status first;
+    size_t i = 0;  // the command whose results come next; each ends with a null result
+    for (;;) {
+      PGresult* r = PQgetResult(conn_);
+      if (!r) {
+        if (PQstatus(conn_) != CONNECTION_OK || ++i > n) {
+          if (first.ok())
+            first =
+                Unavailable("postgresql ledger: connection lost: " + Trim(PQerrorMessage(conn_)));
+          // Whatever was being prepared may not exist on the server.
+          for (size_t k = 0; k < n; ++k) {
+            if (!pending_[k].prepared_sql.empty()) statements_.erase(pending_[k].prepared_sql);
+          }
+          break;
+        }
+        continue;
+      }
+      if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+        PQclear(r);
+        break;
+      }
+      // PGRES_PIPELINE_ABORTED (skipped after an earlier error) is an error too, but never
+      // the first one.
+      Status st = Check(r);
+      if (i < n) {
+        if (!st.ok() && !pending_[i].prepared_sql.empty()) {
+          statements_.erase(pending_[i].prepared_sql);
+        }
+        if (st.ok() && last && i + 1 == n) {
+          PQclear(*last);
+          *last = r;
+          r = nullptr;
+        }
+      }
+      if (!st.ok() && first.ok()) first = st;
+      PQclear(r);
+    }
+    pending_.clear();
+    return first;
+  }
+
+  static void ReadResult(PGresult* res, std::vector<SqlRow>* rows, int64_t* changes) {
+    if (!res) return;
+    if (rows && PQresultStatus(res) == PGRES_TUPLES_OK) {
+      int n = PQntuples(res);
+      int f = PQnfields(res);
+      rows->reserve(rows->size() + n);
+      for (int r = 0; r < n; ++r) {
+        SqlRow& row = rows->emplace_back();
+        row.reserve(f);
+        for (int c = 0; c < f; ++c) {
+          if (PQgetisnull(res, r, c)) {
+            row.emplace_back(std::monostate{});
+          } else {
+            row.emplace_back(
+                std::string(PQgetvalue(res, r, c), static_cast<size_t>(PQgetlength(res, r, c))));
+          }
+        }
+      }
+    }
+    if (changes) {
+      const char* t = PQcmdTuples(res);
+      *changes = (t && *t) ? std::stoll(t) : 0;
+    }
+  }
+
+  // A PQsend* call that returned 0: the connection broke (or libpq ran out of memory).
+  Status SendFailed() {
+    std::string msg = "postgresql ledger: " + Trim(PQerrorMessage(conn_));
+    return PQstatus(conn_) == CONNECTION_OK ? Internal(msg) : Unavailable(msg);
+  }
+
   Status Check(PGresult* res) {
     if (res) {
       auto s = PQresultStatus(res);
       if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK || s == PGRES_EMPTY_QUERY) {
         return Status::Ok();
+      }
+      if (s == PGRES_PIPELINE_ABORTED) {
+        return Cancelled("postgresql ledger: skipped after an earlier error in the pipeline");
       }
     }
     return ResultStatus(conn_, res);
@@ -319,6 +443,8 @@ class PgConnection : public SqlConnection {
   PGconn* conn_;
   std::unordered_map<std::string, std::string> statements_;  // sql -> statement name
   int next_statement_ = 0;
+  bool in_pipeline_ = false;
+  std::vector<Pending> pending_;  // in pipeline mode: queued, unanswered commands
 };
 
 }  // namespace
