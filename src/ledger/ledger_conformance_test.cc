@@ -446,14 +446,11 @@ class LedgerGroupConformance : public LedgerConformance {
     }
     return b;
   }
-  // Groups that failed in the pipelined fast path and were run again (PostgreSQL only; SQLite
-  // has no pipeline, so none), so a test can tell the fast path was taken.
+  // Groups that failed whole in the fast path and were run again with a savepoint per
+  // request, so a test can tell the fast path was taken (both backends take it).
   int64_t Fallbacks() {
     auto* sql = dynamic_cast<SqlLedger*>(ledger_.get());
-    return sql ? sql->TEST_PipelineFallbacks() : -1;
-  }
-  static int64_t IfPipelined(int64_t n) {
-    return std::string(kBackendName) == "postgresql" ? n : 0;
+    return sql ? sql->TEST_GroupFallbacks() : -1;
   }
   void ExpectChainOk(int64_t rows) {
     auto report = ledger_->VerifyChain();
@@ -484,7 +481,7 @@ TEST_F(LedgerGroupConformance, FailingRequestInTheMiddleSinksOnlyItself) {
   WriteBatch last = Request(c, 5, "c", 4000);
 
   auto results = ledger_->ApplyGroup({&first, &bad, &last});
-  EXPECT_EQ(Fallbacks(), IfPipelined(1));
+  EXPECT_EQ(Fallbacks(), 1);
   ASSERT_EQ(results.size(), 3u);
   EXPECT_TRUE(results[0].ok()) << results[0].ToString();
   EXPECT_EQ(results[1].code(), StatusCode::kNotFound) << results[1].ToString();
@@ -508,7 +505,7 @@ TEST_F(LedgerGroupConformance, FailingRequestInTheMiddleSinksOnlyItself) {
   // The next write continues the chain where the landed requests left it.
   ApplyOk(Request(c, 1, "d", 5000));
   ExpectChainOk(22);
-  EXPECT_EQ(Fallbacks(), IfPipelined(1));
+  EXPECT_EQ(Fallbacks(), 1);
 }
 
 // The failure is a non-event op (a tool call for a missing conversation) ahead of events in
@@ -558,7 +555,7 @@ TEST_F(LedgerGroupConformance, ChainContinuesAfterAGroupThatLandedNothing) {
   b2.Add(no_kind);
   EXPECT_EQ(Fallbacks(), 0);
   auto results = ledger_->ApplyGroup({&b1, &b2});
-  EXPECT_EQ(Fallbacks(), IfPipelined(1));
+  EXPECT_EQ(Fallbacks(), 1);
   EXPECT_EQ(results[0].code(), StatusCode::kAlreadyExists) << results[0].ToString();
   EXPECT_EQ(results[1].code(), StatusCode::kInvalidArgument) << results[1].ToString();
   EXPECT_EQ(ledger_->Stats()->events, 6);

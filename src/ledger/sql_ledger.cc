@@ -622,21 +622,21 @@ std::vector<Status> SqlLedger::ApplyGroup(const std::vector<const WriteBatch*>& 
     writer_ = std::move(opened).value();
   }
   SqlConnection& c = *writer_;
-  if (c.SupportsPipeline()) {
-    Status st = ApplyGroupPipelined(c, batches);
-    if (st.ok()) return results;
-    ++pipeline_fallbacks_;
-    // A lost connection is not retried (the COMMIT may have landed); any other error is
-    // some batch's, or the whole transaction's: nothing landed, so run the group again the
-    // slow way, where each batch reports its own error and a bad one sinks no other.
-    if (st.code() == StatusCode::kUnavailable) return fail_all(st.WithContext("ledger write"));
-  }
+  Status st = ApplyGroupWhole(c, batches);
+  if (st.ok()) return results;
+  ++group_fallbacks_;
+  // A lost connection is not retried (the COMMIT may have landed), nor is a ledger another
+  // process keeps locked (the retry would wait as long again); any other error is some
+  // batch's, or the whole transaction's: nothing landed, so run the group again the slow
+  // way, where each batch reports its own error and a bad one sinks no other.
+  if (st.code() == StatusCode::kUnavailable || st.code() == StatusCode::kLocked)
+    return fail_all(st.WithContext("ledger write"));
   return ApplyGroupBySavepoint(c, batches);
 }
 
-Status SqlLedger::ApplyGroupPipelined(SqlConnection& c,
-                                      const std::vector<const WriteBatch*>& batches) {
-  RETURN_IF_ERROR(c.BeginPipeline());
+Status SqlLedger::ApplyGroupWhole(SqlConnection& c, const std::vector<const WriteBatch*>& batches) {
+  const bool pipelined = c.SupportsPipeline();
+  if (pipelined) RETURN_IF_ERROR(c.BeginPipeline());
   Status st = [&]() -> Status {
     RETURN_IF_ERROR(c.Exec(dialect_.begin_write));
     if (!dialect_.lock_chain.empty()) RETURN_IF_ERROR(c.Exec(dialect_.lock_chain));
@@ -646,9 +646,11 @@ Status SqlLedger::ApplyGroupPipelined(SqlConnection& c,
     }
     return c.Exec("COMMIT");
   }();
-  // An error queued before the one that stopped us (if any) surfaces here.
-  Status end = c.EndPipeline();
-  if (st.ok()) st = end;
+  if (pipelined) {
+    // An error queued before the one that stopped us (if any) surfaces here.
+    Status end = c.EndPipeline();
+    if (st.ok()) st = end;
+  }
   if (!st.ok()) c.Exec("ROLLBACK").IgnoreError();
   return st;
 }

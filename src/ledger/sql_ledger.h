@@ -57,8 +57,8 @@ class SqlLedger : public Ledger {
   Result<VerifyReport> VerifyChain() override;
   Result<LedgerStats> Stats() override;
 
-  // How many groups were sent pipelined, failed, and were run again with savepoints.
-  int64_t TEST_PipelineFallbacks() const { return pipeline_fallbacks_.load(); }
+  // How many groups failed whole and were run again with a savepoint per batch.
+  int64_t TEST_GroupFallbacks() const { return group_fallbacks_.load(); }
 
  private:
   struct ChainTail {
@@ -74,13 +74,15 @@ class SqlLedger : public Ledger {
   auto WithReader(Fn&& fn) -> decltype(fn(std::declval<SqlConnection&>()));
 
   Result<int> SchemaVersionOn(SqlConnection& conn);
-  // The whole group in one pipelined transaction with no savepoints; on an error, rolled
-  // back (nothing landed). REQUIRES: write_mu_ held, conn.SupportsPipeline().
-  Status ApplyGroupPipelined(SqlConnection& conn, const std::vector<const WriteBatch*>& batches);
+  // The whole group in one transaction with no savepoints, pipelined when the connection
+  // can (PostgreSQL: two round trips in all); on an error, rolled back (nothing landed).
+  // Savepoints cost SQLite a statement journal per request, and PostgreSQL round trips.
+  // REQUIRES: write_mu_ held.
+  Status ApplyGroupWhole(SqlConnection& conn, const std::vector<const WriteBatch*>& batches);
   // One transaction, a SAVEPOINT per batch: a result per batch. REQUIRES: write_mu_ held.
   std::vector<Status> ApplyGroupBySavepoint(SqlConnection& conn,
                                             const std::vector<const WriteBatch*>& batches);
-  // `multi_row`: tool calls and commands as multi-row upserts (the pipelined path, whose
+  // `multi_row`: tool calls and commands as multi-row upserts (the whole-group path, whose
   // errors are not reported as they are anyway; the savepoint path names the failing op).
   Status ApplyBatch(SqlConnection& conn, const WriteBatch& batch, ChainTail* tail, bool multi_row);
   // Upserts the tool calls and commands at `*run` (indexes into batch.ops), a few
@@ -103,7 +105,7 @@ class SqlLedger : public Ledger {
   const Clock& clock_;
   UuidV7Generator ids_;
 
-  std::atomic<int64_t> pipeline_fallbacks_{0};
+  std::atomic<int64_t> group_fallbacks_{0};
   std::mutex write_mu_;
   std::unique_ptr<SqlConnection> writer_;  // GUARDED_BY(write_mu_)
   std::array<std::string, kMaxEventRows + 1> insert_events_sql_;  // GUARDED_BY(write_mu_)
