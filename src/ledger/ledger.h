@@ -89,7 +89,8 @@ struct ToolCall {
   std::string run_id;
   // params and result as stored text, when the caller serialised them already (the ingest
   // does, on the request's thread, so the single writer thread does not); when set, they
-  // are stored instead of serialising `params` and `result`.
+  // are stored instead of serialising `params` and `result`. Like an empty `params`
+  // object, params_text "{}" means "not given": an update keeps the stored params.
   std::string params_text;
   std::string result_text;
 };

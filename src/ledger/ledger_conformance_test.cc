@@ -573,8 +573,8 @@ TEST_F(LedgerGroupConformance, ChainContinuesAfterAGroupThatLandedNothing) {
 }
 
 // Repeated upserts of one tool call or command in one request (start and finish, finish
-// before start, an explicit empty params object, a command updated by a second op) end as
-// if applied one by one, however the backend batches them.
+// before start, params given as "{}" — "not given", as an empty object is —, a command
+// updated by a second op) end as if applied one by one, however the backend batches them.
 TEST_F(LedgerGroupConformance, RepeatedUpsertsInOneRequestApplyInOrder) {
   Conversation c = NewConversation(1000);
   ApplyOk({{c}});
@@ -599,7 +599,7 @@ TEST_F(LedgerGroupConformance, RepeatedUpsertsInOneRequestApplyInOrder) {
   ToolCall finish_a;
   finish_a.conversation_id = c.id;
   finish_a.tool_call_id = "A";
-  finish_a.params_text = "{}";  // given, and empty: it overwrites
+  finish_a.params_text = "{}";  // empty, like an empty params object: "not given", kept
   finish_a.status = "ok";
   finish_a.exit_code = 0;
   finish_a.duration_ms = 5;
@@ -634,7 +634,7 @@ TEST_F(LedgerGroupConformance, RepeatedUpsertsInOneRequestApplyInOrder) {
   const ToolCall& a = trace->tool_calls[0];
   EXPECT_EQ(a.tool_call_id, "A");
   EXPECT_EQ(a.name, "exec");
-  EXPECT_EQ(a.params, Json::object());
+  EXPECT_EQ(a.params, (Json{{"command", "make"}}));
   EXPECT_EQ(a.status, "ok");
   EXPECT_EQ(a.exit_code, 0);
   EXPECT_EQ(a.duration_ms, 5);

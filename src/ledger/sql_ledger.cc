@@ -301,37 +301,12 @@ const std::string kEndConversation =
 
 const std::string kChainTail = "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1";
 
-const std::string kUpsertToolCall =
-    "INSERT INTO tool_calls (conversation_id, tool_call_id, name, params, status, exit_code, "
-    "duration_ms, started_at_ms, finished_at_ms, result, error, run_id) VALUES ($1, $2, "
-    "COALESCE($3, ''), COALESCE($4, '{}'), $5, $6, $7, COALESCE($8, CAST(0 AS BIGINT)), $9, $10, "
-    "COALESCE($11, ''), COALESCE($12, '')) "
-    "ON CONFLICT (conversation_id, tool_call_id) DO UPDATE SET "
-    "name = COALESCE($3, tool_calls.name), params = COALESCE($4, tool_calls.params), "
-    "status = CASE WHEN $5 = 'started' THEN tool_calls.status ELSE $5 END, "
-    "exit_code = COALESCE($6, tool_calls.exit_code), "
-    "duration_ms = COALESCE($7, tool_calls.duration_ms), "
-    "started_at_ms = COALESCE($8, tool_calls.started_at_ms), "
-    "finished_at_ms = COALESCE($9, tool_calls.finished_at_ms), "
-    "result = COALESCE($10, tool_calls.result), error = COALESCE($11, tool_calls.error), "
-    "run_id = COALESCE($12, tool_calls.run_id)";
-
-const std::string kUpsertCommand =
-    "INSERT INTO commands (id, conversation_id, argv, cwd, exit_code, started_at_ms, "
-    "duration_ms, tool_call_id) VALUES ($1, $2, COALESCE($3, '[]'), COALESCE($4, ''), $5, "
-    "COALESCE($6, CAST(0 AS BIGINT)), $7, COALESCE($8, '')) "
-    "ON CONFLICT (id) DO UPDATE SET conversation_id = COALESCE($2, commands.conversation_id), "
-    "argv = COALESCE($3, commands.argv), cwd = COALESCE($4, commands.cwd), "
-    "exit_code = COALESCE($5, commands.exit_code), "
-    "started_at_ms = COALESCE($6, commands.started_at_ms), "
-    "duration_ms = COALESCE($7, commands.duration_ms), "
-    "tool_call_id = COALESCE($8, commands.tool_call_id)";
-
-// The multi-row forms of kUpsertToolCall and kUpsertCommand (pipelined groups only): the same
-// rows inserted, and the same rows kept on conflict, with "not given" read back out of
-// EXCLUDED: NULL for nullable columns, and the default ('', 0, '{}', '[]') that the VALUES
-// put in its place otherwise; the params bind as in the one-row forms. One statement must
-// not touch a row twice (PostgreSQL refuses), so a run of ops is split into waves by key.
+// Upserts of tool calls and commands, one or many rows per statement (UpsertSql): a value
+// not given (NULL: empty strings, zero times, empty JSON bind as NULL) keeps what is stored.
+// A multi-row statement reads "not given" back out of EXCLUDED: NULL for nullable columns,
+// and the default ('', 0, '{}', '[]') that the VALUES put in its place otherwise. One
+// statement must not touch a row twice (PostgreSQL refuses), so a run of ops is split into
+// waves by key (UpsertRun).
 constexpr size_t kToolCallColumns = 12;
 const char* const kUpsertToolCallsHead =
     "INSERT INTO tool_calls (conversation_id, tool_call_id, name, params, status, exit_code, "
@@ -392,12 +367,13 @@ std::string MultiRowSql(std::string_view head, std::string_view row, size_t cols
   return sql;
 }
 
-// The parameters of kUpsertToolCall / kUpsertCommand (and of one row of their multi-row forms).
+// The parameters of one row of the tool call / command upserts.
 void AppendToolCallParams(const ToolCall& v, std::vector<SqlValue>* p) {
   p->push_back(IdText(v.conversation_id));
   p->push_back(Text(v.tool_call_id));
   p->push_back(NonEmpty(v.name));
-  p->push_back(v.params_text.empty() ? JsonGiven(v.params) : Text(v.params_text));
+  p->push_back(v.params_text.empty() || v.params_text == "{}" ? JsonGiven(v.params)
+                                                               : Text(v.params_text));
   p->push_back(Text(v.status.empty() ? "started" : v.status));
   p->push_back(OptInt(v.exit_code));
   p->push_back(OptInt(v.duration_ms));
@@ -785,23 +761,7 @@ Status SqlLedger::UpsertRun(SqlConnection& conn, const WriteBatch& batch,
       params.clear();
       params.reserve(n * kToolCallColumns);
       for (size_t k = begin; k < begin + n; ++k) AppendToolCallParams(*wave[k], &params);
-      // Explicit "{}" params would read back as "not given" from EXCLUDED: such a row goes
-      // in alone.
-      for (size_t k = 0; k < n; ++k) {
-        SqlValue& p = params[k * kToolCallColumns + 3];
-        if (const auto* text = std::get_if<std::string>(&p); text && *text == "{}") {
-          std::vector<SqlValue> one(params.begin() + k * kToolCallColumns,
-                                    params.begin() + (k + 1) * kToolCallColumns);
-          RETURN_IF_ERROR(conn.Query(kUpsertToolCall, one, nullptr));
-          p = Null();  // the multi-row statement then keeps what the one-row one stored
-        }
-      }
-      std::string& sql = upsert_tool_calls_sql_[n];
-      if (sql.empty()) {
-        sql = MultiRowSql(kUpsertToolCallsHead, kUpsertToolCallsRow, kToolCallColumns, n,
-                          kUpsertToolCallsTail);
-      }
-      RETURN_IF_ERROR(conn.Query(sql, params, nullptr).WithContext("tool calls"));
+      RETURN_IF_ERROR(conn.Query(UpsertToolCallsSql(n), params, nullptr).WithContext("tool calls"));
     }
   }
   for (const auto& wave : command_waves) {
@@ -810,15 +770,28 @@ Status SqlLedger::UpsertRun(SqlConnection& conn, const WriteBatch& batch,
       params.clear();
       params.reserve(n * kCommandColumns);
       for (size_t k = begin; k < begin + n; ++k) AppendCommandParams(*wave[k], &params);
-      std::string& sql = upsert_commands_sql_[n];
-      if (sql.empty()) {
-        sql = MultiRowSql(kUpsertCommandsHead, kUpsertCommandsRow, kCommandColumns, n,
-                          kUpsertCommandsTail);
-      }
-      RETURN_IF_ERROR(conn.Query(sql, params, nullptr).WithContext("commands"));
+      RETURN_IF_ERROR(conn.Query(UpsertCommandsSql(n), params, nullptr).WithContext("commands"));
     }
   }
   return Status::Ok();
+}
+
+const std::string& SqlLedger::UpsertToolCallsSql(size_t rows) {
+  std::string& sql = upsert_tool_calls_sql_[rows];
+  if (sql.empty()) {
+    sql = MultiRowSql(kUpsertToolCallsHead, kUpsertToolCallsRow, kToolCallColumns, rows,
+                      kUpsertToolCallsTail);
+  }
+  return sql;
+}
+
+const std::string& SqlLedger::UpsertCommandsSql(size_t rows) {
+  std::string& sql = upsert_commands_sql_[rows];
+  if (sql.empty()) {
+    sql = MultiRowSql(kUpsertCommandsHead, kUpsertCommandsRow, kCommandColumns, rows,
+                      kUpsertCommandsTail);
+  }
+  return sql;
 }
 
 const std::string& SqlLedger::InsertEventsSql(size_t rows) {
@@ -963,13 +936,13 @@ Status SqlLedger::ApplyOp(SqlConnection& c, const WriteOp& op, ChainTail* tail) 
           if (v.tool_call_id.empty()) return InvalidArgument("tool call: tool_call_id is empty");
           std::vector<SqlValue> params;
           AppendToolCallParams(v, &params);
-          return check(c.Query(kUpsertToolCall, params, nullptr), "tool call " + v.tool_call_id,
+          return check(c.Query(UpsertToolCallsSql(1), params, nullptr), "tool call " + v.tool_call_id,
                        v.conversation_id);
         } else if constexpr (std::is_same_v<T, Command>) {
           if (v.id.is_nil()) return InvalidArgument("command: id is nil");
           std::vector<SqlValue> params;
           AppendCommandParams(v, &params);
-          return check(c.Query(kUpsertCommand, params, nullptr),
+          return check(c.Query(UpsertCommandsSql(1), params, nullptr),
                        Describe("command", v.id.ToString()), v.conversation_id);
         } else if constexpr (std::is_same_v<T, FileChange>) {
           if (v.id.is_nil()) return InvalidArgument("file change: id is nil");

@@ -93,8 +93,11 @@ class SqlLedger : public Ledger {
   // index in its batch (for error messages).
   Status AppendEvents(SqlConnection& conn, const std::vector<const Event*>& run,
                       const std::vector<size_t>& op_index, ChainTail* tail);
-  // "INSERT INTO events … VALUES (…), (…)" for `rows` rows. REQUIRES: write_mu_ held.
+  // "INSERT INTO events … VALUES (…), (…)" for `rows` rows, and the tool call and command
+  // upserts of `rows` rows (1 for a single op). REQUIRES: write_mu_ held.
   const std::string& InsertEventsSql(size_t rows);
+  const std::string& UpsertToolCallsSql(size_t rows);
+  const std::string& UpsertCommandsSql(size_t rows);
 
   static constexpr size_t kEventColumns = 9;
   static constexpr size_t kMaxEventRows = 64;
