@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 namespace clawback::ledger {
 namespace {
@@ -222,6 +224,43 @@ TEST_F(OpenLedgerTest, WalStaysBoundedUnderContinuousWrites) {
   ASSERT_EQ(pclose(p), 0);
   ASSERT_GT(n, 0u);
   EXPECT_EQ(std::atoi(buf), kCommits * kEventsPerCommit);
+}
+
+// Between the marks (~4 MiB and ~12 MiB of WAL) only the background thread copies pages into
+// the database file: after ~8 MiB of commits the file must grow without another commit.
+TEST_F(OpenLedgerTest, BackgroundThreadCheckpointsBetweenTheMarks) {
+  ManualClock clock;
+  const std::string path = dir_ + "/bg.db";
+  auto l = OpenLedger(path, clock);
+  ASSERT_TRUE(l.ok()) << l.status().ToString();
+  ASSERT_TRUE((*l)->Migrate().ok());
+  UuidV7Generator ids(clock);
+  Conversation c;
+  c.id = ids.Next();
+  c.source = "test";
+  WriteBatch open;
+  open.Add(c);
+  ASSERT_TRUE((*l)->Apply(open).ok());
+  const uintmax_t before = std::filesystem::file_size(path);
+  const std::string filler(4000, 'x');
+  for (int i = 0; i < 100; ++i) {  // ~2,000 frames: past the background mark, short of the inline one
+    WriteBatch b;
+    for (int k = 0; k < 10; ++k) {
+      Event e;
+      e.conversation_id = c.id;
+      e.kind = "test.filler";
+      e.time_ms = 1700000000000 + i;
+      e.attributes = Json{{"filler", filler}, {"i", i}, {"k", k}};
+      b.Add(std::move(e));
+    }
+    ASSERT_TRUE((*l)->Apply(b).ok());
+  }
+  uintmax_t size = before;
+  for (int i = 0; i < 100 && size < before + (2u << 20); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    size = std::filesystem::file_size(path);
+  }
+  EXPECT_GE(size, before + (2u << 20)) << "no checkpoint copied the WAL into the database file";
 }
 
 }  // namespace

@@ -294,12 +294,18 @@ class Checkpointer {
         if (stopping_) break;
         requested_ = false;
       }
-      if (!db && sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-                                 nullptr) != SQLITE_OK) {
-        // The committing connections checkpoint inline once the WAL is large.
-        sqlite3_close_v2(db);
-        db = nullptr;
-        continue;
+      if (!db) {
+        // A connection learns that the database is in WAL mode (and opens the WAL) on its
+        // first read; until then a checkpoint on it does nothing. PRAGMA schema_version
+        // reads the header.
+        if (sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                            nullptr) != SQLITE_OK ||
+            sqlite3_exec(db, "PRAGMA schema_version", nullptr, nullptr, nullptr) != SQLITE_OK) {
+          // The committing connections checkpoint inline once the WAL is large.
+          sqlite3_close_v2(db);
+          db = nullptr;
+          continue;
+        }
       }
       // SQLITE_BUSY (another process is checkpointing) and I/O errors leave the frames in
       // the WAL, where they are safe; the next request retries.
