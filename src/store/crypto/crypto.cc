@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "store/crypto/scrypt.h"
 #include "store/encoding/go_json.h"
 
 namespace clawback::store {
@@ -212,11 +213,7 @@ Result<std::array<uint8_t, 64>> Scrypt(std::string_view password, std::string_vi
     return InvalidArgument("scrypt: parameters too large");
   }
   std::array<uint8_t, 64> dk;
-  uint64_t maxmem = uint64_t{128} * r * (n + p + 2) + (uint64_t{1} << 20);
-  if (EVP_PBE_scrypt(password.data(), password.size(), reinterpret_cast<const unsigned char*>(salt.data()),
-                     salt.size(), n, r, p, maxmem, dk.data(), dk.size()) != 1) {
-    return Internal("scrypt derivation failed (out of memory?)");
-  }
+  RETURN_IF_ERROR(ScryptDerive(password, salt, n, r, p, dk.data(), dk.size()));
   return dk;
 }
 

@@ -1,7 +1,8 @@
 // Authenticated encryption exactly as restic does it (restic format spec §3–§4):
 // AES-256-CTR with a random 16-byte IV, then Poly1305-AES over the ciphertext,
 //   sealed = IV(16) || AES-256-CTR(K_enc, IV, P) || Poly1305(r || AES-128(K_mac_k, IV), C)(16)
-// plus the scrypt KDF that turns a password into a user key. All via OpenSSL 3.
+// plus the scrypt KDF that turns a password into a user key. Via OpenSSL 3, except scrypt's
+// ROMix lanes (scrypt.h).
 //
 // Thread-safety: Key is a value; every function is safe to call from many threads at once
 // (each call uses its own OpenSSL contexts).
@@ -56,6 +57,8 @@ Result<std::string> Open(const Key& key, std::string_view sealed);
 std::array<uint8_t, 16> Poly1305Aes(const Key& key, const uint8_t* iv, std::string_view message);
 
 // scrypt (RFC 7914) with a 64-byte output; InvalidArgument for parameters restic rejects.
+// The p lanes are derived side by side on up to one thread per core (scrypt.h): same
+// parameters and result, a fraction of the wall time.
 Result<std::array<uint8_t, 64>> Scrypt(std::string_view password, std::string_view salt, uint64_t n, uint32_t r,
                                        uint32_t p);
 // The user key restic derives from a password: dk[0:32] encrypt, [32:48] mac.k, [48:64] mac.r.
