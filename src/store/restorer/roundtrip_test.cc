@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -180,6 +181,35 @@ TEST_F(RoundTrip, CheckFindsDamagedPackAndNamesTheSnapshot) {
   EXPECT_EQ(r->damaged_packs[0].pack.Hex(), biggest.name);
   ASSERT_EQ(r->damaged_packs[0].snapshots.size(), 1u);
   EXPECT_EQ(r->damaged_packs[0].snapshots[0], s.snapshot_id);
+}
+
+// check --read-data streams each pack in segments and re-reads a pack whole only when
+// something is wrong, to word the error: damage in a blob and in the header both surface
+// with the whole-pack message, with any number of reader threads.
+TEST_F(RoundTrip, StreamedCheckReportsDamageLikeTheWholePackRead) {
+  Snapshot();
+  auto packs = backend_.List(FileType::kPack);
+  ASSERT_TRUE(packs.ok());
+  std::sort(packs->begin(), packs->end(), [](const FileInfo& a, const FileInfo& b) { return a.size > b.size; });
+  ASSERT_GE(packs->size(), 2u);
+  auto damage = [&](const FileInfo& f, size_t at) {
+    std::string bytes = *backend_.Load(FileType::kPack, f.name, 0, 0);
+    bytes[at] ^= 0x01;
+    ASSERT_TRUE(backend_.Remove(FileType::kPack, f.name).ok());
+    ASSERT_TRUE(backend_.Save(FileType::kPack, f.name, bytes).ok());
+  };
+  damage((*packs)[0], 40);                               // inside the first blob
+  damage((*packs)[1], static_cast<size_t>((*packs)[1].size) - 6);  // inside the header
+  for (int threads : {1, 2, 3}) {
+    Checker c(repo_.get(), CheckOptions{true, {}, threads});
+    auto r = c.Run();
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->damaged_packs.size(), 2u) << threads;
+    for (const auto& d : r->damaged_packs) EXPECT_EQ(d.error, "its SHA-256 does not match its name");
+    uint64_t total = 0;
+    for (const auto& p : *packs) total += static_cast<uint64_t>(p.size);
+    EXPECT_EQ(r->bytes_read, total) << "every pack counted once, the re-read ones too";
+  }
 }
 
 TEST_F(RoundTrip, ReadDataSubsetParsing) {
