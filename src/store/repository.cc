@@ -289,7 +289,9 @@ Result<SaveBlobResult> Repository::SaveBlob(BlobType type, std::string_view plai
   {
     OpenPack& open = open_packs_[t];
     std::lock_guard<std::mutex> lock(open.mu);
-    if (open.writer.empty()) open.writer.UseBuffer(TakePackBuffer());
+    // Tree packs stay small (trees are ~1 % of the data) and grow their own buffer: a
+    // recycled data-pack buffer would keep ~16 MiB of touched pages resident for them.
+    if (open.writer.empty() && type == BlobType::kData) open.writer.UseBuffer(TakePackBuffer());
     open.writer.Add(type, result.id, sealed, ulen);
     // Close the pack at the target size, or before its header could pass the 16 MiB limit.
     if (open.writer.FinishedSize() >= options_.pack_size ||

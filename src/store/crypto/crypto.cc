@@ -174,6 +174,23 @@ void SealAppend(const Key& key, std::string_view plaintext, std::string* out, co
   std::memcpy(p + kIvSize + plaintext.size(), tag.data(), kMacSize);
 }
 
+void SealInPlace(const Key& key, std::string* buf, size_t offset, const uint8_t* iv) {
+  CLAWBACK_CHECK(buf->size() >= offset + kIvSize);
+  const size_t n = buf->size() - offset - kIvSize;
+  buf->resize(buf->size() + kMacSize);
+  auto* p = reinterpret_cast<uint8_t*>(buf->data() + offset);
+  if (iv != nullptr) {
+    std::memcpy(p, iv, kIvSize);
+  } else {
+    do {
+      RandomBytes(p, kIvSize);
+    } while (std::all_of(p, p + kIvSize, [](uint8_t b) { return b == 0; }));
+  }
+  AesCtr(key, p, p + kIvSize, n, p + kIvSize);
+  auto tag = Poly1305Aes(key, p, std::string_view(reinterpret_cast<const char*>(p + kIvSize), n));
+  std::memcpy(p + kIvSize + n, tag.data(), kMacSize);
+}
+
 std::string Seal(const Key& key, std::string_view plaintext, const uint8_t* iv) {
   std::string out;
   SealAppend(key, plaintext, &out, iv);

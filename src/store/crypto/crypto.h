@@ -47,6 +47,10 @@ void RandomBytes(void* out, size_t n);
 // normally a fresh random IV is drawn. An all-zero IV is never used.
 void SealAppend(const Key& key, std::string_view plaintext, std::string* out, const uint8_t* iv = nullptr);
 std::string Seal(const Key& key, std::string_view plaintext, const uint8_t* iv = nullptr);
+// The same in place: (*buf)[offset, offset+16) is room for the IV and the rest of *buf the
+// plaintext; encrypts it where it is and appends the MAC (no second buffer).
+// REQUIRES: buf->size() >= offset + kIvSize.
+void SealInPlace(const Key& key, std::string* buf, size_t offset, const uint8_t* iv = nullptr);
 
 // Verifies the MAC (constant time) and only then decrypts. Corruption("ciphertext
 // verification failed") on a bad MAC, a too-short input or an all-zero IV.

@@ -33,6 +33,19 @@ TEST(Crypto, SealVectorHelloRestic) {
   EXPECT_EQ(Open(VectorKey(), out).value(), "hello restic\n");
 }
 
+TEST(Crypto, SealInPlaceMatchesSeal) {
+  std::string iv = Range(0x40, 0x50);
+  const auto* ivp = reinterpret_cast<const uint8_t*>(iv.data());
+  for (std::string plain : {std::string(), std::string("hello restic\n"), Range(0, 256) + Range(0, 200)}) {
+    std::string buf = "prefix" + std::string(kIvSize, '?') + plain;
+    SealInPlace(VectorKey(), &buf, 6, ivp);
+    EXPECT_EQ(buf, "prefix" + Seal(VectorKey(), plain, ivp));
+    std::string fresh = std::string(kIvSize, '?') + plain;
+    SealInPlace(VectorKey(), &fresh, 0);  // random IV
+    EXPECT_EQ(Open(VectorKey(), fresh).value(), plain);
+  }
+}
+
 TEST(Crypto, SealEmptyPlaintextTagIsS) {
   std::string iv = Range(0x40, 0x50);
   std::string out = Seal(VectorKey(), "", reinterpret_cast<const uint8_t*>(iv.data()));
