@@ -332,7 +332,7 @@ std::string Repository::TakePackBuffer() {
 
 void Repository::RecyclePackBuffer(std::string buffer) {
   std::lock_guard<std::mutex> lock(buffers_mu_);
-  if (spare_buffers_.size() < 2 && buffer.capacity() >= options_.pack_size) {
+  if (spare_buffers_.empty() && buffer.capacity() >= options_.pack_size) {
     spare_buffers_.push_back(std::move(buffer));
   }
 }
