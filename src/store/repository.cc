@@ -217,6 +217,21 @@ Result<std::string> Repository::LoadBlob(BlobType type, const Id& id) {
   return last;
 }
 
+Status Repository::LoadBlobInto(BlobType type, const Id& id, std::string* plaintext, std::string* scratch) {
+  auto locations = index_.LookupAll({id, type});
+  if (locations.empty()) {
+    return NotFound(std::string(BlobTypeName(type)) + " blob " + id.Hex() + " is not in the index");
+  }
+  Status last;
+  for (const auto& loc : locations) {
+    Status st = backend_->LoadInto(FileType::kPack, loc.pack.Hex(), loc.blob.offset, loc.blob.length, scratch);
+    if (st.ok()) st = DecodeBlob(key_, loc.blob, *scratch, plaintext);
+    if (st.ok()) return st;
+    last = st.WithContext("pack " + loc.pack.ShortHex());
+  }
+  return last;
+}
+
 Result<Tree> Repository::LoadTree(const Id& id) {
   ASSIGN_OR_RETURN(auto json, LoadBlob(BlobType::kTree, id));
   auto tree = Tree::Parse(json);

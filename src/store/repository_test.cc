@@ -155,6 +155,14 @@ TEST(Repository, SaveFlushReopenLoad) {
   EXPECT_EQ(t->nodes[0].name, "f");
   EXPECT_EQ(reopened->LoadBlob(BlobType::kData, Id::Hash("missing")).status().code(), StatusCode::kNotFound);
   EXPECT_EQ(reopened->LoadBlob(BlobType::kTree, Id::Hash(blobs[0])).status().code(), StatusCode::kNotFound);
+  // The same through reused buffers (largest first, so they only ever shrink).
+  std::string plain, scratch;
+  for (auto it = blobs.rbegin(); it != blobs.rend(); ++it) {
+    ASSERT_TRUE(reopened->LoadBlobInto(BlobType::kData, Id::Hash(*it), &plain, &scratch).ok());
+    EXPECT_EQ(plain, *it);
+  }
+  EXPECT_EQ(reopened->LoadBlobInto(BlobType::kData, Id::Hash("missing"), &plain, &scratch).code(),
+            StatusCode::kNotFound);
 
   // Every pack parses from its own header and agrees with the index.
   for (const Id& pack : reopened->index().Packs()) {
