@@ -217,6 +217,21 @@ Result<std::string> Repository::LoadBlob(BlobType type, const Id& id) {
   return last;
 }
 
+Status Repository::LoadBlobInto(BlobType type, const Id& id, std::string* plaintext, std::string* scratch) {
+  auto locations = index_.LookupAll({id, type});
+  if (locations.empty()) {
+    return NotFound(std::string(BlobTypeName(type)) + " blob " + id.Hex() + " is not in the index");
+  }
+  Status last;
+  for (const auto& loc : locations) {
+    Status st = backend_->LoadInto(FileType::kPack, loc.pack.Hex(), loc.blob.offset, loc.blob.length, scratch);
+    if (st.ok()) st = DecodeBlob(key_, loc.blob, *scratch, plaintext);
+    if (st.ok()) return st;
+    last = st.WithContext("pack " + loc.pack.ShortHex());
+  }
+  return last;
+}
+
 Result<Tree> Repository::LoadTree(const Id& id) {
   ASSIGN_OR_RETURN(auto json, LoadBlob(BlobType::kTree, id));
   auto tree = Tree::Parse(json);
@@ -289,7 +304,9 @@ Result<SaveBlobResult> Repository::SaveBlob(BlobType type, std::string_view plai
   {
     OpenPack& open = open_packs_[t];
     std::lock_guard<std::mutex> lock(open.mu);
-    if (open.writer.empty()) open.writer.UseBuffer(TakePackBuffer());
+    // Tree packs stay small (trees are ~1 % of the data) and grow their own buffer: a
+    // recycled data-pack buffer would keep ~16 MiB of touched pages resident for them.
+    if (open.writer.empty() && type == BlobType::kData) open.writer.UseBuffer(TakePackBuffer());
     open.writer.Add(type, result.id, sealed, ulen);
     // Close the pack at the target size, or before its header could pass the 16 MiB limit.
     if (open.writer.FinishedSize() >= options_.pack_size ||
@@ -330,7 +347,7 @@ std::string Repository::TakePackBuffer() {
 
 void Repository::RecyclePackBuffer(std::string buffer) {
   std::lock_guard<std::mutex> lock(buffers_mu_);
-  if (spare_buffers_.size() < 2 && buffer.capacity() >= options_.pack_size) {
+  if (spare_buffers_.empty() && buffer.capacity() >= options_.pack_size) {
     spare_buffers_.push_back(std::move(buffer));
   }
 }

@@ -118,6 +118,10 @@ class Repository {
   // Reads, decrypts, decompresses and verifies a blob; tries every stored copy before
   // failing. NotFound when the index does not know the blob.
   Result<std::string> LoadBlob(BlobType type, const Id& id);
+  // LoadBlob into *plaintext, reading the stored bytes into *scratch; both keep their
+  // capacity, so a caller going through many large blobs (a restore of a big file) reuses
+  // two buffers instead of mapping fresh ones per blob.
+  Status LoadBlobInto(BlobType type, const Id& id, std::string* plaintext, std::string* scratch);
   // Reads one stored blob of a known pack location (checker, restorer).
   Result<std::string> LoadBlobAt(const Id& pack, const PackedBlob& blob);
   Result<Tree> LoadTree(const Id& id);

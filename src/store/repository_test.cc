@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "store/backend/mem_backend.h"
@@ -48,6 +49,35 @@ TEST(Repository, InitOpenAndWrongPassword) {
 
   MemBackend empty;
   EXPECT_EQ(Repository::Open(&empty, "pw").status().code(), StatusCode::kFailedPrecondition);
+}
+
+// The key derivation runs its lanes on several threads: a key with several lanes opens
+// with its password, and a wrong one still fails with WrongPassword and writes nothing.
+TEST(Repository, MultiLaneKeyOpensAndWrongPasswordWritesNothing) {
+  MemBackend mem;
+  InitOptions init = FastInit();
+  init.kdf = KdfParams{1024, 8, 5};
+  ASSERT_TRUE(Repository::Init(&mem, "pw", init).ok());
+  auto listing = [&] {
+    std::vector<std::string> all;
+    for (FileType t : {FileType::kConfig, FileType::kKey, FileType::kLock, FileType::kSnapshot, FileType::kIndex,
+                       FileType::kPack}) {
+      auto files = mem.List(t);
+      EXPECT_TRUE(files.ok());
+      if (!files.ok()) continue;
+      for (const FileInfo& f : *files) all.push_back(std::string(FileTypeDir(t)) + "/" + f.name);
+    }
+    std::sort(all.begin(), all.end());
+    return all;
+  };
+  const auto before = listing();
+  auto wrong = Repository::Open(&mem, "nope");
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.status().code(), StatusCode::kWrongPassword);
+  EXPECT_EQ(listing(), before);
+  auto right = Repository::Open(&mem, "pw");
+  ASSERT_TRUE(right.ok()) << right.status().ToString();
+  EXPECT_EQ(listing(), before);
 }
 
 TEST(Repository, SecondKeyOpensSameMasterKey) {
@@ -125,6 +155,14 @@ TEST(Repository, SaveFlushReopenLoad) {
   EXPECT_EQ(t->nodes[0].name, "f");
   EXPECT_EQ(reopened->LoadBlob(BlobType::kData, Id::Hash("missing")).status().code(), StatusCode::kNotFound);
   EXPECT_EQ(reopened->LoadBlob(BlobType::kTree, Id::Hash(blobs[0])).status().code(), StatusCode::kNotFound);
+  // The same through reused buffers (largest first, so they only ever shrink).
+  std::string plain, scratch;
+  for (auto it = blobs.rbegin(); it != blobs.rend(); ++it) {
+    ASSERT_TRUE(reopened->LoadBlobInto(BlobType::kData, Id::Hash(*it), &plain, &scratch).ok());
+    EXPECT_EQ(plain, *it);
+  }
+  EXPECT_EQ(reopened->LoadBlobInto(BlobType::kData, Id::Hash("missing"), &plain, &scratch).code(),
+            StatusCode::kNotFound);
 
   // Every pack parses from its own header and agrees with the index.
   for (const Id& pack : reopened->index().Packs()) {

@@ -160,6 +160,206 @@ Result<Node> ParseNode(const Json& j) {
   return n;
 }
 
+// A parser for trees in the shape restic 0.14 and we write them — compact JSON, the
+// known keys, strings of printable ASCII without escapes — that fills the same Node values
+// as ParseNode without building a JSON document (decoding parent trees was the largest
+// part of a re-snapshot after the key derivation). It gives up (nullopt) on anything else
+// (escapes, non-ASCII names, unknown or repeated keys, linktarget_raw, generic attributes,
+// white space, malformed input), and Tree::Parse then takes the general path, which also
+// words any error.
+class FastTreeParser {
+ public:
+  explicit FastTreeParser(std::string_view json) : s_(json) {}
+
+  std::optional<Tree> Parse() {
+    Tree tree;
+    if (!Lit("{\"nodes\":")) return std::nullopt;
+    if (Lit("null")) {
+      // nothing
+    } else {
+      if (!Lit("[")) return std::nullopt;
+      if (!Lit("]")) {
+        for (;;) {
+          Node n;
+          if (!ParseNode(&n)) return std::nullopt;
+          tree.nodes.push_back(std::move(n));
+          if (Lit(",")) continue;
+          if (Lit("]")) break;
+          return std::nullopt;
+        }
+      }
+    }
+    if (!Lit("}")) return std::nullopt;
+    Lit("\n");
+    if (p_ != s_.size()) return std::nullopt;
+    return tree;
+  }
+
+ private:
+  bool Lit(std::string_view lit) {
+    if (s_.substr(p_, lit.size()) != lit) return false;
+    p_ += lit.size();
+    return true;
+  }
+  // A string of printable ASCII without escapes; the view points into the input.
+  bool Str(std::string_view* out) {
+    if (p_ >= s_.size() || s_[p_] != '"') return false;
+    size_t start = ++p_;
+    while (p_ < s_.size()) {
+      auto c = static_cast<uint8_t>(s_[p_]);
+      if (c == '"') {
+        *out = s_.substr(start, p_ - start);
+        ++p_;
+        return true;
+      }
+      if (c == '\\' || c < 0x20 || c >= 0x80) return false;
+      ++p_;
+    }
+    return false;
+  }
+  bool StrOrNull(std::string_view* out) {
+    *out = std::string_view();
+    return Lit("null") || Str(out);
+  }
+  // A non-negative integer as JSON writes it (no sign, fraction, exponent or leading zero),
+  // below 10^19; null reads as 0.
+  bool U64(uint64_t* out) {
+    *out = 0;
+    if (Lit("null")) return true;
+    size_t start = p_;
+    while (p_ < s_.size() && s_[p_] >= '0' && s_[p_] <= '9') *out = *out * 10 + static_cast<uint64_t>(s_[p_++] - '0');
+    size_t digits = p_ - start;
+    if (digits == 0 || digits > 19 || (digits > 1 && s_[start] == '0')) return false;
+    return p_ < s_.size() && (s_[p_] == ',' || s_[p_] == '}');
+  }
+  bool U32(uint32_t* out) {
+    uint64_t v = 0;
+    if (!U64(&v) || v > UINT32_MAX) return false;
+    *out = static_cast<uint32_t>(v);
+    return true;
+  }
+  bool Time(Timestamp* out) {
+    *out = Timestamp();
+    if (Lit("null")) return true;
+    std::string_view text;
+    if (!Str(&text)) return false;
+    auto t = Timestamp::Parse(text);
+    if (!t.ok()) return false;
+    *out = *t;
+    return true;
+  }
+  bool IdValue(Id* out) {
+    std::string_view hex;
+    if (!Str(&hex)) return false;
+    auto id = Id::Parse(hex);
+    if (!id.ok()) return false;
+    *out = *id;
+    return true;
+  }
+
+  bool ParseNode(Node* n) {
+    if (!Lit("{")) return false;
+    uint32_t seen = 0;
+    bool first = true;
+    for (;;) {
+      if (Lit("}")) return !first;
+      if (!first && !Lit(",")) return false;
+      first = false;
+      std::string_view key;
+      if (!Str(&key) || !Lit(":")) return false;
+      int k = KeyIndex(key);
+      if (k < 0 || (seen & (1u << k)) != 0) return false;
+      seen |= 1u << k;
+      std::string_view v;
+      bool ok = true;
+      switch (k) {
+        case 0:  // name: without backslashes Go's unquoting changes nothing
+          ok = Str(&v);
+          n->name.assign(v);
+          break;
+        case 1:
+          ok = Str(&v);
+          n->type = NodeType::kUnknown;
+          for (size_t i = 0; i < std::size(kTypeNames); ++i) {
+            if (v == kTypeNames[i]) n->type = static_cast<NodeType>(i);
+          }
+          if (n->type == NodeType::kUnknown) n->type_name.assign(v);
+          break;
+        case 2: ok = U32(&n->mode); break;
+        case 3: ok = Time(&n->mtime); break;
+        case 4: ok = Time(&n->atime); break;
+        case 5: ok = Time(&n->ctime); break;
+        case 6: ok = U32(&n->uid); break;
+        case 7: ok = U32(&n->gid); break;
+        case 8: ok = StrOrNull(&v); n->user.assign(v); break;
+        case 9: ok = StrOrNull(&v); n->group.assign(v); break;
+        case 10: ok = U64(&n->inode); break;
+        case 11: ok = U64(&n->device_id); break;
+        case 12: ok = U64(&n->size); break;
+        case 13: ok = U64(&n->links); break;
+        case 14: ok = StrOrNull(&v); n->linktarget.assign(v); break;
+        case 15: ok = Xattrs(n); break;
+        case 16: ok = U64(&n->device); break;
+        case 17: ok = Content(n); break;
+        case 18:
+          if (!Lit("null")) {
+            Id id;
+            ok = IdValue(&id);
+            n->subtree = id;
+          }
+          break;
+        case 19: ok = StrOrNull(&v); n->error.assign(v); break;
+        default: return false;
+      }
+      if (!ok) return false;
+    }
+  }
+
+  static int KeyIndex(std::string_view key) {
+    static constexpr std::string_view kKeys[] = {
+        "name", "type", "mode", "mtime", "atime", "ctime", "uid", "gid", "user", "group", "inode",
+        "device_id", "size", "links", "linktarget", "extended_attributes", "device", "content", "subtree", "error"};
+    for (size_t i = 0; i < std::size(kKeys); ++i) {
+      if (key == kKeys[i]) return static_cast<int>(i);
+    }
+    return -1;
+  }
+
+  bool Xattrs(Node* n) {
+    if (Lit("null")) return true;
+    if (!Lit("[")) return false;
+    if (Lit("]")) return true;
+    for (;;) {
+      ExtendedAttribute xa;
+      std::string_view name, b64;
+      if (!Lit("{\"name\":") || !Str(&name) || !Lit(",\"value\":") || !Str(&b64) || !Lit("}")) return false;
+      auto raw = Base64Decode(b64);
+      if (!raw.ok()) return false;
+      xa.name.assign(name);
+      xa.value = std::move(*raw);
+      n->xattrs.push_back(std::move(xa));
+      if (Lit(",")) continue;
+      return Lit("]");
+    }
+  }
+
+  bool Content(Node* n) {
+    if (Lit("null")) return true;
+    if (!Lit("[")) return false;
+    if (Lit("]")) return true;
+    for (;;) {
+      Id id;
+      if (!IdValue(&id)) return false;
+      n->content.push_back(id);
+      if (Lit(",")) continue;
+      return Lit("]");
+    }
+  }
+
+  std::string_view s_;
+  size_t p_ = 0;
+};
+
 }  // namespace
 
 std::string_view NodeTypeName(NodeType t) {
@@ -332,6 +532,11 @@ std::string Tree::ToJson() const {
 }
 
 Result<Tree> Tree::Parse(std::string_view json) {
+  if (auto fast = FastTreeParser(json).Parse()) return std::move(*fast);
+  return ParseGeneral(json);
+}
+
+Result<Tree> Tree::ParseGeneral(std::string_view json) {
   auto j = Json::parse(json, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return Bad("invalid JSON");
   Tree tree;

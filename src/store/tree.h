@@ -88,6 +88,9 @@ struct Tree {
   // Accepts "nodes": null and unknown keys; Corruption for anything else malformed
   // (including a name that does not unquote).
   static Result<Tree> Parse(std::string_view json);
+  // The same through a full JSON document, for any input; Parse() tries a faster parser of
+  // the compact shape restic and clawback write first and falls back to this one.
+  static Result<Tree> ParseGeneral(std::string_view json);
   // Binary search by raw name. REQUIRES: sorted.
   const Node* Find(std::string_view name) const;
 };

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "store/snapshot.h"
 
 namespace clawback::store {
@@ -149,6 +152,72 @@ TEST(Tree, RejectsGarbage) {
   ASSERT_TRUE(unknown.ok());
   EXPECT_EQ(unknown->nodes[0].type, NodeType::kUnknown);
   EXPECT_EQ(unknown->nodes[0].type_name, "whatever");
+}
+
+// Tree::Parse tries a parser for the compact shape first and falls back to the general
+// one: on any input both must agree — same nodes, or the same error. Trees as written, and
+// thousands of mutations of them (flipped, dropped and inserted bytes).
+TEST(Tree, FastParserAgreesWithTheGeneralOne) {
+  std::vector<std::string> docs = {std::string(kGoldenTree) + "\n", "{\"nodes\":[]}\n", "{\"nodes\":null}"};
+  {
+    Tree t;
+    for (int i = 0; i < 6; ++i) {
+      Node n = FileNode("f" + std::to_string(i), std::string(static_cast<size_t>(i) * 7, 'x'));
+      n.uid = 1000u * static_cast<uint32_t>(i);
+      n.user = i % 2 ? "me" : "";
+      n.inode = (1ull << 60) + static_cast<uint64_t>(i);
+      n.mtime = Timestamp::Parse("2026-11-27T01:46:16.517340279+01:00").value();
+      if (i == 3) n.xattrs.push_back({"user.k", std::string("v\0\xff", 3)});
+      if (i == 4) {
+        n.type = NodeType::kSymlink;
+        n.linktarget = "../target";
+        n.content.clear();
+      }
+      if (i == 5) {
+        n.type = NodeType::kDir;
+        n.mode = GoModeFromPosix(040755);
+        n.content.clear();
+        n.subtree = Id::Hash("sub");
+      }
+      t.nodes.push_back(n);
+    }
+    t.nodes.push_back(FileNode("odd \"name\"\t\xff", "y"));
+    ASSERT_TRUE(t.Sort().ok());
+    docs.push_back(t.ToJson());
+  }
+  auto agree = [](const std::string& doc) {
+    auto fast = Tree::Parse(doc);
+    auto general = Tree::ParseGeneral(doc);
+    ASSERT_EQ(fast.ok(), general.ok()) << doc;
+    if (fast.ok()) {
+      EXPECT_EQ(fast->nodes, general->nodes) << doc;
+    } else {
+      EXPECT_EQ(fast.status().ToString(), general.status().ToString()) << doc;
+    }
+  };
+  for (const auto& d : docs) {
+    ASSERT_TRUE(Tree::ParseGeneral(d).ok()) << d;
+    agree(d);
+  }
+  const std::string alphabet = "0123456789\"{}[],:\\nul ae-.+Zx\n\x01\xc3";
+  uint64_t seed = 42;
+  auto next = [&] {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return seed >> 33;
+  };
+  for (int round = 0; round < 20000; ++round) {
+    std::string d = docs[next() % docs.size()];
+    for (int edits = 1 + static_cast<int>(next() % 3); edits > 0 && !d.empty(); --edits) {
+      size_t at = next() % d.size();
+      switch (next() % 3) {
+        case 0: d[at] = alphabet[next() % alphabet.size()]; break;
+        case 1: d.erase(at, 1 + next() % 4); break;
+        default: d.insert(at, 1, alphabet[next() % alphabet.size()]); break;
+      }
+    }
+    agree(d);
+    if (HasFatalFailure() || HasNonfatalFailure()) break;
+  }
 }
 
 // §9: a real restic 0.14 snapshot after `tag --add`.

@@ -9,7 +9,9 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <condition_variable>
 #include <map>
+#include <unordered_map>
 
 #include "store/archiver/fs_node.h"
 #include "store/archiver/work_pool.h"
@@ -178,6 +180,76 @@ struct Archiver::Impl {
     return std::move(*t);
   }
 
+  // A parent subtree being loaded ahead of the walker by a pool thread. Decoding the
+  // parent's trees was the walker's largest cost in a re-snapshot (where the workers have
+  // no files to read); a directory queues its subdirectories' parent trees as it starts, so
+  // they decode while it lstats its entries. Whoever comes first loads: the walker claims a
+  // tree still queued, and waits for one already loading.
+  struct PrefetchedTree {
+    std::mutex mu;
+    std::condition_variable cv;
+    enum class State { kQueued, kLoading, kDone, kClaimed } state = State::kQueued;
+    std::optional<Tree> tree;
+  };
+  // The slots of one directory's subdirectories. Tasks point into that directory's parent
+  // tree, so on destruction (before that tree goes) queued tasks are cancelled and loading
+  // ones waited for: subdirectories gone from disk or excluded are never claimed.
+  struct PrefetchMap {
+    std::unordered_map<std::string_view, std::shared_ptr<PrefetchedTree>> slots;
+    PrefetchMap() = default;
+    PrefetchMap(const PrefetchMap&) = delete;
+    PrefetchMap& operator=(const PrefetchMap&) = delete;
+    ~PrefetchMap() {
+      for (auto& [name, slot] : slots) {
+        std::unique_lock<std::mutex> l(slot->mu);
+        if (slot->state == PrefetchedTree::State::kQueued) {
+          slot->state = PrefetchedTree::State::kClaimed;
+        } else {
+          slot->cv.wait(l, [&] { return slot->state != PrefetchedTree::State::kLoading; });
+        }
+      }
+    }
+    PrefetchedTree* Find(std::string_view name) const {
+      auto it = slots.find(name);
+      return it == slots.end() ? nullptr : it->second.get();
+    }
+  };
+
+  // Queues the parent subtrees of `ptree`'s directories into `map` (its keys and the tasks
+  // point into `ptree`, which must outlive `map`).
+  void PrefetchSubtrees(const Tree& ptree, PrefetchMap* map) {
+    for (const Node& n : ptree.nodes) {
+      if (n.type != NodeType::kDir || !n.subtree) continue;
+      auto slot = std::make_shared<PrefetchedTree>();
+      map->slots.emplace(n.name, slot);
+      pool->Submit([this, slot, pnode = &n] {
+        {
+          std::lock_guard<std::mutex> l(slot->mu);
+          if (slot->state != PrefetchedTree::State::kQueued) return;
+          slot->state = PrefetchedTree::State::kLoading;
+        }
+        std::optional<Tree> t = FatalStatus().ok() ? ParentTree(pnode) : std::nullopt;
+        std::lock_guard<std::mutex> l(slot->mu);
+        slot->tree = std::move(t);
+        slot->state = PrefetchedTree::State::kDone;
+        slot->cv.notify_all();
+      });
+    }
+  }
+
+  // The parent tree for `pnode`, from its prefetch slot when there is one.
+  std::optional<Tree> TakeParentTree(const Node* pnode, PrefetchedTree* slot) {
+    if (slot == nullptr) return ParentTree(pnode);
+    std::unique_lock<std::mutex> l(slot->mu);
+    if (slot->state == PrefetchedTree::State::kQueued) {
+      slot->state = PrefetchedTree::State::kClaimed;
+      l.unlock();
+      return ParentTree(pnode);
+    }
+    slot->cv.wait(l, [slot] { return slot->state == PrefetchedTree::State::kDone; });
+    return std::move(slot->tree);
+  }
+
   Result<Id> SaveTree(Tree tree) {
     RETURN_IF_ERROR(tree.Sort());
     ASSIGN_OR_RETURN(auto r, repo->SaveBlob(BlobType::kTree, tree.ToJson()));
@@ -291,10 +363,12 @@ struct Archiver::Impl {
 
   // Archives the directory at `path` (already lstat'ed) into a node with a subtree.
   Result<Node> ArchiveDir(const std::string& path, std::string_view name, const struct stat& st,
-                          const Node* pnode) {
+                          const Node* pnode, PrefetchedTree* prefetched = nullptr) {
     RETURN_IF_ERROR(FatalStatus());
     ASSIGN_OR_RETURN(Node node, NodeFromStat(path, name, st, &names));
-    std::optional<Tree> ptree = ParentTree(pnode);
+    std::optional<Tree> ptree = TakeParentTree(pnode, prefetched);
+    PrefetchMap sub_prefetch;  // destroyed before ptree
+    if (ptree) PrefetchSubtrees(*ptree, &sub_prefetch);
     std::vector<std::string> entries;
     Status rst = ReadDirNames(path, &entries);
     if (!rst.ok()) {
@@ -334,7 +408,7 @@ struct Archiver::Impl {
       if (S_ISSOCK(cst.st_mode)) continue;  // restic skips sockets too
       const Node* cp = ptree ? ptree->Find(entries[i]) : nullptr;
       if (is_dir) {
-        auto d = ArchiveDir(child, entries[i], cst, cp);
+        auto d = ArchiveDir(child, entries[i], cst, cp, cp != nullptr ? sub_prefetch.Find(cp->name) : nullptr);
         if (!d.ok()) {
           walk_status = d.status();
           break;

@@ -66,6 +66,17 @@ class Backend {
   // an error (Corruption: short read), never a silent short result.
   virtual Result<std::string> Load(FileType t, const std::string& name, int64_t offset = 0,
                                    int64_t length = 0) = 0;
+  // Load into *out (replacing its contents), reusing its capacity: a reader of many large
+  // files (check --read-data) keeps one buffer per thread instead of allocating 16 MiB per
+  // pack, which glibc would keep resident. On error *out is unspecified. The default calls
+  // Load, so wrappers that override Load (fault injection, retries) stay in the path.
+  virtual Status LoadInto(FileType t, const std::string& name, int64_t offset, int64_t length,
+                          std::string* out) {
+    auto r = Load(t, name, offset, length);
+    if (!r.ok()) return r.status();
+    *out = std::move(*r);
+    return Status::Ok();
+  }
   virtual Result<FileInfo> Stat(FileType t, const std::string& name) = 0;
   virtual Status Remove(FileType t, const std::string& name) = 0;
   virtual Result<std::vector<FileInfo>> List(FileType t) = 0;

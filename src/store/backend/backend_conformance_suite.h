@@ -190,6 +190,22 @@ TEST_P(BackendConformanceTest, RangeReads) {
   EXPECT_EQ(*at_end, "");
 }
 
+TEST_P(BackendConformanceTest, LoadIntoReplacesTheBufferContents) {
+  std::string data = RandomBytes(10'000, 9);
+  std::string name = SaveNew(FileType::kPack, data);
+  std::string buf(20'000, 'x');  // longer than any read: must shrink, not keep a tail
+  ASSERT_TRUE(backend_->LoadInto(FileType::kPack, name, 0, 0, &buf).ok());
+  EXPECT_EQ(buf, data);
+  ASSERT_TRUE(backend_->LoadInto(FileType::kPack, name, 4'321, 1'234, &buf).ok());
+  EXPECT_EQ(buf, data.substr(4'321, 1'234));
+  ASSERT_TRUE(backend_->LoadInto(FileType::kPack, name, 9'000, 0, &buf).ok());
+  EXPECT_EQ(buf, data.substr(9'000));
+  EXPECT_EQ(backend_->LoadInto(FileType::kPack, name, 9'999, 2, &buf).code(), StatusCode::kCorruption);
+  std::string missing = SaveNew(FileType::kPack, "x");
+  ASSERT_TRUE(backend_->Remove(FileType::kPack, missing).ok());
+  EXPECT_EQ(backend_->LoadInto(FileType::kPack, missing, 0, 0, &buf).code(), StatusCode::kNotFound);
+}
+
 TEST_P(BackendConformanceTest, RangesPastTheEndAreErrorsNotShortReads) {
   std::string data = RandomBytes(1'000, 8);
   std::string name = SaveNew(FileType::kPack, data);

@@ -193,6 +193,13 @@ Status LocalBackend::Save(FileType t, const std::string& name, std::string_view 
 
 Result<std::string> LocalBackend::Load(FileType t, const std::string& name, int64_t offset,
                                        int64_t length) {
+  std::string out;
+  RETURN_IF_ERROR(LoadInto(t, name, offset, length, &out));
+  return out;
+}
+
+Status LocalBackend::LoadInto(FileType t, const std::string& name, int64_t offset, int64_t length,
+                              std::string* out) {
   RETURN_IF_ERROR(ValidateName(t, name));
   const std::string path = PathOf(t, name);
   int raw = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -201,10 +208,10 @@ Result<std::string> LocalBackend::Load(FileType t, const std::string& name, int6
   struct stat st;
   if (::fstat(fd.get(), &st) != 0) return ErrnoStatus("stat " + path, errno);
   ASSIGN_OR_RETURN(int64_t n, CheckRange(path, static_cast<int64_t>(st.st_size), offset, length));
-  std::string out(static_cast<size_t>(n), '\0');
+  out->resize(static_cast<size_t>(n));  // keeps the capacity of a reused buffer
   size_t done = 0;
-  while (done < out.size()) {
-    ssize_t r = ::pread(fd.get(), out.data() + done, out.size() - done,
+  while (done < out->size()) {
+    ssize_t r = ::pread(fd.get(), out->data() + done, out->size() - done,
                         static_cast<off_t>(offset + static_cast<int64_t>(done)));
     if (r < 0) {
       if (errno == EINTR) continue;
@@ -216,7 +223,7 @@ Result<std::string> LocalBackend::Load(FileType t, const std::string& name, int6
     }
     done += static_cast<size_t>(r);
   }
-  return out;
+  return Status::Ok();
 }
 
 Result<FileInfo> LocalBackend::Stat(FileType t, const std::string& name) {

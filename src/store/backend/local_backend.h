@@ -30,6 +30,8 @@ class LocalBackend : public Backend {
   Status Save(FileType t, const std::string& name, std::string_view data) override;
   Result<std::string> Load(FileType t, const std::string& name, int64_t offset = 0,
                            int64_t length = 0) override;
+  Status LoadInto(FileType t, const std::string& name, int64_t offset, int64_t length,
+                  std::string* out) override;
   Result<FileInfo> Stat(FileType t, const std::string& name) override;
   Status Remove(FileType t, const std::string& name) override;
   Result<std::vector<FileInfo>> List(FileType t) override;

@@ -108,9 +108,86 @@ struct Checker::Impl {
   }
 
   // Returns "" when the pack is fine, else what is wrong.
+  // Pack and blob buffers are reused from one reader to the next: fresh 16 MiB allocations
+  // per pack stayed resident in glibc's per-thread arenas (peak RSS 136 MiB against
+  // restic's 103). They are freed when Run() ends.
+  struct Buffers {
+    std::string pack, plain;
+  };
+  std::mutex buffers_mu;
+  std::vector<std::unique_ptr<Buffers>> spare_buffers;  // GUARDED_BY(buffers_mu)
+
   std::string ReadPack(const Id& pack) {
-    auto bytes = repo->backend()->Load(FileType::kPack, pack.Hex(), 0, 0);
-    if (!bytes.ok()) return "cannot be read: " + bytes.status().message();
+    std::unique_ptr<Buffers> buf;
+    {
+      std::lock_guard<std::mutex> l(buffers_mu);
+      if (!spare_buffers.empty()) {
+        buf = std::move(spare_buffers.back());
+        spare_buffers.pop_back();
+      }
+    }
+    if (!buf) buf = std::make_unique<Buffers>();
+    std::string err = StreamPackOk(pack, buf.get()) ? std::string() : ReadPackInto(pack, buf.get());
+    std::lock_guard<std::mutex> l(buffers_mu);
+    spare_buffers.push_back(std::move(buf));
+    return err;
+  }
+
+  // The common case without holding a whole pack: reads the indexed blobs in segments of
+  // about kSegment bytes (a larger blob is a segment of its own), decodes each blob, hashes
+  // everything read, then the header from the bytes after the last blob. True when the pack
+  // is intact — the same conditions ReadPackInto checks; on any doubt the caller reruns
+  // ReadPackInto, which also words the error.
+  static constexpr size_t kSegment = size_t{4} << 20;
+  bool StreamPackOk(const Id& pack, Buffers* buf) {
+    const std::vector<PackedBlob> indexed = repo->index().PackBlobs(pack);
+    uint64_t end = 0;
+    for (const PackedBlob& b : indexed) {
+      if (b.offset != end) return false;  // not contiguous from 0: let the full path judge
+      end += b.length;
+    }
+    if (indexed.empty()) return false;
+    Backend* backend = repo->backend();
+    const std::string name = pack.Hex();
+    Sha256 sha;
+    std::string& seg = buf->pack;
+    uint64_t got = 0;  // counted in bytes_read only on success (the full path counts its own)
+    size_t i = 0;
+    while (i < indexed.size()) {
+      size_t j = i;
+      uint64_t seg_len = 0;
+      while (j < indexed.size() && (j == i || seg_len + indexed[j].length <= kSegment)) seg_len += indexed[j++].length;
+      const uint64_t seg_off = indexed[i].offset;
+      if (!backend->LoadInto(FileType::kPack, name, static_cast<int64_t>(seg_off), static_cast<int64_t>(seg_len), &seg)
+               .ok()) {
+        return false;
+      }
+      got += seg.size();
+      sha.Update(seg);
+      for (; i < j; ++i) {
+        const PackedBlob& b = indexed[i];
+        std::string_view stored = std::string_view(seg).substr(b.offset - seg_off, b.length);
+        if (!DecodeBlob(repo->key(), b, stored, &buf->plain).ok()) return false;
+      }
+    }
+    if (!backend->LoadInto(FileType::kPack, name, static_cast<int64_t>(end), 0, &seg).ok()) return false;
+    got += seg.size();
+    sha.Update(seg);
+    if (sha.Final() != pack) return false;
+    auto header = ParsePackTail(repo->key(), seg, end + seg.size());
+    if (!header.ok()) return false;
+    std::vector<PackedBlob> stored = *header;
+    std::sort(stored.begin(), stored.end(),
+              [](const PackedBlob& a, const PackedBlob& b) { return a.offset < b.offset; });
+    if (stored != indexed) return false;
+    bytes_read += got;
+    return true;
+  }
+
+  std::string ReadPackInto(const Id& pack, Buffers* buf) {
+    std::string* bytes = &buf->pack;
+    Status loaded = repo->backend()->LoadInto(FileType::kPack, pack.Hex(), 0, 0, bytes);
+    if (!loaded.ok()) return "cannot be read: " + loaded.message();
     bytes_read += bytes->size();
     if (Id::Hash(*bytes) != pack) return "its SHA-256 does not match its name";
     auto header = ParsePack(repo->key(), *bytes);
@@ -129,7 +206,7 @@ struct Checker::Impl {
                " is not in the index or its position is incorrect";
       }
     }
-    std::string plain;
+    std::string& plain = buf->plain;
     for (const auto& b : stored) {
       if (static_cast<uint64_t>(b.offset) + b.length > bytes->size()) {
         return "blob " + b.id.ShortHex() + " extends past the end of the pack";
@@ -271,8 +348,10 @@ Result<CheckReport> Checker::Run() {
     std::vector<DamagedPack> damaged;
     std::mutex dmu;
     {
+      // `threads` readers in all: the waiting thread helps (TaskGroup::Wait), so the pool
+      // has one worker less. Every reader holds a whole pack.
       const int threads = m.opt.threads > 0 ? m.opt.threads : WorkPool::DefaultThreads();
-      WorkPool pool(threads, static_cast<size_t>(threads) * 2);
+      WorkPool pool(threads - 1, static_cast<size_t>(threads));
       TaskGroup group(&pool);
       for (const Id& p : selected) {
         group.Run([&m, &damaged, &dmu, p] {
@@ -286,6 +365,7 @@ Result<CheckReport> Checker::Run() {
       }
       group.Wait();
     }
+    m.spare_buffers.clear();
     m.report.packs_read = m.packs_read;
     m.report.bytes_read = m.bytes_read;
     if (!damaged.empty()) {

@@ -7,10 +7,13 @@
 // dir without a subtree, no empty names, no unknown node types. Packs that no index lists
 // are only a hint ("additional files", what a crash leaves behind; prune removes them).
 //
-// Data (--read-data, or a subset "N%" / "n/m" of the packs): each selected pack is read
-// whole; its SHA-256 must equal its name, its header must decrypt and match the index entry
-// for entry, and every blob must authenticate, decompress and hash to its id. A damaged
-// pack is reported with the snapshots that reference blobs stored in it.
+// Data (--read-data, or a subset "N%" / "n/m" of the packs): every byte of each selected
+// pack is read; its SHA-256 must equal its name, its header must decrypt and match the index
+// entry for entry, and every blob must authenticate, decompress and hash to its id. A pack
+// is streamed in segments of ~4 MiB along its indexed blobs (one reader per core, buffers
+// reused), so memory does not hold whole packs; a pack that fails is read again whole to
+// word the error. A damaged pack is reported with the snapshots that reference blobs
+// stored in it.
 //
 // Thread-safety: Run() once; Progress() from any thread.
 #pragma once

@@ -150,6 +150,43 @@ size_t Chunker::Next(const uint8_t* data, size_t n, bool* cut) {
     }
   }
   // Fast path: the outgoing byte is simply data[i - 64]; count >= kMinSize here.
+  //
+  // The digest after byte j depends only on the 64 bytes ending at j (the byte slid in at
+  // Reset has left the window by now), so it can be computed from any earlier point. Each
+  // byte's update waits for the previous one's table lookup; hashing the range in rounds of
+  // two adjacent blocks, the second block's stream warmed up over the 64 bytes before it,
+  // keeps two such chains in flight. The first block's cut, if any, comes first; otherwise
+  // the second's; otherwise the second stream's digest carries into the next round.
+  while (limit - i >= 2 * kStreamBlock) {
+    const size_t mid = i + kStreamBlock;
+    uint64_t d2 = 0;  // F(64 zero bytes) = 0; outgoing zeros contribute out[0] = 0
+    for (size_t j = mid - kWindowSize; j < mid; ++j) d2 = ((d2 << 8) | data[j]) ^ mod[d2 >> shift];
+    size_t j = mid;
+    size_t cut2 = 0;  // 0: none yet (a cut is never at index 0 here)
+    uint64_t cut2_digest = 0;
+    for (; i < mid; ++i, ++j) {
+      digest ^= out[data[i - kWindowSize]];
+      digest = ((digest << 8) | data[i]) ^ mod[digest >> shift];
+      if ((digest & kSplitMask) == 0) [[unlikely]] {
+        count_ += i + 1 - start;
+        goto cut_here;
+      }
+      d2 ^= out[data[j - kWindowSize]];
+      d2 = ((d2 << 8) | data[j]) ^ mod[d2 >> shift];
+      if ((d2 & kSplitMask) == 0 && cut2 == 0) [[unlikely]] {
+        cut2 = j;
+        cut2_digest = d2;
+      }
+    }
+    if (cut2 != 0) {
+      i = cut2;
+      digest = cut2_digest;
+      count_ += i + 1 - start;
+      goto cut_here;
+    }
+    i = j;
+    digest = d2;
+  }
   for (; i < limit; ++i) {
     uint8_t b = data[i];
     digest ^= out[data[i - kWindowSize]];

@@ -128,6 +128,30 @@ TEST(Chunker, SmallAndEmptyInputs) {
   EXPECT_EQ(ChunkLengths(kPol, "tiny"), std::vector<size_t>{4});
 }
 
+// Next() hashes long ranges as two interleaved streams; feeding the same data in pieces
+// around the two-block round size (and byte-sized ones, which never take it) must cut identically.
+TEST(Chunker, TwoStreamCutsMatchPiecewiseFeeding) {
+  std::string data = Lcg(24 << 20, 3);
+  auto cuts = [&](std::vector<size_t> pieces) {
+    Chunker ch(kPol);
+    std::vector<std::pair<size_t, uint64_t>> out;
+    size_t pos = 0, k = 0;
+    while (pos < data.size()) {
+      size_t n = std::min(pieces[k++ % pieces.size()], data.size() - pos);
+      bool cut = false;
+      pos += ch.Next(reinterpret_cast<const uint8_t*>(data.data()) + pos, n, &cut);
+      if (cut) out.emplace_back(pos, ch.last_cut_digest());
+    }
+    return out;
+  };
+  auto whole = cuts({data.size()});
+  EXPECT_GE(whole.size(), 8u);
+  EXPECT_EQ(cuts({97}), whole);
+  const size_t b = 2 * Chunker::kStreamBlock;
+  EXPECT_EQ(cuts({b - 1, b, b + 1, 3 * b + 5}), whole);
+  EXPECT_EQ(cuts({1 << 20, 4099, 300000, 129}), whole);
+}
+
 TEST(Chunker, Throughput) {
   std::string data = Lcg(64 << 20, 7);
   // Thread CPU time, so a loaded machine does not distort the figure.

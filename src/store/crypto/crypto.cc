@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "store/crypto/scrypt.h"
 #include "store/encoding/go_json.h"
 
 namespace clawback::store {
@@ -173,6 +174,23 @@ void SealAppend(const Key& key, std::string_view plaintext, std::string* out, co
   std::memcpy(p + kIvSize + plaintext.size(), tag.data(), kMacSize);
 }
 
+void SealInPlace(const Key& key, std::string* buf, size_t offset, const uint8_t* iv) {
+  CLAWBACK_CHECK(buf->size() >= offset + kIvSize);
+  const size_t n = buf->size() - offset - kIvSize;
+  buf->resize(buf->size() + kMacSize);
+  auto* p = reinterpret_cast<uint8_t*>(buf->data() + offset);
+  if (iv != nullptr) {
+    std::memcpy(p, iv, kIvSize);
+  } else {
+    do {
+      RandomBytes(p, kIvSize);
+    } while (std::all_of(p, p + kIvSize, [](uint8_t b) { return b == 0; }));
+  }
+  AesCtr(key, p, p + kIvSize, n, p + kIvSize);
+  auto tag = Poly1305Aes(key, p, std::string_view(reinterpret_cast<const char*>(p + kIvSize), n));
+  std::memcpy(p + kIvSize + n, tag.data(), kMacSize);
+}
+
 std::string Seal(const Key& key, std::string_view plaintext, const uint8_t* iv) {
   std::string out;
   SealAppend(key, plaintext, &out, iv);
@@ -212,11 +230,7 @@ Result<std::array<uint8_t, 64>> Scrypt(std::string_view password, std::string_vi
     return InvalidArgument("scrypt: parameters too large");
   }
   std::array<uint8_t, 64> dk;
-  uint64_t maxmem = uint64_t{128} * r * (n + p + 2) + (uint64_t{1} << 20);
-  if (EVP_PBE_scrypt(password.data(), password.size(), reinterpret_cast<const unsigned char*>(salt.data()),
-                     salt.size(), n, r, p, maxmem, dk.data(), dk.size()) != 1) {
-    return Internal("scrypt derivation failed (out of memory?)");
-  }
+  RETURN_IF_ERROR(ScryptDerive(password, salt, n, r, p, dk.data(), dk.size()));
   return dk;
 }
 

@@ -1,7 +1,8 @@
 // Authenticated encryption exactly as restic does it (restic format spec §3–§4):
 // AES-256-CTR with a random 16-byte IV, then Poly1305-AES over the ciphertext,
 //   sealed = IV(16) || AES-256-CTR(K_enc, IV, P) || Poly1305(r || AES-128(K_mac_k, IV), C)(16)
-// plus the scrypt KDF that turns a password into a user key. All via OpenSSL 3.
+// plus the scrypt KDF that turns a password into a user key. Via OpenSSL 3, except scrypt's
+// ROMix lanes (scrypt.h).
 //
 // Thread-safety: Key is a value; every function is safe to call from many threads at once
 // (each call uses its own OpenSSL contexts).
@@ -46,6 +47,10 @@ void RandomBytes(void* out, size_t n);
 // normally a fresh random IV is drawn. An all-zero IV is never used.
 void SealAppend(const Key& key, std::string_view plaintext, std::string* out, const uint8_t* iv = nullptr);
 std::string Seal(const Key& key, std::string_view plaintext, const uint8_t* iv = nullptr);
+// The same in place: (*buf)[offset, offset+16) is room for the IV and the rest of *buf the
+// plaintext; encrypts it where it is and appends the MAC (no second buffer).
+// REQUIRES: buf->size() >= offset + kIvSize.
+void SealInPlace(const Key& key, std::string* buf, size_t offset, const uint8_t* iv = nullptr);
 
 // Verifies the MAC (constant time) and only then decrypts. Corruption("ciphertext
 // verification failed") on a bad MAC, a too-short input or an all-zero IV.
@@ -56,6 +61,8 @@ Result<std::string> Open(const Key& key, std::string_view sealed);
 std::array<uint8_t, 16> Poly1305Aes(const Key& key, const uint8_t* iv, std::string_view message);
 
 // scrypt (RFC 7914) with a 64-byte output; InvalidArgument for parameters restic rejects.
+// The p lanes are derived side by side on up to one thread per core (scrypt.h): same
+// parameters and result, a fraction of the wall time.
 Result<std::array<uint8_t, 64>> Scrypt(std::string_view password, std::string_view salt, uint64_t n, uint32_t r,
                                        uint32_t p);
 // The user key restic derives from a password: dk[0:32] encrypt, [32:48] mac.k, [48:64] mac.r.

@@ -1,8 +1,10 @@
 #include "store/crypto/crypto.h"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 
 #include "store/crypto/key_file.h"
+#include "store/crypto/scrypt.h"
 #include "store/id.h"
 
 namespace clawback::store {
@@ -29,6 +31,19 @@ TEST(Crypto, SealVectorHelloRestic) {
             "cb1bb353f87ac88ae00f0ba487"
             "0ce0e35a326c1b8a88e5a479b5dcc959");
   EXPECT_EQ(Open(VectorKey(), out).value(), "hello restic\n");
+}
+
+TEST(Crypto, SealInPlaceMatchesSeal) {
+  std::string iv = Range(0x40, 0x50);
+  const auto* ivp = reinterpret_cast<const uint8_t*>(iv.data());
+  for (std::string plain : {std::string(), std::string("hello restic\n"), Range(0, 256) + Range(0, 200)}) {
+    std::string buf = "prefix" + std::string(kIvSize, '?') + plain;
+    SealInPlace(VectorKey(), &buf, 6, ivp);
+    EXPECT_EQ(buf, "prefix" + Seal(VectorKey(), plain, ivp));
+    std::string fresh = std::string(kIvSize, '?') + plain;
+    SealInPlace(VectorKey(), &fresh, 0);  // random IV
+    EXPECT_EQ(Open(VectorKey(), fresh).value(), plain);
+  }
 }
 
 TEST(Crypto, SealEmptyPlaintextTagIsS) {
@@ -101,6 +116,32 @@ TEST(Scrypt, ResticShapedVectorAndKeySplit) {
   Key user = KeyFromScrypt(*dk);
   EXPECT_EQ(ToHex(std::string(reinterpret_cast<const char*>(user.mac_r.data()), 16)),
             "fd50200c9c10550cb4933b0700c03405");
+}
+
+// The lane-parallel derivation (scrypt.h) against OpenSSL's sequential one, for any thread
+// count and table stride: the same bytes, or keys would not open.
+TEST(Scrypt, ParallelLanesMatchOpenSsl) {
+  struct Case {
+    uint64_t n;
+    uint32_t r, p;
+    int threads;
+    uint32_t stride;
+  };
+  const Case cases[] = {{2, 1, 1, 1, 1},     {16, 1, 3, 2, 2},   {1024, 8, 5, 2, 2}, {1024, 8, 5, 3, 3},
+                        {1024, 3, 4, 4, 4},  {256, 8, 7, 0, 2},  {4096, 8, 2, 8, 2}, {512, 2, 1, 2, 5}};
+  for (const Case& c : cases) {
+    const std::string salt = Range(3, 67);
+    std::array<uint8_t, 64> want{}, got{};
+    ASSERT_EQ(EVP_PBE_scrypt("pw", 2, reinterpret_cast<const unsigned char*>(salt.data()), salt.size(), c.n, c.r, c.p,
+                             uint64_t{1} << 30, want.data(), want.size()),
+              1);
+    ScryptOptions o;
+    o.threads = c.threads;
+    o.helper_stride = c.stride;
+    ASSERT_TRUE(ScryptDerive("pw", salt, c.n, c.r, c.p, got.data(), got.size(), o).ok());
+    EXPECT_EQ(got, want) << "N=" << c.n << " r=" << c.r << " p=" << c.p << " threads=" << c.threads
+                         << " stride=" << c.stride;
+  }
 }
 
 TEST(Scrypt, RejectsBadParameters) {

@@ -110,8 +110,9 @@ KdfParams CalibrateKdf(int target_ms) {
   auto dk = Scrypt("calibration", salt, params.n, params.r, 1);
   auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   if (!dk.ok() || ms <= 0) return params;
-  // p lanes run one after the other in OpenSSL, so time grows linearly with p while the
-  // memory stays that of one lane.
+  // p is chosen so that the lanes derived one after the other (as restic does) take the
+  // target: the work per password guess is what restic's calibration asks for. The
+  // derivation itself runs lanes side by side (scrypt.h), so opening takes a fraction of it.
   double lanes = target_ms / ms;
   params.p = static_cast<uint32_t>(std::clamp(lanes, 1.0, 16.0));
   return params;

@@ -48,8 +48,8 @@ Result<KeyFile> CreateKeyFile(const Key& master, std::string_view password, cons
                               std::string username, std::string hostname);
 
 // The scrypt parameters restic's calibration would pick on this machine: N = 2^15, r = 8,
-// and p raised until one derivation takes about `target_ms` (restic aims at 500 ms and
-// 60 MiB), capped so memory stays bounded. Never below N=32768, r=8, p=1.
+// and p raised until deriving the p lanes one after the other takes about `target_ms`
+// (restic aims at 500 ms and 60 MiB), at most 16. Never below N=32768, r=8, p=1.
 KdfParams CalibrateKdf(int target_ms = 500);
 
 }  // namespace clawback::store

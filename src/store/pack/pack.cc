@@ -26,11 +26,12 @@ uint32_t SealBlobAppend(const Key& key, std::string_view plaintext, bool compres
     SealAppend(key, plaintext, out);
     return 0;
   }
-  thread_local std::string scratch;
-  scratch.clear();
-  CompressAppend(plaintext, level, &scratch);
-  SealAppend(key, scratch, out);
-  if (scratch.capacity() > (size_t{32} << 20)) std::string().swap(scratch);
+  // Compressed straight behind the IV's room in *out and sealed there: no second
+  // blob-sized buffer per thread (they were up to 8 MiB each, resident for the whole run).
+  const size_t base = out->size();
+  out->resize(base + kIvSize);
+  CompressAppend(plaintext, level, out);
+  SealInPlace(key, out, base);
   return static_cast<uint32_t>(plaintext.size());
 }
 
