@@ -177,38 +177,57 @@ TEST_F(OpenLedgerTest, CommitsStayVisibleToOtherProcessesAfterMoreConnectionsOpe
   EXPECT_TRUE(std::filesystem::exists(path + "-wal"));
 }
 
+// A fresh migrated SQLite ledger at `path` holding one conversation, for the checkpoint tests.
+class FillerLedger {
+ public:
+  explicit FillerLedger(const std::string& path) {
+    auto l = OpenLedger(path, clock_);
+    EXPECT_TRUE(l.ok()) << l.status().ToString();
+    if (!l.ok()) return;
+    ledger_ = std::move(l).value();
+    EXPECT_TRUE(ledger_->Migrate().ok());
+    conversation_.id = UuidV7Generator(clock_).Next();
+    conversation_.source = "test";
+    WriteBatch open;
+    open.Add(conversation_);
+    EXPECT_TRUE(ledger_->Apply(open).ok());
+  }
+  bool ok() const { return ledger_ != nullptr; }
+  // One commit of ten ~4 KB events (about ten WAL frames).
+  Status Commit(int i) {
+    static const std::string filler(4000, 'x');
+    WriteBatch b;
+    for (int k = 0; k < kEventsPerCommit; ++k) {
+      Event e;
+      e.conversation_id = conversation_.id;
+      e.kind = "test.filler";
+      e.time_ms = 1700000000000 + i;
+      e.attributes = Json{{"filler", filler}, {"i", i}, {"k", k}};
+      b.Add(std::move(e));
+    }
+    return ledger_->Apply(b);
+  }
+  static constexpr int kEventsPerCommit = 10;
+
+ private:
+  ManualClock clock_;
+  std::unique_ptr<Ledger> ledger_;
+  Conversation conversation_;
+};
+
 // The SQLite ledger checkpoints on a thread of its own; under a writer that never pauses the
 // thread is always a commit behind, so the log could only grow: commits past the inline mark
 // (~12 MiB) finish the checkpoint themselves. Writes ~48 MiB of events in back-to-back
 // commits and expects the WAL to stay bounded, the database file to hold them, and another
 // process to count every one.
 TEST_F(OpenLedgerTest, WalStaysBoundedUnderContinuousWrites) {
-  ManualClock clock;
   const std::string path = dir_ + "/busy.db";
-  auto l = OpenLedger(path, clock);
-  ASSERT_TRUE(l.ok()) << l.status().ToString();
-  ASSERT_TRUE((*l)->Migrate().ok());
-  UuidV7Generator ids(clock);
-  Conversation c;
-  c.id = ids.Next();
-  c.source = "test";
-  WriteBatch open;
-  open.Add(c);
-  ASSERT_TRUE((*l)->Apply(open).ok());
-  const std::string filler(4000, 'x');
+  FillerLedger l(path);
+  ASSERT_TRUE(l.ok());
   uintmax_t max_wal = 0;
-  constexpr int kCommits = 1200, kEventsPerCommit = 10;  // ~48 MiB of attributes
+  constexpr int kCommits = 1200;  // ~48 MiB of attributes
   for (int i = 0; i < kCommits; ++i) {
-    WriteBatch b;
-    for (int k = 0; k < kEventsPerCommit; ++k) {
-      Event e;
-      e.conversation_id = c.id;
-      e.kind = "test.filler";
-      e.time_ms = 1700000000000 + i;
-      e.attributes = Json{{"filler", filler}, {"i", i}, {"k", k}};
-      b.Add(std::move(e));
-    }
-    ASSERT_TRUE((*l)->Apply(b).ok());
+    ASSERT_TRUE(l.Commit(i).ok());
     std::error_code ec;
     uintmax_t wal = std::filesystem::file_size(path + "-wal", ec);
     if (!ec) max_wal = std::max(max_wal, wal);
@@ -223,37 +242,18 @@ TEST_F(OpenLedgerTest, WalStaysBoundedUnderContinuousWrites) {
   size_t n = fread(buf, 1, sizeof(buf) - 1, p);
   ASSERT_EQ(pclose(p), 0);
   ASSERT_GT(n, 0u);
-  EXPECT_EQ(std::atoi(buf), kCommits * kEventsPerCommit);
+  EXPECT_EQ(std::atoi(buf), kCommits * FillerLedger::kEventsPerCommit);
 }
 
 // Between the marks (~4 MiB and ~12 MiB of WAL) only the background thread copies pages into
 // the database file: after ~8 MiB of commits the file must grow without another commit.
 TEST_F(OpenLedgerTest, BackgroundThreadCheckpointsBetweenTheMarks) {
-  ManualClock clock;
   const std::string path = dir_ + "/bg.db";
-  auto l = OpenLedger(path, clock);
-  ASSERT_TRUE(l.ok()) << l.status().ToString();
-  ASSERT_TRUE((*l)->Migrate().ok());
-  UuidV7Generator ids(clock);
-  Conversation c;
-  c.id = ids.Next();
-  c.source = "test";
-  WriteBatch open;
-  open.Add(c);
-  ASSERT_TRUE((*l)->Apply(open).ok());
+  FillerLedger l(path);
+  ASSERT_TRUE(l.ok());
   const uintmax_t before = std::filesystem::file_size(path);
-  const std::string filler(4000, 'x');
   for (int i = 0; i < 100; ++i) {  // ~2,000 frames: past the background mark, short of the inline one
-    WriteBatch b;
-    for (int k = 0; k < 10; ++k) {
-      Event e;
-      e.conversation_id = c.id;
-      e.kind = "test.filler";
-      e.time_ms = 1700000000000 + i;
-      e.attributes = Json{{"filler", filler}, {"i", i}, {"k", k}};
-      b.Add(std::move(e));
-    }
-    ASSERT_TRUE((*l)->Apply(b).ok());
+    ASSERT_TRUE(l.Commit(i).ok());
   }
   uintmax_t size = before;
   for (int i = 0; i < 100 && size < before + (2u << 20); ++i) {

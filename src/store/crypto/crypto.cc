@@ -158,10 +158,11 @@ std::array<uint8_t, 16> Poly1305Aes(const Key& key, const uint8_t* iv, std::stri
   return tag;
 }
 
-void SealAppend(const Key& key, std::string_view plaintext, std::string* out, const uint8_t* iv) {
-  size_t base = out->size();
-  out->resize(base + plaintext.size() + kCryptoOverhead);
-  auto* p = reinterpret_cast<uint8_t*>(out->data() + base);
+namespace {
+
+// Writes at p: the IV (`iv`, or a fresh random non-zero one), the n bytes at src encrypted
+// (src may be p + kIvSize: in place), then the MAC. p has room for n + kCryptoOverhead.
+void SealAt(const Key& key, uint8_t* p, const uint8_t* src, size_t n, const uint8_t* iv) {
   if (iv != nullptr) {
     std::memcpy(p, iv, kIvSize);
   } else {
@@ -169,9 +170,18 @@ void SealAppend(const Key& key, std::string_view plaintext, std::string* out, co
       RandomBytes(p, kIvSize);
     } while (std::all_of(p, p + kIvSize, [](uint8_t b) { return b == 0; }));
   }
-  AesCtr(key, p, reinterpret_cast<const uint8_t*>(plaintext.data()), plaintext.size(), p + kIvSize);
-  auto tag = Poly1305Aes(key, p, std::string_view(reinterpret_cast<const char*>(p + kIvSize), plaintext.size()));
-  std::memcpy(p + kIvSize + plaintext.size(), tag.data(), kMacSize);
+  AesCtr(key, p, src, n, p + kIvSize);
+  auto tag = Poly1305Aes(key, p, std::string_view(reinterpret_cast<const char*>(p + kIvSize), n));
+  std::memcpy(p + kIvSize + n, tag.data(), kMacSize);
+}
+
+}  // namespace
+
+void SealAppend(const Key& key, std::string_view plaintext, std::string* out, const uint8_t* iv) {
+  size_t base = out->size();
+  out->resize(base + plaintext.size() + kCryptoOverhead);
+  SealAt(key, reinterpret_cast<uint8_t*>(out->data() + base),
+         reinterpret_cast<const uint8_t*>(plaintext.data()), plaintext.size(), iv);
 }
 
 void SealInPlace(const Key& key, std::string* buf, size_t offset, const uint8_t* iv) {
@@ -179,16 +189,7 @@ void SealInPlace(const Key& key, std::string* buf, size_t offset, const uint8_t*
   const size_t n = buf->size() - offset - kIvSize;
   buf->resize(buf->size() + kMacSize);
   auto* p = reinterpret_cast<uint8_t*>(buf->data() + offset);
-  if (iv != nullptr) {
-    std::memcpy(p, iv, kIvSize);
-  } else {
-    do {
-      RandomBytes(p, kIvSize);
-    } while (std::all_of(p, p + kIvSize, [](uint8_t b) { return b == 0; }));
-  }
-  AesCtr(key, p, p + kIvSize, n, p + kIvSize);
-  auto tag = Poly1305Aes(key, p, std::string_view(reinterpret_cast<const char*>(p + kIvSize), n));
-  std::memcpy(p + kIvSize + n, tag.data(), kMacSize);
+  SealAt(key, p, p + kIvSize, n, iv);
 }
 
 std::string Seal(const Key& key, std::string_view plaintext, const uint8_t* iv) {
