@@ -17,14 +17,19 @@ namespace {
 constexpr int kForwardedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
 
 std::atomic<pid_t> g_child{0};
+// A signal that came before the child's pid was known: sent to it once it is.
+std::atomic<int> g_pending_signal{0};
 
 void ForwardSignal(int sig, siginfo_t* info, void*) {
-  pid_t child = g_child.load();
-  if (child <= 0) return;
   // si_code > 0 means the kernel generated it (e.g. the terminal's Ctrl-C, which the child
   // in the same foreground process group received already). kill(2) gives SI_USER (0),
   // sigqueue SI_QUEUE (< 0).
   if (info != nullptr && info->si_code > 0) return;
+  pid_t child = g_child.load();
+  if (child <= 0) {
+    g_pending_signal.store(sig);
+    return;
+  }
   ::kill(child, sig);
 }
 
@@ -37,10 +42,12 @@ std::vector<char*> CStrings(const std::vector<std::string>& v) {
 }
 
 // Starts argv in a child. `exec_errno_fd` is a close-on-exec pipe on which the child
-// reports execvp's errno; the parent reads EOF when exec succeeded.
+// reports execvp's errno; the parent reads EOF when exec succeeded. `on_forked`, when
+// given, runs in the parent as soon as the child exists: the child may be running its
+// program (and may have been sent a signal for it) before exec's errno has been read.
 Result<pid_t> Spawn(const std::vector<std::string>& argv, const std::vector<std::string>* env,
                     int stdin_fd, int stdout_fd, int stderr_fd, const std::string& cwd,
-                    int* exec_errno) {
+                    int* exec_errno, void (*on_forked)(pid_t) = nullptr) {
   if (argv.empty()) return InvalidArgument("no command given");
   int err_pipe[2];
   if (::pipe2(err_pipe, O_CLOEXEC) != 0) return ErrnoStatus("pipe", errno);
@@ -76,6 +83,7 @@ Result<pid_t> Spawn(const std::vector<std::string>& argv, const std::vector<std:
     ::_exit(e == ENOENT ? 127 : 126);
   }
   ::close(err_pipe[1]);
+  if (on_forked != nullptr) on_forked(pid);
   int e = 0;
   ssize_t n;
   do {
@@ -127,6 +135,7 @@ Result<ForwardingResult> RunForwarding(const std::vector<std::string>& argv,
   for (size_t i = 0; i < std::size(kForwardedSignals); ++i) {
     ::sigaction(kForwardedSignals[i], &sa, &old[i]);
   }
+  g_pending_signal.store(0);
   auto restore = [&] {
     g_child.store(0);
     for (size_t i = 0; i < std::size(kForwardedSignals); ++i) {
@@ -134,12 +143,18 @@ Result<ForwardingResult> RunForwarding(const std::vector<std::string>& argv,
     }
   };
   int exec_errno = 0;
-  auto pid = Spawn(argv, &env, -1, -1, -1, "", &exec_errno);
+  // The pid is published the moment the child exists: a signal that arrives while exec's
+  // errno is still being read must reach it (the command may already be running and
+  // printing), and one that came before the fork is sent now.
+  auto publish = [](pid_t child) {
+    g_child.store(child);
+    if (int sig = g_pending_signal.exchange(0); sig != 0) ::kill(child, sig);
+  };
+  auto pid = Spawn(argv, &env, -1, -1, -1, "", &exec_errno, publish);
   if (!pid.ok()) {
     restore();
     return pid.status();
   }
-  g_child.store(*pid);
   ForwardingResult r;
   auto code = WaitFor(*pid, &r.term_signal);
   restore();
