@@ -754,26 +754,27 @@ Status SqlLedger::UpsertRun(SqlConnection& conn, const WriteBatch& batch,
     }
   }
   run->clear();
+  // Each wave in statements of up to kMaxUpsertRows rows.
   std::vector<SqlValue> params;
-  for (const auto& wave : tool_waves) {
-    for (size_t begin = 0; begin < wave.size(); begin += kMaxUpsertRows) {
-      size_t n = std::min(kMaxUpsertRows, wave.size() - begin);
-      params.clear();
-      params.reserve(n * kToolCallColumns);
-      for (size_t k = begin; k < begin + n; ++k) AppendToolCallParams(*wave[k], &params);
-      RETURN_IF_ERROR(conn.Query(UpsertToolCallsSql(n), params, nullptr).WithContext("tool calls"));
+  auto upsert = [&](const auto& waves, size_t columns, auto append, auto sql_for,
+                    const char* what) -> Status {
+    for (const auto& wave : waves) {
+      for (size_t begin = 0; begin < wave.size(); begin += kMaxUpsertRows) {
+        size_t n = std::min(kMaxUpsertRows, wave.size() - begin);
+        params.clear();
+        params.reserve(n * columns);
+        for (size_t k = begin; k < begin + n; ++k) append(*wave[k], &params);
+        RETURN_IF_ERROR(conn.Query(sql_for(n), params, nullptr).WithContext(what));
+      }
     }
-  }
-  for (const auto& wave : command_waves) {
-    for (size_t begin = 0; begin < wave.size(); begin += kMaxUpsertRows) {
-      size_t n = std::min(kMaxUpsertRows, wave.size() - begin);
-      params.clear();
-      params.reserve(n * kCommandColumns);
-      for (size_t k = begin; k < begin + n; ++k) AppendCommandParams(*wave[k], &params);
-      RETURN_IF_ERROR(conn.Query(UpsertCommandsSql(n), params, nullptr).WithContext("commands"));
-    }
-  }
-  return Status::Ok();
+    return Status::Ok();
+  };
+  RETURN_IF_ERROR(upsert(tool_waves, kToolCallColumns, AppendToolCallParams,
+                         [this](size_t n) -> const std::string& { return UpsertToolCallsSql(n); },
+                         "tool calls"));
+  return upsert(command_waves, kCommandColumns, AppendCommandParams,
+                [this](size_t n) -> const std::string& { return UpsertCommandsSql(n); },
+                "commands");
 }
 
 const std::string& SqlLedger::UpsertToolCallsSql(size_t rows) {

@@ -336,9 +336,7 @@ class PgConnection : public SqlConnection {
     if (pending_.empty()) return Status::Ok();
     const size_t n = pending_.size();
     if (PQpipelineSync(conn_) != 1) {
-      for (const Pending& p : pending_) {
-        if (!p.prepared_sql.empty()) statements_.erase(p.prepared_sql);
-      }
+      ForgetPendingPrepares();
       pending_.clear();
       return SendFailed();
     }
@@ -351,10 +349,7 @@ class PgConnection : public SqlConnection {
           if (first.ok())
             first =
                 Unavailable("postgresql ledger: connection lost: " + Trim(PQerrorMessage(conn_)));
-          // Whatever was being prepared may not exist on the server.
-          for (size_t k = 0; k < n; ++k) {
-            if (!pending_[k].prepared_sql.empty()) statements_.erase(pending_[k].prepared_sql);
-          }
+          ForgetPendingPrepares();
           break;
         }
         continue;
@@ -381,6 +376,13 @@ class PgConnection : public SqlConnection {
     }
     pending_.clear();
     return first;
+  }
+
+  // Whatever a pending command was preparing may not exist on the server: uncache it.
+  void ForgetPendingPrepares() {
+    for (const Pending& p : pending_) {
+      if (!p.prepared_sql.empty()) statements_.erase(p.prepared_sql);
+    }
   }
 
   static void ReadResult(PGresult* res, std::vector<SqlRow>* rows, int64_t* changes) {

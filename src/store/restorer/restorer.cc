@@ -13,6 +13,7 @@
 #include "store/archiver/exclude.h"
 #include "store/archiver/fs_node.h"
 #include "store/archiver/work_pool.h"
+#include "store/buffer_pool.h"
 
 namespace clawback::store {
 namespace {
@@ -118,19 +119,7 @@ struct Restorer::Impl {
   struct BlobBuffers {
     std::string plain, scratch;
   };
-  std::mutex buffers_mu;
-  std::vector<std::unique_ptr<BlobBuffers>> spare_buffers;  // GUARDED_BY(buffers_mu)
-  std::unique_ptr<BlobBuffers> TakeBuffers() {
-    std::lock_guard<std::mutex> l(buffers_mu);
-    if (spare_buffers.empty()) return std::make_unique<BlobBuffers>();
-    auto b = std::move(spare_buffers.back());
-    spare_buffers.pop_back();
-    return b;
-  }
-  void GiveBuffers(std::unique_ptr<BlobBuffers> b) {
-    std::lock_guard<std::mutex> l(buffers_mu);
-    spare_buffers.push_back(std::move(b));
-  }
+  BufferPool<BlobBuffers> buffers;
 
   // REQUIRES: nothing but (possibly) our own pre-created file is at `path`.
   Status WriteFile(const std::string& path, const Node& node) {
@@ -138,7 +127,7 @@ struct Restorer::Impl {
     if (fd < 0) return ErrnoStatus("create " + path, errno);
     Status st;
     if (node.size > 0) {
-      std::unique_ptr<BlobBuffers> bufs = TakeBuffers();
+      std::unique_ptr<BlobBuffers> bufs = buffers.Take();
       std::string& blob = bufs->plain;
       for (const auto& id : node.content) {
         st = repo->LoadBlobInto(BlobType::kData, id, &blob, &bufs->scratch);
@@ -150,7 +139,7 @@ struct Restorer::Impl {
         if (!st.ok()) break;
         bytes += blob.size();
       }
-      GiveBuffers(std::move(bufs));
+      buffers.Give(std::move(bufs));
     }
     if (close(fd) != 0 && st.ok()) st = ErrnoStatus("close " + path, errno);
     RETURN_IF_ERROR(st);
@@ -365,7 +354,7 @@ Result<RestoreSummary> Restorer::Run() {
     while (m.pool->TryRunOne()) {
     }
     m.pool.reset();
-    m.spare_buffers.clear();
+    m.buffers.Clear();
   }
   RETURN_IF_ERROR(walk);
   // Directory metadata last, deepest first, so writing files does not disturb mtimes.
