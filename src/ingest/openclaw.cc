@@ -78,7 +78,8 @@ std::string EndStatusFor(const OpenClawItem& item) {
   return GetString(item.event, {"reason"}) == "reset" ? "reset" : "ended";
 }
 
-void MapToolCall(const OpenClawItem& item, SessionState* st, const std::function<Uuid()>& new_id,
+// Spends the item's params and result texts (they move into the ToolCall).
+void MapToolCall(OpenClawItem& item, SessionState* st, const std::function<Uuid()>& new_id,
                  ledger::WriteBatch* batch) {
   if (item.tool_call_id.empty()) return;
   const bool before = item.hook == "before_tool_call";
@@ -87,7 +88,7 @@ void MapToolCall(const OpenClawItem& item, SessionState* st, const std::function
   t.tool_call_id = item.tool_call_id;
   t.name = item.tool_name;
   t.run_id = item.run_id;
-  t.params_text = item.params_text;
+  t.params_text = std::move(item.params_text);
   if (before) {
     t.status = "started";
     t.started_at_ms = item.time_ms;
@@ -110,7 +111,7 @@ void MapToolCall(const OpenClawItem& item, SessionState* st, const std::function
   t.duration_ms = duration;
   t.started_at_ms = started_at;
   t.finished_at_ms = item.time_ms;
-  t.result_text = item.result_text;
+  t.result_text = std::move(item.result_text);
   if (has_error) t.error = error->is_string() ? error->get<std::string>() : error->dump();
 
   if (item.tool_name == "exec") {

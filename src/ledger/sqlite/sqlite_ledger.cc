@@ -233,6 +233,11 @@ std::string ToSqliteParams(const std::string& sql) {
   return out;
 }
 
+// A database named by a file path, not ":memory:" or a "file:" URI.
+bool IsPlainFile(const std::string& path) {
+  return path != ":memory:" && path.rfind("file:", 0) != 0;
+}
+
 // Copies the WAL back into the database file on a thread of its own, so no commit pays for
 // it. SQLite's default (wal_autocheckpoint) runs the checkpoint inside the commit that
 // crosses the mark: copying ~4 MiB of pages and two fsyncs, which was a fifth of the ingest
@@ -342,7 +347,7 @@ class SqliteConnection : public SqlConnection {
     // locks of this process's other connections. Another process closing its connection
     // would then believe it was the last one, checkpoint, and delete the -wal and -shm
     // files under our writer, whose later commits no other process would see.
-    if (path != ":memory:" && path.rfind("file:", 0) != 0) {
+    if (IsPlainFile(path)) {
       int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
       if (fd >= 0) ::close(fd);  // we created it: no connection of ours holds a lock on it
     }
@@ -464,7 +469,7 @@ Result<std::unique_ptr<Ledger>> OpenSqliteLedger(const std::string& path, const 
   // In-memory and URI databases keep SQLite's autocheckpoint (a second connection to them
   // would not be the same database, or might not be).
   std::shared_ptr<Checkpointer> checkpointer;
-  if (path != ":memory:" && path.rfind("file:", 0) != 0) checkpointer = std::make_shared<Checkpointer>(path);
+  if (IsPlainFile(path)) checkpointer = std::make_shared<Checkpointer>(path);
   auto ledger = std::make_unique<SqlLedger>(
       std::move(d), [path, checkpointer]() { return SqliteConnection::Open(path, checkpointer); },
       clock);
