@@ -272,10 +272,14 @@ class Checkpointer {
  private:
   // SQLite calls this after every commit, on the committing thread, outside any lock.
   static int OnCommit(void* self, sqlite3* db, const char* schema, int frames) {
+    auto* c = static_cast<Checkpointer*>(self);
     if (frames >= kInlineFrames) {
+      // Waits for a background pass in progress: two checkpoints at once, the second gets
+      // SQLITE_BUSY and copies nothing, and the WAL went on growing past the mark.
+      std::lock_guard<std::mutex> lock(c->checkpoint_mu_);
       sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     } else if (frames >= kBackgroundFrames) {
-      static_cast<Checkpointer*>(self)->Request();
+      c->Request();
     }
     return SQLITE_OK;
   }
@@ -314,12 +318,14 @@ class Checkpointer {
       }
       // SQLITE_BUSY (another process is checkpointing) and I/O errors leave the frames in
       // the WAL, where they are safe; the next request retries.
+      std::lock_guard<std::mutex> lock(checkpoint_mu_);
       sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     }
     if (db) sqlite3_close_v2(db);
   }
 
   const std::string path_;
+  std::mutex checkpoint_mu_;  // held by whichever of this process's checkpoints runs
   std::mutex mu_;
   std::condition_variable cv_;
   bool requested_ = false;  // GUARDED_BY(mu_)
