@@ -360,6 +360,17 @@ TEST_F(LedgerConformance, ToolCallUpsertStartThenFinish) {
   ToolCall orphan = start;
   orphan.conversation_id = ids_.Next();
   EXPECT_EQ(ledger_->Apply({{orphan}}).code(), StatusCode::kNotFound);
+  // Also in a request whose other ops are fine, and for a command; nothing of it lands.
+  Command orphan_cmd;
+  orphan_cmd.id = ids_.Next();
+  orphan_cmd.conversation_id = orphan.conversation_id;
+  WriteBatch mixed;
+  mixed.Add(s2);
+  mixed.Add(orphan_cmd);
+  Status st = ledger_->Apply(mixed);
+  EXPECT_EQ(st.code(), StatusCode::kNotFound) << st.ToString();
+  EXPECT_NE(st.message().find(orphan.conversation_id.ToString()), std::string::npos) << st.ToString();
+  EXPECT_TRUE(ledger_->GetTrace(c.id)->commands.empty());
 }
 
 TEST_F(LedgerConformance, GroupCommitIsolatesAFailingBatch) {
@@ -659,6 +670,144 @@ TEST_F(LedgerGroupConformance, RepeatedUpsertsInOneRequestApplyInOrder) {
   EXPECT_EQ(got.tool_call_id, "A");
   EXPECT_EQ(got.conversation_id, c.id);
   ExpectChainOk(2);
+}
+
+// Random runs of upserts on a few keys, each field given or not at random: one request
+// holding them all (merged per key before it reaches the database) ends with the same rows
+// as the same ops applied one request each, in a second conversation, and as the same ops
+// applied one request each on top of rows that already exist.
+TEST_F(LedgerGroupConformance, MergedUpsertsEqualOneByOne) {
+  uint64_t rng = 0x9e3779b97f4a7c15ULL;
+  auto next = [&](uint64_t n) {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng % n;
+  };
+  auto pick = [&](std::vector<std::string> choices) { return choices[next(choices.size())]; };
+  for (int round = 0; round < 12; ++round) {
+    Conversation merged = NewConversation(1000), single = NewConversation(1000);
+    ApplyOk({{merged}});
+    ApplyOk({{single}});
+    std::vector<Uuid> command_ids = {ids_.Next(), ids_.Next()};
+    // Ops for conversation `c`, in order.
+    struct Op {
+      bool tool;
+      ToolCall t;
+      Command cmd;
+    };
+    std::vector<Op> ops;
+    for (int i = 0; i < 10; ++i) {
+      Op op;
+      op.tool = next(3) != 0;
+      if (op.tool) {
+        ToolCall& t = op.t;
+        t.tool_call_id = pick({"k1", "k2", "k3"});
+        t.name = pick({"", "exec", "read"});
+        int params = static_cast<int>(next(4));
+        if (params == 1) t.params = Json{{"n", i}};
+        if (params == 2) t.params_text = "{}";
+        if (params == 3) t.params_text = "{\"p\":" + std::to_string(i) + "}";
+        t.status = pick({"started", "ok", "error", ""});
+        if (next(2)) t.exit_code = static_cast<int>(next(3));
+        if (next(2)) t.duration_ms = static_cast<int64_t>(next(100));
+        t.started_at_ms = next(2) ? 0 : 1000 + i;
+        if (next(2)) t.finished_at_ms = 2000 + i;
+        int result = static_cast<int>(next(3));
+        if (result == 1) t.result = Json{{"r", i}};
+        if (result == 2) t.result_text = "[" + std::to_string(i) + "]";
+        t.error = pick({"", "", "boom"});
+        t.run_id = pick({"", "run-a", "run-b"});
+      } else {
+        Command& c = op.cmd;
+        c.id = command_ids[next(2)];
+        if (next(2)) c.argv = {"make", std::to_string(i)};
+        c.cwd = pick({"", "/w", "/x"});
+        if (next(2)) c.exit_code = static_cast<int>(next(3));
+        c.started_at_ms = next(2) ? 0 : 1000 + i;
+        if (next(2)) c.duration_ms = static_cast<int64_t>(next(50));
+        c.tool_call_id = pick({"", "k1"});
+      }
+      ops.push_back(std::move(op));
+    }
+    // Command ids are global: the one-by-one copy uses ids of its own.
+    std::vector<Uuid> single_ids = {ids_.Next(), ids_.Next()};
+    auto add = [&](WriteBatch* b, const Op& op, const Conversation& c, bool remap) {
+      if (op.tool) {
+        ToolCall t = op.t;
+        t.conversation_id = c.id;
+        b->Add(t);
+      } else {
+        Command cmd = op.cmd;
+        cmd.conversation_id = c.id;
+        if (remap) cmd.id = single_ids[cmd.id == command_ids[0] ? 0 : 1];
+        b->Add(cmd);
+      }
+    };
+    WriteBatch all;
+    for (const Op& op : ops) add(&all, op, merged, false);
+    ApplyOk(all);
+    for (const Op& op : ops) {
+      WriteBatch one;
+      add(&one, op, single, true);
+      ApplyOk(one);
+    }
+    auto a = ledger_->GetTrace(merged.id);
+    auto b = ledger_->GetTrace(single.id);
+    ASSERT_TRUE(a.ok() && b.ok());
+    ASSERT_EQ(a->tool_calls.size(), b->tool_calls.size()) << round;
+    for (size_t i = 0; i < a->tool_calls.size(); ++i) {
+      const ToolCall &x = a->tool_calls[i], &y = b->tool_calls[i];
+      SCOPED_TRACE("round " + std::to_string(round) + " tool call " + x.tool_call_id);
+      EXPECT_EQ(x.tool_call_id, y.tool_call_id);
+      EXPECT_EQ(x.name, y.name);
+      EXPECT_EQ(x.params, y.params);
+      EXPECT_EQ(x.status, y.status);
+      EXPECT_EQ(x.exit_code, y.exit_code);
+      EXPECT_EQ(x.duration_ms, y.duration_ms);
+      EXPECT_EQ(x.started_at_ms, y.started_at_ms);
+      EXPECT_EQ(x.finished_at_ms, y.finished_at_ms);
+      EXPECT_EQ(x.result, y.result);
+      EXPECT_EQ(x.error, y.error);
+      EXPECT_EQ(x.run_id, y.run_id);
+    }
+    ASSERT_EQ(a->commands.size(), b->commands.size()) << round;
+    for (const Command& x : a->commands) {
+      size_t k = x.id == command_ids[0] ? 0 : 1;
+      const Command* y = nullptr;
+      for (const Command& c : b->commands) {
+        if (c.id == single_ids[k]) y = &c;
+      }
+      ASSERT_NE(y, nullptr);
+      SCOPED_TRACE("round " + std::to_string(round) + " command " + std::to_string(k));
+      EXPECT_EQ(x.argv, y->argv);
+      EXPECT_EQ(x.cwd, y->cwd);
+      EXPECT_EQ(x.exit_code, y->exit_code);
+      EXPECT_EQ(x.started_at_ms, y->started_at_ms);
+      EXPECT_EQ(x.duration_ms, y->duration_ms);
+      EXPECT_EQ(x.tool_call_id, y->tool_call_id);
+    }
+    // Again onto the rows now stored: merged in one request vs one request each.
+    WriteBatch again;
+    for (const Op& op : ops) add(&again, op, merged, false);
+    ApplyOk(again);
+    for (const Op& op : ops) {
+      WriteBatch one;
+      add(&one, op, single, true);
+      ApplyOk(one);
+    }
+    a = ledger_->GetTrace(merged.id);
+    b = ledger_->GetTrace(single.id);
+    ASSERT_TRUE(a.ok() && b.ok());
+    ASSERT_EQ(a->tool_calls.size(), b->tool_calls.size());
+    for (size_t i = 0; i < a->tool_calls.size(); ++i) {
+      EXPECT_EQ(a->tool_calls[i].status, b->tool_calls[i].status) << round;
+      EXPECT_EQ(a->tool_calls[i].params, b->tool_calls[i].params) << round;
+      EXPECT_EQ(a->tool_calls[i].result, b->tool_calls[i].result) << round;
+      EXPECT_EQ(a->tool_calls[i].run_id, b->tool_calls[i].run_id) << round;
+    }
+  }
+  EXPECT_EQ(Fallbacks(), 0);
 }
 
 // A group far larger than any network buffer (tens of thousands of statements' worth of

@@ -300,13 +300,14 @@ const std::string kEndConversation =
     "UPDATE conversations SET status = $2, ended_at_ms = $3 WHERE id = $1";
 
 const std::string kChainTail = "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1";
+const std::string kConversationExists = "SELECT 1 FROM conversations WHERE id = $1";
 
 // Upserts of tool calls and commands, one or many rows per statement (UpsertSql): a value
 // not given (NULL: empty strings, zero times, empty JSON bind as NULL) keeps what is stored.
 // A multi-row statement reads "not given" back out of EXCLUDED: NULL for nullable columns,
 // and the default ('', 0, '{}', '[]') that the VALUES put in its place otherwise. One
-// statement must not touch a row twice (PostgreSQL refuses), so a run of ops is split into
-// waves by key (UpsertRun).
+// statement must not touch a row twice (PostgreSQL refuses), so UpsertRun first merges a
+// run's ops on one key into one row, the way the DO UPDATE would (MergeUpsertRow).
 constexpr size_t kToolCallColumns = 12;
 const char* const kUpsertToolCallsHead =
     "INSERT INTO tool_calls (conversation_id, tool_call_id, name, params, status, exit_code, "
@@ -328,6 +329,15 @@ const char* const kUpsertToolCallsTail =
     "error = COALESCE(NULLIF(EXCLUDED.error, ''), tool_calls.error), "
     "run_id = COALESCE(NULLIF(EXCLUDED.run_id, ''), tool_calls.run_id)";
 
+// Per column of the tool-call upsert's parameters: the text that counts as "not given"
+// besides NULL (the DO UPDATE keeps the stored value for it), or nullptr when any non-NULL
+// value is given. Must match the DO UPDATE above.
+constexpr std::array<const char*, kToolCallColumns> kToolCallNotGiven = {
+    nullptr /*conversation_id*/, nullptr /*tool_call_id*/, "" /*name*/, "{}" /*params*/,
+    "started" /*status*/,        nullptr /*exit_code*/,    nullptr /*duration_ms*/,
+    nullptr /*started_at_ms: 0 binds as NULL*/, nullptr /*finished_at_ms*/,
+    nullptr /*result*/,          "" /*error*/,             "" /*run_id*/};
+
 constexpr size_t kCommandColumns = 8;
 const char* const kUpsertCommandsHead =
     "INSERT INTO commands (id, conversation_id, argv, cwd, exit_code, started_at_ms, "
@@ -344,6 +354,27 @@ const char* const kUpsertCommandsTail =
     "started_at_ms = COALESCE(NULLIF(EXCLUDED.started_at_ms, 0), commands.started_at_ms), "
     "duration_ms = COALESCE(EXCLUDED.duration_ms, commands.duration_ms), "
     "tool_call_id = COALESCE(NULLIF(EXCLUDED.tool_call_id, ''), commands.tool_call_id)";
+// As kToolCallNotGiven, for the command upsert.
+constexpr std::array<const char*, kCommandColumns> kCommandNotGiven = {
+    nullptr /*id*/,        nullptr /*conversation_id*/, "[]" /*argv*/,
+    "" /*cwd*/,            nullptr /*exit_code*/,       nullptr /*started_at_ms: 0 is NULL*/,
+    nullptr /*duration_ms*/, "" /*tool_call_id*/};
+
+// Folds the next upsert of a row into `row` (both are one row's parameters) the way the
+// DO UPDATE applies it: a given value replaces, a value not given keeps. Inserting the
+// result, or applying it to a stored row, gives what applying the two upserts one after
+// the other would: each column ends with its last given value, else its first value.
+template <size_t N>
+void MergeUpsertRow(const std::array<const char*, N>& not_given, std::vector<SqlValue>&& next,
+                    SqlValue* row) {
+  for (size_t c = 0; c < N; ++c) {
+    SqlValue& v = next[c];
+    if (std::holds_alternative<std::monostate>(v)) continue;
+    if (const std::string* s = std::get_if<std::string>(&v); s && not_given[c] && *s == not_given[c])
+      continue;
+    row[c] = std::move(v);
+  }
+}
 
 // head + `rows` copies of `row` (whose parameters are $1…$cols), renumbered row by row, + tail.
 std::string MultiRowSql(std::string_view head, std::string_view row, size_t cols, size_t rows,
@@ -611,6 +642,7 @@ std::vector<Status> SqlLedger::ApplyGroup(const std::vector<const WriteBatch*>& 
 }
 
 Status SqlLedger::ApplyGroupWhole(SqlConnection& c, const std::vector<const WriteBatch*>& batches) {
+  txn_conversations_.clear();
   const bool pipelined = c.SupportsPipeline();
   if (pipelined) RETURN_IF_ERROR(c.BeginPipeline());
   Status st = [&]() -> Status {
@@ -628,12 +660,14 @@ Status SqlLedger::ApplyGroupWhole(SqlConnection& c, const std::vector<const Writ
     if (st.ok()) st = end;
   }
   if (!st.ok()) c.Exec("ROLLBACK").IgnoreError();
+  EndWriteTransaction(st.ok());
   return st;
 }
 
 std::vector<Status> SqlLedger::ApplyGroupBySavepoint(
     SqlConnection& c, const std::vector<const WriteBatch*>& batches) {
   std::vector<Status> results(batches.size());
+  txn_conversations_.clear();
   auto fail_all = [&](const Status& st) {
     for (auto& r : results) r = st;
     return results;
@@ -672,6 +706,9 @@ std::vector<Status> SqlLedger::ApplyGroupBySavepoint(
       if (!st.ok()) broken = st;
     } else {
       tail = saved;
+      // Conversations this batch created are gone again; forgetting the others too only
+      // costs a lookup each.
+      txn_conversations_.clear();
       Status undo = c.Exec("ROLLBACK TO SAVEPOINT batch");
       if (undo.ok()) undo = c.Exec("RELEASE SAVEPOINT batch");
       if (!undo.ok()) broken = undo;
@@ -681,6 +718,7 @@ std::vector<Status> SqlLedger::ApplyGroupBySavepoint(
   if (broken.ok()) {
     if (Status st = c.Exec("COMMIT"); !st.ok()) broken = st.WithContext("ledger commit");
   }
+  EndWriteTransaction(broken.ok());
   if (!broken.ok()) {
     c.Exec("ROLLBACK").IgnoreError();
     // Nothing of this group landed: every batch reports the failure.
@@ -728,51 +766,68 @@ Status SqlLedger::ApplyBatch(SqlConnection& conn, const WriteBatch& batch, Chain
 
 Status SqlLedger::UpsertRun(SqlConnection& conn, const WriteBatch& batch,
                             std::vector<size_t>* run) {
-  // Rows of different keys commute; rows of one key keep their order: the k-th op on a key
-  // goes in wave k, and waves run in order. Tool calls and commands are separate tables with
-  // no key between them, so they need no order between each other.
-  std::unordered_map<std::string, size_t> seen;
-  std::vector<std::vector<const ToolCall*>> tool_waves;
-  std::vector<std::vector<const Command*>> command_waves;
+  // Ops on one key are merged into one row (MergeUpsertRow), so a statement touches each
+  // row once and a tool call's start and finish in one request cost one row write. Rows of
+  // different keys commute. Tool calls and commands are separate tables with no key between
+  // them, so they need no order between each other. Every op's conversation is checked,
+  // not only the merged row's, as applying the ops one by one would.
+  std::unordered_map<std::string, size_t> row_of;  // key -> index into tool_rows/command_rows
+  std::vector<std::vector<SqlValue>> tool_rows, command_rows;
+  std::vector<SqlValue> params;
   for (size_t i : *run) {
     const WriteOp& op = batch.ops[i];
+    params.clear();
+    std::vector<std::vector<SqlValue>>* rows;
+    std::string key;
     if (const ToolCall* t = std::get_if<ToolCall>(&op)) {
       if (t->tool_call_id.empty()) {
         return InvalidArgument("tool call: tool_call_id is empty")
             .WithContext("op " + std::to_string(i));
       }
-      size_t w = seen[Cat({"t", t->conversation_id.ToHex(), "/", t->tool_call_id})]++;
-      if (w == tool_waves.size()) tool_waves.emplace_back();
-      tool_waves[w].push_back(t);
+      RETURN_IF_ERROR(RequireConversation(
+          conn, t->conversation_id, "op " + std::to_string(i) + ": tool call " + t->tool_call_id));
+      AppendToolCallParams(*t, &params);
+      rows = &tool_rows;
+      key = Cat({"t", t->conversation_id.ToHex(), "/", t->tool_call_id});
     } else {
       const Command& c = std::get<Command>(op);
       if (c.id.is_nil())
         return InvalidArgument("command: id is nil").WithContext("op " + std::to_string(i));
-      size_t w = seen[Cat({"c", c.id.ToHex()})]++;
-      if (w == command_waves.size()) command_waves.emplace_back();
-      command_waves[w].push_back(&c);
+      if (c.conversation_id) {
+        RETURN_IF_ERROR(RequireConversation(
+            conn, *c.conversation_id, "op " + std::to_string(i) + ": " + Describe("command", c.id.ToString())));
+      }
+      AppendCommandParams(c, &params);
+      rows = &command_rows;
+      key = Cat({"c", c.id.ToHex()});
+    }
+    auto [it, inserted] = row_of.try_emplace(std::move(key), rows->size());
+    if (inserted) {
+      rows->push_back(std::move(params));
+    } else if (rows == &tool_rows) {
+      MergeUpsertRow(kToolCallNotGiven, std::move(params), (*rows)[it->second].data());
+    } else {
+      MergeUpsertRow(kCommandNotGiven, std::move(params), (*rows)[it->second].data());
     }
   }
   run->clear();
-  // Each wave in statements of up to kMaxUpsertRows rows.
-  std::vector<SqlValue> params;
-  auto upsert = [&](const auto& waves, size_t columns, auto append, auto sql_for,
+  // In statements of up to kMaxUpsertRows rows.
+  auto upsert = [&](std::vector<std::vector<SqlValue>>& rows, auto sql_for,
                     const char* what) -> Status {
-    for (const auto& wave : waves) {
-      for (size_t begin = 0; begin < wave.size(); begin += kMaxUpsertRows) {
-        size_t n = std::min(kMaxUpsertRows, wave.size() - begin);
-        params.clear();
-        params.reserve(n * columns);
-        for (size_t k = begin; k < begin + n; ++k) append(*wave[k], &params);
-        RETURN_IF_ERROR(conn.Query(sql_for(n), params, nullptr).WithContext(what));
+    for (size_t begin = 0; begin < rows.size(); begin += kMaxUpsertRows) {
+      size_t n = std::min(kMaxUpsertRows, rows.size() - begin);
+      params.clear();
+      for (size_t k = begin; k < begin + n; ++k) {
+        for (SqlValue& v : rows[k]) params.push_back(std::move(v));
       }
+      RETURN_IF_ERROR(conn.Query(sql_for(n), params, nullptr).WithContext(what));
     }
     return Status::Ok();
   };
-  RETURN_IF_ERROR(upsert(tool_waves, kToolCallColumns, AppendToolCallParams,
+  RETURN_IF_ERROR(upsert(tool_rows,
                          [this](size_t n) -> const std::string& { return UpsertToolCallsSql(n); },
                          "tool calls"));
-  return upsert(command_waves, kCommandColumns, AppendCommandParams,
+  return upsert(command_rows,
                 [this](size_t n) -> const std::string& { return UpsertCommandsSql(n); },
                 "commands");
 }
@@ -817,6 +872,11 @@ Status SqlLedger::AppendEvents(SqlConnection& c, const std::vector<const Event*>
   for (size_t k = 0; k < run.size(); ++k) {
     if (run[k]->kind.empty()) {
       return InvalidArgument("event: kind is empty").WithContext("op " + std::to_string(op_index[k]));
+    }
+    if (run[k]->conversation_id) {
+      RETURN_IF_ERROR(RequireConversation(
+          c, *run[k]->conversation_id,
+          "op " + std::to_string(op_index[k]) + ": event " + run[k]->id.ToString()));
     }
   }
   if (!tail->loaded) {  // the write transaction holds the chain lock (ApplyGroup)
@@ -882,6 +942,27 @@ Status SqlLedger::AppendEvents(SqlConnection& c, const std::vector<const Event*>
   return Status::Ok();
 }
 
+Status SqlLedger::RequireConversation(SqlConnection& c, const Uuid& id, const std::string& what) {
+  if (known_conversations_.count(id) != 0 || txn_conversations_.count(id) != 0) {
+    return Status::Ok();
+  }
+  std::vector<SqlRow> rows;
+  RETURN_IF_ERROR(c.Query(kConversationExists, {IdText(id)}, &rows).WithContext(what));
+  if (rows.empty()) return NotFound(what + ": conversation " + id.ToString() + " does not exist");
+  txn_conversations_.insert(id);
+  return Status::Ok();
+}
+
+void SqlLedger::EndWriteTransaction(bool committed) {
+  if (committed) {
+    if (known_conversations_.size() + txn_conversations_.size() > kMaxKnownConversations) {
+      known_conversations_.clear();  // the next writes look their conversations up again
+    }
+    known_conversations_.merge(txn_conversations_);
+  }
+  txn_conversations_.clear();
+}
+
 Status SqlLedger::ApplyOp(SqlConnection& c, const WriteOp& op, ChainTail* tail) {
   // Names what failed; a foreign-key failure names the missing conversation.
   auto check = [](Status st, const std::string& what, const std::optional<Uuid>& conv) {
@@ -905,6 +986,7 @@ Status SqlLedger::ApplyOp(SqlConnection& c, const WriteOp& op, ChainTail* tail) 
                        JsonGiven(v.attributes)},
                       nullptr),
               Describe("conversation", v.id.ToString()), std::nullopt));
+          txn_conversations_.insert(v.id);
           for (const ExternalId& x : v.external_ids) {
             RETURN_IF_ERROR(c.Query(kInsertExternalId,
                                     {IdText(v.id), Text(x.kind), Text(x.value)}, nullptr)
@@ -935,12 +1017,18 @@ Status SqlLedger::ApplyOp(SqlConnection& c, const WriteOp& op, ChainTail* tail) 
           return AppendEvents(c, {&v}, {0}, tail);
         } else if constexpr (std::is_same_v<T, ToolCall>) {
           if (v.tool_call_id.empty()) return InvalidArgument("tool call: tool_call_id is empty");
+          RETURN_IF_ERROR(
+              RequireConversation(c, v.conversation_id, "tool call " + v.tool_call_id));
           std::vector<SqlValue> params;
           AppendToolCallParams(v, &params);
           return check(c.Query(UpsertToolCallsSql(1), params, nullptr), "tool call " + v.tool_call_id,
                        v.conversation_id);
         } else if constexpr (std::is_same_v<T, Command>) {
           if (v.id.is_nil()) return InvalidArgument("command: id is nil");
+          if (v.conversation_id) {
+            RETURN_IF_ERROR(RequireConversation(c, *v.conversation_id,
+                                                Describe("command", v.id.ToString())));
+          }
           std::vector<SqlValue> params;
           AppendCommandParams(v, &params);
           return check(c.Query(UpsertCommandsSql(1), params, nullptr),

@@ -19,6 +19,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <unordered_set>
 #include <vector>
 
 #include "common/uuid.h"
@@ -89,6 +90,14 @@ class SqlLedger : public Ledger {
   // statements in all, and clears it. REQUIRES: write_mu_ held.
   Status UpsertRun(SqlConnection& conn, const WriteBatch& batch, std::vector<size_t>* run);
   Status ApplyOp(SqlConnection& conn, const WriteOp& op, ChainTail* tail);
+  // Fails with NotFound, naming `what`, unless conversation `id` exists (as the write
+  // transaction sees it). Events, tool calls and commands are checked here rather than by a
+  // foreign key: PostgreSQL's per-row key checks cost more than a third of its time on
+  // ingest (schema version 2 drops them there). REQUIRES: write_mu_ held, in a write
+  // transaction.
+  Status RequireConversation(SqlConnection& conn, const Uuid& id, const std::string& what);
+  // Keeps the conversations the write transaction saw when it committed. REQUIRES: write_mu_.
+  void EndWriteTransaction(bool committed);
   // Appends events to the chain, up to kMaxEventRows per INSERT; `op_index[k]` is run[k]'s
   // index in its batch (for error messages).
   Status AppendEvents(SqlConnection& conn, const std::vector<const Event*>& run,
@@ -114,6 +123,19 @@ class SqlLedger : public Ledger {
   std::array<std::string, kMaxEventRows + 1> insert_events_sql_;  // GUARDED_BY(write_mu_)
   std::array<std::string, kMaxUpsertRows + 1> upsert_tool_calls_sql_;  // GUARDED_BY(write_mu_)
   std::array<std::string, kMaxUpsertRows + 1> upsert_commands_sql_;    // GUARDED_BY(write_mu_)
+  // Conversations known to exist: rows of `conversations` are never deleted, so an id seen
+  // once stays good. `txn_` holds those seen in the open write transaction (created or looked
+  // up); they join `known_` only when it commits.
+  struct UuidHash {
+    size_t operator()(const Uuid& id) const noexcept {
+      uint64_t h = 0;
+      for (size_t i = 8; i < 16; ++i) h = (h << 8) | id.bytes()[i];  // the random bits
+      return static_cast<size_t>(h);
+    }
+  };
+  static constexpr size_t kMaxKnownConversations = 1 << 16;
+  std::unordered_set<Uuid, UuidHash> known_conversations_;  // GUARDED_BY(write_mu_)
+  std::unordered_set<Uuid, UuidHash> txn_conversations_;    // GUARDED_BY(write_mu_)
 
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<SqlConnection>> readers_;  // GUARDED_BY(pool_mu_)

@@ -172,8 +172,16 @@ CREATE TABLE tokens (
 );
 )sql";
 
+// Version 2: two indexes no query uses go (PostgreSQL's version 2 also drops foreign keys;
+// SQLite keeps them: its key checks are cheap, and dropping one means rebuilding the table).
+constexpr const char* kSchemaV2 = R"sql(
+DROP INDEX IF EXISTS events_time;
+DROP INDEX IF EXISTS tool_calls_started;
+)sql";
+
 const std::vector<Migration>& SqliteMigrations() {
-  static const std::vector<Migration> m = {{1, "initial schema", kSchemaV1}};
+  static const std::vector<Migration> m = {{1, "initial schema", kSchemaV1},
+                                           {2, "cheaper ingest writes", kSchemaV2}};
   return m;
 }
 
