@@ -47,7 +47,7 @@ class Uuid {
 
 class UuidV7Generator {
  public:
-  explicit UuidV7Generator(const Clock& clock = SystemClock()) : clock_(clock) {}
+  explicit UuidV7Generator(const Clock& clock = SystemClock());
   Uuid Next();
 
  private:
@@ -55,6 +55,9 @@ class UuidV7Generator {
   std::mutex mu_;
   int64_t last_ms_ = -1;     // GUARDED_BY(mu_)
   uint16_t counter_ = 0;     // GUARDED_BY(mu_), 12 bits
+  std::array<uint8_t, 640> pool_{};  // GUARDED_BY(mu_): random bytes, 10 per id
+  size_t pool_used_ = 640;           // GUARDED_BY(mu_)
+  uint64_t pool_generation_ = 0;     // GUARDED_BY(mu_): the fork generation it was filled in
 };
 
 // A new v7 id from a process-wide generator on the system clock.

@@ -1,6 +1,8 @@
 #include "common/uuid.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <set>
 #include <thread>
@@ -63,6 +65,39 @@ TEST(UuidV7, UniqueAcrossThreads) {
   std::set<Uuid> all;
   for (auto& v : per) all.insert(v.begin(), v.end());
   EXPECT_EQ(all.size(), 20000u);
+}
+
+// The random bits come from a pool: ids keep distinct random parts across pool refills,
+// and a forked child does not reuse the bytes its parent holds.
+TEST(UuidV7, RandomBitsDifferAcrossPoolRefillsAndForks) {
+  ManualClock clock;
+  UuidV7Generator gen(clock);
+  auto tail = [](const Uuid& u) {
+    std::string s = u.ToHex();
+    return s.substr(16);  // bytes 8-15: random only
+  };
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(seen.insert(tail(gen.Next())).second) << i;
+  gen.Next();  // the pool now holds unused bytes
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    std::string t = tail(gen.Next());
+    ssize_t n = write(fds[1], t.data(), t.size());
+    _exit(n == static_cast<ssize_t>(t.size()) ? 0 : 1);
+  }
+  close(fds[1]);
+  char buf[16];
+  ASSERT_EQ(read(fds[0], buf, sizeof buf), 16);
+  close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_EQ(status, 0);
+  std::string parent = tail(gen.Next());
+  EXPECT_NE(std::string(buf, 16), parent);
+  EXPECT_EQ(seen.count(std::string(buf, 16)), 0u);
 }
 
 TEST(Hex, RoundTrip) {

@@ -39,30 +39,56 @@ std::string DumpJson(const Json& j) {
 
 namespace {
 
-std::string JsonString(const std::string& s) { return DumpJson(Json(s)); }
+// Appends `s` as a JSON string, exactly as DumpJson(Json(s)) would.
+void AppendJsonString(std::string* out, const std::string& s) {
+  for (unsigned char c : s) {
+    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {  // escapes or UTF-8: the library
+      *out += DumpJson(Json(s));
+      return;
+    }
+  }
+  *out += '"';
+  *out += s;
+  *out += '"';
+}
+
+void AppendUuid(std::string* out, const Uuid& id) {
+  out->push_back('"');
+  *out += id.ToString();
+  out->push_back('"');
+}
 
 }  // namespace
 
 std::string CanonicalEventBytesWithAttributes(const Event& e, const std::string& attributes_json) {
-  // A compact JSON array; the field order is fixed and versioned by its first element.
   std::string out;
-  out.reserve(160 + e.kind.size() + e.actor.size() + attributes_json.size());
-  out += "[\"clawback.event.v1\",";
-  out += std::to_string(e.seq);
-  out += ",\"";
-  out += e.id.ToString();
-  out += "\",";
-  out += e.conversation_id ? "\"" + e.conversation_id->ToString() + "\"" : std::string("null");
-  out += ',';
-  out += JsonString(e.kind);
-  out += ',';
-  out += std::to_string(e.time_ms);
-  out += ',';
-  out += JsonString(e.actor);
-  out += ',';
-  out += attributes_json;
-  out += ']';
+  AppendCanonicalEventBytes(e, attributes_json, &out);
   return out;
+}
+
+void AppendCanonicalEventBytes(const Event& e, const std::string& attributes_json,
+                               std::string* out) {
+  // A compact JSON array; the field order is fixed and versioned by its first element.
+  out->reserve(out->size() + 160 + e.kind.size() + e.actor.size() + attributes_json.size());
+  *out += "[\"clawback.event.v1\",";
+  *out += std::to_string(e.seq);
+  out->push_back(',');
+  AppendUuid(out, e.id);
+  out->push_back(',');
+  if (e.conversation_id) {
+    AppendUuid(out, *e.conversation_id);
+  } else {
+    *out += "null";
+  }
+  out->push_back(',');
+  AppendJsonString(out, e.kind);
+  out->push_back(',');
+  *out += std::to_string(e.time_ms);
+  out->push_back(',');
+  AppendJsonString(out, e.actor);
+  out->push_back(',');
+  *out += attributes_json;
+  out->push_back(']');
 }
 
 std::string StoredAttributes(const Json& attributes) {
@@ -77,11 +103,28 @@ std::string CanonicalEventBytes(const Event& e) {
 
 std::string ChainHashWithAttributes(const std::string& prev_hash_hex, const Event& e,
                                     const std::string& attributes_json) {
-  std::string input = prev_hash_hex;
-  input += CanonicalEventBytesWithAttributes(e, attributes_json);
+  // The input buffer, the digest context and the fetched algorithm are kept per thread: the
+  // writer hashes every event it appends, and fetching SHA-256 anew per call (EVP_sha256()
+  // with EVP_Digest) and allocating the input cost more than the hash itself.
+  struct Hasher {
+    EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    std::string input;
+    ~Hasher() {
+      EVP_MD_CTX_free(ctx);
+      EVP_MD_free(md);
+    }
+  };
+  thread_local Hasher h;
+  CLAWBACK_CHECK(h.md != nullptr && h.ctx != nullptr);
+  h.input.assign(prev_hash_hex);
+  AppendCanonicalEventBytes(e, attributes_json, &h.input);
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  CLAWBACK_CHECK(EVP_Digest(input.data(), input.size(), digest, &len, EVP_sha256(), nullptr) == 1);
+  CLAWBACK_CHECK(EVP_DigestInit_ex(h.ctx, h.md, nullptr) == 1 &&
+                 EVP_DigestUpdate(h.ctx, h.input.data(), h.input.size()) == 1 &&
+                 EVP_DigestFinal_ex(h.ctx, digest, &len) == 1);
+  if (h.input.capacity() > (1u << 20)) std::string().swap(h.input);  // a huge event's buffer
   return HexEncode(digest, len);
 }
 

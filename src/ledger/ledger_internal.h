@@ -15,6 +15,8 @@ std::string StoredAttributes(const Json& attributes);
 // CanonicalEventBytes / ChainHash with the event's attributes given as their stored JSON
 // text (DumpJson(e.attributes) for a new event), so writing and verifying hash the same bytes.
 std::string CanonicalEventBytesWithAttributes(const Event& e, const std::string& attributes_json);
+void AppendCanonicalEventBytes(const Event& e, const std::string& attributes_json,
+                               std::string* out);
 std::string ChainHashWithAttributes(const std::string& prev_hash_hex, const Event& e,
                                     const std::string& attributes_json);
 
