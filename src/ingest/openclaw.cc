@@ -143,22 +143,48 @@ void MapToolCall(OpenClawItem& item, SessionState* st, const std::function<Uuid(
 
 }  // namespace
 
-std::string OpenClawAttributesText(const OpenClawItem& it) {
-  // The same bytes as serialising {"ctx": ctx, "event": event, "hook": hook} as one object
-  // (keys in order, compact, invalid UTF-8 replaced), without copying the trees into one.
-  std::string ctx = ledger::DumpJson(it.ctx), event = ledger::DumpJson(it.event),
-              hook = ledger::DumpJson(Json(it.hook));
-  std::string s;
-  s.reserve(ctx.size() + event.size() + hook.size() + 24);
+namespace {
+
+// Serialises the item's attributes {"ctx","event","hook"} into it->attributes_text, and a
+// tool hook's event.params (a non-empty object) and event.result (not null) into
+// params_text and result_text, as slices of that one serialisation (the same bytes as
+// serialising each alone: a value's text does not depend on where it sits).
+void SerializeItem(OpenClawItem* it) {
+  std::string& s = it->attributes_text;
+  s.clear();
   s += "{\"ctx\":";
-  s += ctx;
+  ledger::AppendJson(it->ctx, &s);
   s += ",\"event\":";
-  s += event;
+  std::pair<size_t, size_t> params{0, 0}, result{0, 0};
+  if (it->event.is_object()) {
+    s += '{';
+    bool first = true;
+    for (const auto& [k, v] : it->event.get_ref<const Json::object_t&>()) {
+      if (!first) s += ',';
+      first = false;
+      ledger::AppendJson(Json(k), &s);
+      s += ':';
+      size_t begin = s.size();
+      ledger::AppendJson(v, &s);
+      if (k == "params" && v.is_object() && !v.empty()) params = {begin, s.size()};
+      if (k == "result" && !v.is_null()) result = {begin, s.size()};
+    }
+    s += '}';
+  } else {
+    ledger::AppendJson(it->event, &s);
+  }
   s += ",\"hook\":";
-  s += hook;
+  ledger::AppendJson(Json(it->hook), &s);
   s += '}';
-  return s;
+  it->params_text.clear();
+  it->result_text.clear();
+  if (it->hook == "before_tool_call" || it->hook == "after_tool_call") {
+    if (params.second) it->params_text = s.substr(params.first, params.second - params.first);
+    if (result.second) it->result_text = s.substr(result.first, result.second - result.first);
+  }
 }
+
+}  // namespace
 
 bool ParseOpenClawItem(Json item, const std::string& field, int64_t now_ms,
                        OpenClawItem* out, FieldError* err) {
@@ -186,13 +212,7 @@ bool ParseOpenClawItem(Json item, const std::string& field, int64_t now_ms,
   if (!ReadObject(it.ctx, Path(field, "ctx"), "trace", false, &trace, err)) return false;
   if (!CheckOptionalString(trace, Path(field, "ctx.trace"), "traceId", err)) return false;
   it.ctx.erase("abortSignal");  // a live AbortSignal serialises to {}; it carries nothing
-  it.attributes_text = OpenClawAttributesText(it);
-  if (it.hook == "before_tool_call" || it.hook == "after_tool_call") {
-    if (const Json* p = GetPath(it.event, {"params"}); p && p->is_object() && !p->empty())
-      it.params_text = ledger::DumpJson(*p);
-    if (const Json* r = GetPath(it.event, {"result"}); r && !r->is_null())
-      it.result_text = ledger::DumpJson(*r);
-  }
+  SerializeItem(&it);
 
   it.raw_session_key = CtxOrEvent(it, "sessionKey");
   it.session_id = CtxOrEvent(it, "sessionId");

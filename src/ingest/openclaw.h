@@ -77,8 +77,6 @@ struct OpenClawItem {
   std::string result_text;
 };
 
-// The serialised attributes of the ledger event an item becomes (see attributes_text).
-std::string OpenClawAttributesText(const OpenClawItem& item);
 
 // Parses one item; `field` is its path in the body ("" or "[3]") for error messages. Both
 // take their JSON by value: the request's handler moves its parsed body in, and the item's

@@ -266,6 +266,11 @@ TEST(OpenClawAttributesText, MatchesTheLedgersSerialisationOfTheEvent) {
       {{"hook", "before_tool_call"},
        {"event", {{"toolName", "exec"}, {"params", {{"command", "echo \"hi\"\n"}, {"n", 1.5}}}}},
        {"ctx", {{"sessionKey", "agent:main:x"}, {"trace", {{"traceId", "ab"}}}, {"z", nullptr}}}},
+      {{"hook", "after_tool_call"},
+       {"event", {{"params", {{"command", std::string("ls \xff")}}}, {"paramz", 1},
+                  {"result", {{"content", Json::array({{{"text", "a\tb"}}})}}}, {"z", 2}}}},
+      {{"hook", "after_tool_call"}, {"event", {{"params", Json::object()}, {"result", nullptr}}}},
+      {{"hook", "after_tool_call"}, {"event", {{"result", "plain"}}}},
       {{"hook", "session_start"}},
       {{"hook", "agent_end"},
        {"event", {{"messages", Json::array({"\u00e9t\u00e9", std::string("bad\xff"), 7, true})}}},
@@ -277,6 +282,17 @@ TEST(OpenClawAttributesText, MatchesTheLedgersSerialisationOfTheEvent) {
     ASSERT_TRUE(ParseOpenClawItem(body, "", 1'000, &item, &err)) << err.status.ToString();
     Json attributes = {{"hook", item.hook}, {"event", item.event}, {"ctx", item.ctx}};
     EXPECT_EQ(item.attributes_text, ledger::StoredAttributes(attributes)) << body.dump();
+    // A tool hook's params (a non-empty object) and result (not null), each as DumpJson
+    // would write it alone.
+    const bool tool = item.hook == "before_tool_call" || item.hook == "after_tool_call";
+    const Json* params = item.event.contains("params") ? &item.event["params"] : nullptr;
+    const Json* result = item.event.contains("result") ? &item.event["result"] : nullptr;
+    EXPECT_EQ(item.params_text, tool && params && params->is_object() && !params->empty()
+                                    ? ledger::DumpJson(*params)
+                                    : "")
+        << body.dump();
+    EXPECT_EQ(item.result_text, tool && result && !result->is_null() ? ledger::DumpJson(*result) : "")
+        << body.dump();
     // And the mapped event carries both, equal.
     std::optional<SessionState> st;
     ledger::WriteBatch batch;

@@ -145,7 +145,8 @@ bool BuildOpenClawJob(Json body, const RequestInfo& info, PrepareFn* out, FieldE
       }
       states[i] = *st;
     }
-    Json ids = Json::array();
+    std::vector<std::optional<Uuid>> ids;
+    ids.reserve(items->size());
     std::optional<Uuid> last;
     for (size_t i = 0; i < items->size(); ++i) {
       std::optional<SessionState> none;
@@ -155,14 +156,17 @@ bool BuildOpenClawJob(Json body, const RequestInfo& info, PrepareFn* out, FieldE
         ctx.NoteConversation(*c);
         last = c;
       }
-      ids.push_back(IdOrNull(c));
+      ids.push_back(c);
     }
     reply->conversation_id = last;
-    reply->body = Json{{"conversation_id", IdOrNull(last)}};
-    if (!single) {
-      reply->body["conversation_ids"] = std::move(ids);
-      reply->body["accepted"] = items->size();
-    }
+    reply->finish_body = [ids = std::move(ids), last, single](Json* body) {
+      *body = Json{{"conversation_id", IdOrNull(last)}};
+      if (single) return;
+      Json list = Json::array();
+      for (const auto& id : ids) list.push_back(IdOrNull(id));
+      (*body)["conversation_ids"] = std::move(list);
+      (*body)["accepted"] = ids.size();
+    };
   };
   return true;
 }

@@ -35,7 +35,9 @@ std::string SnakeCode(StatusCode code) {
 
 void SendJson(Response& res, int status, const Json& body) {
   res.status = status;
-  res.set_content(body.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n", kJson);
+  std::string text = ledger::DumpJson(body);
+  text.push_back('\n');
+  res.set_content(std::move(text), kJson);
 }
 
 void SendError(Response& res, const Status& st, const std::string& field = "") {
@@ -306,6 +308,7 @@ class IngestServer::Handlers {
     } else {
       latency->Observe(secs);
     }
+    if (r.finish_body) r.finish_body(&r.body);
     SendJson(res, ok_status, r.body);
   }
 

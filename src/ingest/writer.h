@@ -74,6 +74,8 @@ struct Reply {
   Status status;        // OK, or why the request failed
   std::string field;    // the field an error is about
   Json body;            // the answer on success
+  // Completes `body` on the request's thread (work the single writer thread need not do).
+  std::function<void(Json* body)> finish_body;
   std::optional<Uuid> conversation_id;  // for the latency exemplar
   int events = 0;       // events the request appended (for metrics)
   // The request's batch after the writer is done with it: freed by the thread that reads

@@ -4,6 +4,8 @@
 
 #include <openssl/evp.h>
 
+#include <charconv>
+
 #include "ledger/ledger_internal.h"
 #include "ledger/sqlite/sqlite_ledger.h"
 #if CLAWBACK_HAVE_POSTGRES
@@ -33,23 +35,149 @@ std::optional<Role> ParseRole(std::string_view s) {
   return std::nullopt;
 }
 
-std::string DumpJson(const Json& j) {
+namespace {
+
+std::string LibraryDump(const Json& j) {
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+// The length of the valid UTF-8 sequence at p[0..n) (RFC 3629: no overlong forms, no
+// surrogates, nothing above U+10FFFF), or 0.
+size_t Utf8SequenceLength(const unsigned char* p, size_t n) {
+  const unsigned char c = p[0];
+  auto cont = [&](size_t k) { return k < n && (p[k] & 0xC0) == 0x80; };
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (!cont(1) || !cont(2)) return 0;
+    if (c == 0xE0 && p[1] < 0xA0) return 0;  // overlong
+    if (c == 0xED && p[1] > 0x9F) return 0;  // UTF-16 surrogates
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (!cont(1) || !cont(2) || !cont(3)) return 0;
+    if (c == 0xF0 && p[1] < 0x90) return 0;  // overlong
+    if (c == 0xF4 && p[1] > 0x8F) return 0;  // above U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+// Appends `s` as a JSON string, byte for byte as the library's dump writes it (escapes for
+// '"', '\\' and control characters, other bytes as they are). Returns false, having appended
+// nothing, when `s` is not valid UTF-8: the library's dump then replaces the bad bytes.
+bool AppendEscaped(std::string_view s, std::string* out) {
+  static const char kHex[] = "0123456789abcdef";
+  const size_t start = out->size();
+  out->push_back('"');
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const size_t n = s.size();
+  size_t run = 0, i = 0;
+  while (i < n) {
+    const unsigned char c = p[i];
+    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+      ++i;
+      continue;
+    }
+    if (c >= 0x80) {
+      size_t len = Utf8SequenceLength(p + i, n - i);
+      if (len == 0) {
+        out->resize(start);
+        return false;
+      }
+      i += len;
+      continue;
+    }
+    out->append(s.data() + run, i - run);
+    switch (c) {
+      case '"': *out += "\\\""; break;
+      case '\\': *out += "\\\\"; break;
+      case '\b': *out += "\\b"; break;
+      case '\f': *out += "\\f"; break;
+      case '\n': *out += "\\n"; break;
+      case '\r': *out += "\\r"; break;
+      case '\t': *out += "\\t"; break;
+      default:
+        *out += "\\u00";
+        out->push_back(kHex[c >> 4]);
+        out->push_back(kHex[c & 0xF]);
+    }
+    run = ++i;
+  }
+  out->append(s.data() + run, n - run);
+  out->push_back('"');
+  return true;
+}
+
+template <typename Int>
+void AppendInt(Int v, std::string* out) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out->append(buf, end);
+}
+
+}  // namespace
+
+void AppendJson(const Json& j, std::string* out) {
+  switch (j.type()) {
+    case Json::value_t::null:
+      *out += "null";
+      return;
+    case Json::value_t::boolean:
+      *out += j.get<bool>() ? "true" : "false";
+      return;
+    case Json::value_t::number_integer:
+      AppendInt(j.get<int64_t>(), out);
+      return;
+    case Json::value_t::number_unsigned:
+      AppendInt(j.get<uint64_t>(), out);
+      return;
+    case Json::value_t::string: {
+      const auto& s = j.get_ref<const std::string&>();
+      if (!AppendEscaped(s, out)) *out += LibraryDump(j);
+      return;
+    }
+    case Json::value_t::array: {
+      out->push_back('[');
+      bool first = true;
+      for (const Json& v : j.get_ref<const Json::array_t&>()) {
+        if (!first) out->push_back(',');
+        first = false;
+        AppendJson(v, out);
+      }
+      out->push_back(']');
+      return;
+    }
+    case Json::value_t::object: {
+      out->push_back('{');
+      bool first = true;
+      for (const auto& [k, v] : j.get_ref<const Json::object_t&>()) {
+        if (!first) out->push_back(',');
+        first = false;
+        if (!AppendEscaped(k, out)) *out += LibraryDump(Json(k));
+        out->push_back(':');
+        AppendJson(v, out);
+      }
+      out->push_back('}');
+      return;
+    }
+    default:  // floating point (the library's shortest round-trip form), binary, discarded
+      *out += LibraryDump(j);
+      return;
+  }
+}
+
+std::string DumpJson(const Json& j) {
+  std::string out;
+  AppendJson(j, &out);
+  return out;
 }
 
 namespace {
 
 // Appends `s` as a JSON string, exactly as DumpJson(Json(s)) would.
 void AppendJsonString(std::string* out, const std::string& s) {
-  for (unsigned char c : s) {
-    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {  // escapes or UTF-8: the library
-      *out += DumpJson(Json(s));
-      return;
-    }
-  }
-  *out += '"';
-  *out += s;
-  *out += '"';
+  if (!AppendEscaped(s, out)) *out += LibraryDump(Json(s));
 }
 
 void AppendUuid(std::string* out, const Uuid& id) {

@@ -58,6 +58,9 @@ struct Conversation {
 // JSON text as the ledger stores it: compact, keys sorted, invalid UTF-8 replaced by U+FFFD
 // (never throws).
 std::string DumpJson(const Json& j);
+// Appends DumpJson(j) to *out (the same bytes, without nlohmann's per-character output
+// adapter: most of the ingest's serialising is plain ASCII and valid UTF-8 text).
+void AppendJson(const Json& j, std::string* out);
 
 struct Event {
   int64_t seq = 0;  // assigned by the ledger on append; strictly increasing: the chain order

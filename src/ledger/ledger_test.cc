@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
+#include <functional>
+#include <limits>
 #include <thread>
 
 namespace clawback::ledger {
@@ -23,6 +25,57 @@ Event SampleEvent() {
   e.actor = "openclaw:main";
   e.attributes = Json{{"tool", "exec"}, {"a", 1}, {"nested", {{"z", true}, {"b", nullptr}}}};
   return e;
+}
+
+// DumpJson writes its own bytes for the common types; they must equal the library's dump
+// (with invalid UTF-8 replaced) for every tree, or stored hashes would stop matching.
+TEST(DumpJson, EqualsTheLibrarysDumpOnRandomTrees) {
+  uint64_t rng = 88172645463325252ULL;
+  auto next = [&](uint64_t n) {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng % n;
+  };
+  const std::vector<std::string> pieces = {
+      "", "a", "exec", "\"", "\\", "\n", "\t", "\r", "\b", "\f", std::string(1, '\0'), "\x01",
+      "\x1f", "\x7f", "/", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xed\xa0\x80",
+      "\xc0\xaf", "\xe0\x80\xaf", "\xf4\x90\x80\x80", "\xff", "\x80", "\xc3", "\xe2\x82",
+      "\xf0\x9f\x98", "\xf8\x88\x80\x80\x80", "make all", "{\"k\":1}"};
+  auto str = [&] {
+    std::string s;
+    for (uint64_t k = next(5); k > 0; --k) s += pieces[next(pieces.size())];
+    return s;
+  };
+  std::function<Json(int)> tree = [&](int depth) -> Json {
+    switch (depth > 3 ? next(7) : next(9)) {
+      case 0: return nullptr;
+      case 1: return next(2) == 0;
+      case 2: return static_cast<int64_t>(next(1u << 31)) - (1 << 30);
+      case 3: return next(2) ? std::numeric_limits<uint64_t>::max() - next(10)
+                             : static_cast<uint64_t>(next(1000));
+      case 4: return static_cast<double>(next(1000000)) / 7.0 - 1000.0;
+      case 5:
+      case 6: return str();
+      case 7: {
+        Json a = Json::array();
+        for (uint64_t k = next(4); k > 0; --k) a.push_back(tree(depth + 1));
+        return a;
+      }
+      default: {
+        Json o = Json::object();
+        for (uint64_t k = next(5); k > 0; --k) o[str()] = tree(depth + 1);
+        return o;
+      }
+    }
+  };
+  for (int i = 0; i < 20000; ++i) {
+    Json j = tree(0);
+    std::string want = j.dump(-1, ' ', false, Json::error_handler_t::replace);
+    ASSERT_EQ(DumpJson(j), want) << i;
+  }
+  EXPECT_EQ(DumpJson(Json(std::numeric_limits<double>::infinity())), "null");
+  EXPECT_EQ(DumpJson(Json(std::numeric_limits<int64_t>::min())), "-9223372036854775808");
 }
 
 TEST(CanonicalEventBytes, IsACompactArrayWithSortedKeys) {
