@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <thread>
+#include <memory>
 
 #include "store/chunker/chunker.h"
 #include "store/unpacked.h"
@@ -294,11 +295,27 @@ Result<SaveBlobResult> Repository::SaveBlob(BlobType type, std::string_view plai
     return result;
   }
 
-  thread_local std::string sealed;
-  sealed.clear();
-  bool compress = type == BlobType::kTree || (options_.compress_data && config_.version >= 2);
-  uint32_t ulen = SealBlobAppend(key_, plaintext, compress, options_.compression_level, &sealed);
-  result.stored_size = sealed.size();
+  // The sealed blob goes to a per-thread buffer that is reused without being cleared
+  // (resizing a std::string zero-fills it: a memset of every blob).
+  thread_local std::unique_ptr<char[]> sealed_buf;
+  thread_local size_t sealed_cap = 0;
+  const size_t bound = SealedBlobBound(plaintext.size());
+  if (sealed_cap < bound) {
+    sealed_buf.reset();
+    sealed_buf.reset(new char[bound]);
+    sealed_cap = bound;
+  }
+  BlobCompression mode = BlobCompression::kNone;
+  if (type == BlobType::kTree) {
+    mode = BlobCompression::kAlways;  // restic repacks packs with uncompressed trees
+  } else if (options_.compress_data && config_.version >= 2) {
+    mode = BlobCompression::kAuto;
+  }
+  uint32_t ulen = 0;
+  const size_t sealed_size =
+      SealBlobInto(key_, plaintext, mode, options_.compression_level, sealed_buf.get(), &ulen);
+  std::string_view sealed(sealed_buf.get(), sealed_size);
+  result.stored_size = sealed_size;
 
   PackWriter full;
   {
@@ -314,7 +331,10 @@ Result<SaveBlobResult> Repository::SaveBlob(BlobType type, std::string_view plai
       std::swap(full, open.writer);
     }
   }
-  if (sealed.capacity() > (size_t{32} << 20)) std::string().swap(sealed);
+  if (sealed_cap > (size_t{32} << 20)) {
+    sealed_buf.reset();
+    sealed_cap = 0;
+  }
   {
     std::lock_guard<std::mutex> lock(stats_mu_);
     ++stats_.blobs_saved;

@@ -51,9 +51,25 @@ inline constexpr size_t kPackHeaderEntrySize = 37;
 inline constexpr uint32_t kMaxBlobPlaintextSize = uint32_t{1} << 30;
 inline constexpr size_t kPackHeaderCompressedEntrySize = 41;
 
-// Prepares a blob for a pack: zstd (when `compress` and the plaintext is non-empty) then
-// seal; appends the stored bytes to *out and returns the uncompressed_length to record
-// (0 when stored raw).
+// How a blob's plaintext is stored.
+enum class BlobCompression : uint8_t {
+  kNone,    // raw (type 0/1)
+  kAlways,  // zstd (type 2/3), even when that makes it larger (trees: spec §12.1)
+  kAuto,    // zstd unless the blob looks incompressible (LooksIncompressible) or zstd
+            // does not shrink it; then raw. For data blobs: a valid v2 choice (spec §12.1).
+};
+
+// Room SealBlobInto may need for `n` plaintext bytes.
+size_t SealedBlobBound(size_t n);
+
+// Prepares a blob for a pack: zstd (as `mode` says; never for an empty plaintext), then
+// seal. Writes the stored bytes to out[0, returned size) and the uncompressed_length to
+// record (0 when stored raw) to *uncompressed_length.
+// REQUIRES: out has room for SealedBlobBound(plaintext.size()) bytes.
+size_t SealBlobInto(const Key& key, std::string_view plaintext, BlobCompression mode, int level, char* out,
+                    uint32_t* uncompressed_length);
+
+// The same, appended to *out; returns the uncompressed_length (0 when stored raw).
 uint32_t SealBlobAppend(const Key& key, std::string_view plaintext, bool compress, int level, std::string* out);
 
 // Opens a stored blob, decompresses it if needed, checks its length and that its SHA-256
