@@ -312,8 +312,8 @@ Result<SaveBlobResult> Repository::SaveBlob(BlobType type, std::string_view plai
     mode = BlobCompression::kAuto;
   }
   uint32_t ulen = 0;
-  const size_t sealed_size =
-      SealBlobInto(key_, plaintext, mode, options_.compression_level, sealed_buf.get(), &ulen);
+  const int level = type == BlobType::kTree ? options_.compression_level : options_.data_compression_level;
+  const size_t sealed_size = SealBlobInto(key_, plaintext, mode, level, sealed_buf.get(), &ulen);
   std::string_view sealed(sealed_buf.get(), sealed_size);
   result.stored_size = sealed_size;
 
