@@ -6,9 +6,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -101,6 +105,52 @@ Status WriteAll(int fd, std::string_view data, const std::string& path) {
   return Status::Ok();
 }
 
+// Pack files of at least this size are written with O_DIRECT.
+constexpr size_t kDirectWriteMin = size_t{1} << 20;
+constexpr size_t kDirectAlign = 4096;  // covers 512- and 4096-byte logical blocks
+constexpr size_t kDirectPiece = size_t{1} << 20;
+
+struct FreeDeleter {
+  void operator()(char* p) const { std::free(p); }
+};
+
+// Writes `data` to the empty file `fd` with O_DIRECT, through an aligned per-thread bounce
+// buffer, the last piece padded with zeros and the file then cut to size. The data goes
+// from this buffer to the device without a page-cache copy: buffered writes of a first
+// snapshot's packs cost ~1 CPU-s per GiB here (in a VM, page-cache pages the guest had not
+// touched yet are expensive), O_DIRECT a few percent of that. Packs are not re-read by the
+// writer. *written is false, and nothing is written, when the file system refuses O_DIRECT
+// (tmpfs) or the first aligned write (EINVAL): the caller then writes buffered.
+Status WriteDirect(int fd, std::string_view data, const std::string& path, bool* written) {
+  *written = false;
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_DIRECT) != 0) return Status::Ok();
+  thread_local std::unique_ptr<char, FreeDeleter> bounce(
+      static_cast<char*>(std::aligned_alloc(kDirectAlign, kDirectPiece)));
+  if (bounce == nullptr) return Internal("out of memory for the O_DIRECT buffer");
+  size_t off = 0;
+  while (off < data.size()) {
+    const size_t n = std::min(kDirectPiece, data.size() - off);
+    const size_t padded = (n + kDirectAlign - 1) & ~(kDirectAlign - 1);
+    std::memcpy(bounce.get(), data.data() + off, n);
+    std::memset(bounce.get() + n, 0, padded - n);
+    ssize_t w = ::pwrite(fd, bounce.get(), padded, static_cast<off_t>(off));
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0 && errno == EINVAL && off == 0) {
+      // Alignment the device does not accept: write buffered instead.
+      if (::fcntl(fd, F_SETFL, flags) != 0) return ErrnoStatus("fcntl " + path, errno);
+      return Status::Ok();
+    }
+    if (w < 0) return ErrnoStatus("write " + path, errno);
+    // A short O_DIRECT write (device full mid-piece) leaves the rest unaligned: say so.
+    if (static_cast<size_t>(w) != padded) return IOError("short write of " + path);
+    off += n;
+  }
+  if (::ftruncate(fd, static_cast<off_t>(data.size())) != 0) return ErrnoStatus("truncate " + path, errno);
+  *written = true;
+  return Status::Ok();
+}
+
 }  // namespace
 
 LocalBackend::LocalBackend(std::string root) : root_(std::move(root)) {
@@ -156,7 +206,13 @@ Status LocalBackend::Save(FileType t, const std::string& name, std::string_view 
     ::unlink(tmp_path.c_str());
     return s;
   };
-  if (Status s = WriteAll(fd.get(), data, tmp_path); !s.ok()) return fail(s);
+  bool written = false;
+  if (t == FileType::kPack && data.size() >= kDirectWriteMin) {
+    if (Status s = WriteDirect(fd.get(), data, tmp_path, &written); !s.ok()) return fail(s);
+  }
+  if (!written) {
+    if (Status s = WriteAll(fd.get(), data, tmp_path); !s.ok()) return fail(s);
+  }
   // Lock files are not fsynced: a lock matters only while its writer lives, other processes
   // see it through the rename, and one lost in a power failure is what `unlock` would
   // remove anyway. Saves two disk flushes per command (four with the refresh).

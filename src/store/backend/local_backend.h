@@ -5,7 +5,9 @@
 // fsyncs it, makes it read-only (0400, as restic does), renames it to its final name and
 // fsyncs the directory, so a file appears whole or not at all, also after a crash. Lock
 // files skip both flushes (still written whole and renamed): a lock only matters while
-// its writer runs, and one lost to a power failure is harmless.
+// its writer runs, and one lost to a power failure is harmless. Pack files of 1 MiB or
+// more are written with O_DIRECT where the file system allows it (no page-cache copy; see
+// WriteDirect in local_backend.cc), others with plain writes.
 // Directories are 0700. List skips anything that is not a valid file name, so leftover
 // temporary files from a crash are invisible (as in restic).
 //
