@@ -83,31 +83,43 @@ Status DecodeBlob(const Key& key, const PackedBlob& blob, std::string_view store
 }
 
 void PackWriter::Add(BlobType type, const Id& id, std::string_view stored, uint32_t uncompressed_length) {
+  AddEntry(type, id, stored.size(), uncompressed_length);
+  data_.append(stored);
+}
+
+void PackWriter::AddEntry(BlobType type, const Id& id, size_t stored_size, uint32_t uncompressed_length) {
   PackedBlob b;
   b.id = id;
   b.type = type;
-  b.offset = static_cast<uint32_t>(data_.size());
-  b.length = static_cast<uint32_t>(stored.size());
+  b.offset = static_cast<uint32_t>(size_);
+  b.length = static_cast<uint32_t>(stored_size);
   b.uncompressed_length = uncompressed_length;
-  data_.append(stored);
+  size_ += stored_size;
   blobs_.push_back(b);
   header_size_ += uncompressed_length ? kPackHeaderCompressedEntrySize : kPackHeaderEntrySize;
 }
 
-size_t PackWriter::FinishedSize() const { return data_.size() + header_size_ + kCryptoOverhead + 4; }
+size_t PackWriter::FinishedSize() const { return size_ + header_size_ + kCryptoOverhead + 4; }
+
+std::string PackWriter::FinishHeader(const Key& key, std::vector<PackedBlob>* blobs, const uint8_t* header_iv) {
+  CLAWBACK_CHECK(!blobs_.empty());
+  std::string tail;
+  SealAppend(key, EncodePackHeader(blobs_), &tail, header_iv);
+  PutLE32(&tail, static_cast<uint32_t>(tail.size()));
+  *blobs = std::move(blobs_);
+  blobs_.clear();
+  data_ = std::string();
+  size_ = 0;
+  header_size_ = 0;
+  return tail;
+}
 
 PackWriter::Finished PackWriter::Finish(const Key& key, const uint8_t* header_iv) {
   CLAWBACK_CHECK(!blobs_.empty());
   Finished f;
   f.bytes = std::move(data_);
-  size_t header_start = f.bytes.size();
-  SealAppend(key, EncodePackHeader(blobs_), &f.bytes, header_iv);
-  PutLE32(&f.bytes, static_cast<uint32_t>(f.bytes.size() - header_start));
+  f.bytes.append(FinishHeader(key, &f.blobs, header_iv));
   f.id = Id::Hash(f.bytes);
-  f.blobs = std::move(blobs_);
-  data_ = std::string();
-  blobs_.clear();
-  header_size_ = 0;
   return f;
 }
 

@@ -76,22 +76,21 @@ uint32_t SealBlobAppend(const Key& key, std::string_view plaintext, bool compres
 // is the expected id. Corruption on any mismatch.
 Status DecodeBlob(const Key& key, const PackedBlob& blob, std::string_view stored, std::string* plaintext);
 
-// Accumulates sealed blobs in memory and produces the finished pack.
+// Builds a pack: either accumulates the sealed blobs in memory (Add, then Finish), or only
+// keeps the header entries of blobs written elsewhere in the same order (AddEntry, then
+// FinishHeader: the repository streams packs to the backend).
 class PackWriter {
  public:
   // Appends an already sealed blob (from SealBlobAppend).
   void Add(BlobType type, const Id& id, std::string_view stored, uint32_t uncompressed_length);
+  // Records a sealed blob of `stored_size` bytes that the caller appends to the pack
+  // itself, right after the previous one.
+  void AddEntry(BlobType type, const Id& id, size_t stored_size, uint32_t uncompressed_length);
 
   // Pre-allocates room for `bytes` of blob data (avoids regrowing a 16 MiB buffer).
   void Reserve(size_t bytes) { data_.reserve(bytes); }
-  // Starts an empty pack in `buffer` (its capacity is kept: recycled pack buffers).
-  // REQUIRES: empty().
-  void UseBuffer(std::string buffer) {
-    buffer.clear();
-    data_ = std::move(buffer);
-  }
 
-  size_t size() const { return data_.size(); }
+  size_t size() const { return size_; }
   size_t count() const { return blobs_.size(); }
   bool empty() const { return blobs_.empty(); }
   // Bytes the finished pack will have (data + sealed header + 4).
@@ -106,9 +105,13 @@ class PackWriter {
   // Appends the sealed header and its length; the writer is empty afterwards.
   // `header_iv` only for test vectors. REQUIRES: !empty().
   Finished Finish(const Key& key, const uint8_t* header_iv = nullptr);
+  // For AddEntry packs: the pack's last bytes (sealed header and its length); the entries
+  // move to *blobs and the writer is empty afterwards. REQUIRES: !empty().
+  std::string FinishHeader(const Key& key, std::vector<PackedBlob>* blobs, const uint8_t* header_iv = nullptr);
 
  private:
-  std::string data_;
+  std::string data_;  // Add only
+  size_t size_ = 0;   // bytes of blob data so far
   std::vector<PackedBlob> blobs_;
   size_t header_size_ = 0;
 };
