@@ -141,7 +141,9 @@ TEST(Pack, AutoCompressionStoresIncompressibleBlobsRaw) {
     size_t n = SealBlobInto(key, c.data, BlobCompression::kAuto, 3, stored.data(), &ulen);
     stored.resize(n);
     EXPECT_EQ(ulen, c.compressed ? c.data.size() : 0u) << c.data.size();
-    if (!c.compressed) EXPECT_EQ(n, c.data.size() + kCryptoOverhead);
+    if (!c.compressed) {
+      EXPECT_EQ(n, c.data.size() + kCryptoOverhead);
+    }
     EXPECT_EQ(LooksIncompressible(c.data), !c.compressed && c.data.size() > 100000);
     PackedBlob b;
     b.id = Id::Hash(c.data);
