@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <thread>
+#include <memory>
 
 #include "store/chunker/chunker.h"
 #include "store/unpacked.h"
@@ -169,9 +170,10 @@ Status Repository::RefreshIndex() {
 }
 
 Status Repository::DiscardWritesAndReloadIndex() {
-  for (OpenPack& open : open_packs_) {
-    std::lock_guard<std::mutex> lock(open.mu);
-    open.writer = PackWriter();
+  {
+    std::lock_guard<std::mutex> lock(packs_mu_);
+    idle_packs_[0].clear();  // discards their temporary files
+    idle_packs_[1].clear();
   }
   {
     std::lock_guard<std::mutex> lock(pending_mu_);
@@ -294,81 +296,107 @@ Result<SaveBlobResult> Repository::SaveBlob(BlobType type, std::string_view plai
     return result;
   }
 
-  thread_local std::string sealed;
-  sealed.clear();
-  bool compress = type == BlobType::kTree || (options_.compress_data && config_.version >= 2);
-  uint32_t ulen = SealBlobAppend(key_, plaintext, compress, options_.compression_level, &sealed);
-  result.stored_size = sealed.size();
-
-  PackWriter full;
-  {
-    OpenPack& open = open_packs_[t];
-    std::lock_guard<std::mutex> lock(open.mu);
-    // Tree packs stay small (trees are ~1 % of the data) and grow their own buffer: a
-    // recycled data-pack buffer would keep ~16 MiB of touched pages resident for them.
-    if (open.writer.empty() && type == BlobType::kData) open.writer.UseBuffer(TakePackBuffer());
-    open.writer.Add(type, result.id, sealed, ulen);
-    // Close the pack at the target size, or before its header could pass the 16 MiB limit.
-    if (open.writer.FinishedSize() >= options_.pack_size ||
-        (open.writer.count() + 1) * kPackHeaderCompressedEntrySize + kCryptoOverhead > kMaxPackHeaderSize) {
-      std::swap(full, open.writer);
-    }
+  // The sealed blob goes to a per-thread buffer that is reused without being cleared
+  // (resizing a std::string zero-fills it: a memset of every blob).
+  thread_local std::unique_ptr<char[]> sealed_buf;
+  thread_local size_t sealed_cap = 0;
+  const size_t bound = SealedBlobBound(plaintext.size());
+  if (sealed_cap < bound) {
+    sealed_buf.reset();
+    sealed_buf.reset(new char[bound]);
+    sealed_cap = bound;
   }
-  if (sealed.capacity() > (size_t{32} << 20)) std::string().swap(sealed);
+  BlobCompression mode = BlobCompression::kNone;
+  if (type == BlobType::kTree) {
+    mode = BlobCompression::kAlways;  // restic repacks packs with uncompressed trees
+  } else if (options_.compress_data && config_.version >= 2) {
+    mode = BlobCompression::kAuto;
+  }
+  uint32_t ulen = 0;
+  const int level = type == BlobType::kTree ? options_.compression_level : options_.data_compression_level;
+  const size_t sealed_size = SealBlobInto(key_, plaintext, mode, level, sealed_buf.get(), &ulen);
+  std::string_view sealed(sealed_buf.get(), sealed_size);
+  result.stored_size = sealed_size;
+
+  ASSIGN_OR_RETURN(std::unique_ptr<OpenPack> pack, TakePack(type));
+  pack->writer.AddEntry(type, result.id, sealed.size(), ulen);
+  pack->hash.Update(sealed);
+  if (Status st = pack->file->Append(sealed); !st.ok()) {
+    st = st.WithContext("writing a pack");
+    SetStickyError(st);
+    return st;  // the pack is discarded with its temporary file
+  }
+  if (sealed_cap > (size_t{32} << 20)) {
+    sealed_buf.reset();
+    sealed_cap = 0;
+  }
   {
     std::lock_guard<std::mutex> lock(stats_mu_);
     ++stats_.blobs_saved;
     stats_.bytes_plain += plaintext.size();
     stats_.bytes_stored += result.stored_size;
   }
-  if (!full.empty()) {
-    Status st = UploadPack(full.Finish(key_));
-    if (!st.ok()) return st;
+  // Close the pack at the target size, or before its header could pass the 16 MiB limit.
+  if (pack->writer.FinishedSize() >= options_.pack_size ||
+      (pack->writer.count() + 1) * kPackHeaderCompressedEntrySize + kCryptoOverhead > kMaxPackHeaderSize) {
+    RETURN_IF_ERROR(FinishPack(std::move(pack)));
+  } else {
+    ReturnPack(type, std::move(pack));
   }
   return result;
 }
 
-std::string Repository::TakePackBuffer() {
+Result<std::unique_ptr<Repository::OpenPack>> Repository::TakePack(BlobType type) {
+  const int t = static_cast<int>(type);
   {
-    std::lock_guard<std::mutex> lock(buffers_mu_);
-    if (!spare_buffers_.empty()) {
-      std::string b = std::move(spare_buffers_.back());
-      spare_buffers_.pop_back();
-      return b;
+    std::lock_guard<std::mutex> lock(packs_mu_);
+    if (!idle_packs_[t].empty()) {
+      std::unique_ptr<OpenPack> pack = std::move(idle_packs_[t].back());
+      idle_packs_[t].pop_back();
+      return pack;
     }
   }
-  // Room for a full pack plus the blob that tips it over and the header, so the buffer
-  // never reallocates (a doubling copy would touch twice the memory). Untouched capacity
-  // is not resident.
-  std::string b;
-  b.reserve(std::min(options_.pack_size, size_t{64} << 20) + Chunker::kMaxSize + (size_t{1} << 20));
-  return b;
-}
-
-void Repository::RecyclePackBuffer(std::string buffer) {
-  std::lock_guard<std::mutex> lock(buffers_mu_);
-  if (spare_buffers_.empty() && buffer.capacity() >= options_.pack_size) {
-    spare_buffers_.push_back(std::move(buffer));
-  }
-}
-
-Status Repository::UploadPack(PackWriter::Finished finished) {
-  Status st = backend_->Save(FileType::kPack, finished.id.Hex(), finished.bytes);
-  RecyclePackBuffer(std::move(finished.bytes));
-  if (!st.ok()) {
-    st = st.WithContext("saving pack " + finished.id.ShortHex());
+  auto pack = std::make_unique<OpenPack>();
+  // Room for a full pack plus the blob that tips it over and the header (for backends that
+  // collect the pack in memory; untouched capacity is not resident).
+  const size_t hint = std::min(options_.pack_size, size_t{64} << 20) + Chunker::kMaxSize + (size_t{1} << 20);
+  auto file = backend_->Begin(FileType::kPack, hint);
+  if (!file.ok()) {
+    Status st = file.status().WithContext("starting a pack");
     SetStickyError(st);
     return st;
   }
-  index_.AddPack(finished.id, finished.blobs);
-  ReleasePending(finished.blobs);
+  pack->file = std::move(*file);
+  return pack;
+}
+
+void Repository::ReturnPack(BlobType type, std::unique_ptr<OpenPack> pack) {
+  std::lock_guard<std::mutex> lock(packs_mu_);
+  idle_packs_[static_cast<int>(type)].push_back(std::move(pack));
+}
+
+Status Repository::FinishPack(std::unique_ptr<OpenPack> pack) {
+  std::vector<PackedBlob> blobs;
+  const std::string tail = pack->writer.FinishHeader(key_, &blobs);
+  pack->hash.Update(tail);
+  const Id id = pack->hash.Final();
+  Status st = pack->file->Append(tail);
+  if (st.ok()) st = pack->file->Commit(id.Hex());
+  pack.reset();
+  if (!st.ok()) {
+    st = st.WithContext("saving pack " + id.ShortHex());
+    SetStickyError(st);
+    return st;
+  }
+  index_.AddPack(id, blobs);
+  ReleasePending(blobs);
   {
     std::lock_guard<std::mutex> lock(stats_mu_);
     ++stats_.packs_written;
   }
   std::lock_guard<std::mutex> lock(index_mu_);
-  unsaved_blobs_ += finished.blobs.size();
-  unsaved_index_.packs.push_back(IndexPack{finished.id, std::move(finished.blobs)});
+  unsaved_blobs_ += blobs.size();
+  unsaved_index_.packs.push_back(IndexPack{id, std::move(blobs)});
   if (unsaved_blobs_ >= options_.index_blobs_per_file) return WriteIndexLocked(false);
   return Status::Ok();
 }
@@ -397,30 +425,24 @@ Result<Id> Repository::SaveTree(Tree tree) {
 
 Status Repository::Flush() {
   RETURN_IF_ERROR(sticky_error());
-  PackWriter full[2];
-  for (int t = 0; t < 2; ++t) {
-    std::lock_guard<std::mutex> lock(open_packs_[t].mu);
-    std::swap(full[t], open_packs_[t].writer);
-  }
-  // The last data and tree packs are independent: upload them side by side, so a small
-  // snapshot waits for one pack write (and its flushes) instead of two.
-  if (!full[0].empty() && !full[1].empty()) {
-    Status tree_status;
-    std::thread tree_upload([&] { tree_status = UploadPack(full[1].Finish(key_)); });
-    Status data_status = UploadPack(full[0].Finish(key_));
-    tree_upload.join();
-    RETURN_IF_ERROR(data_status);
-    RETURN_IF_ERROR(tree_status);
-  } else {
-    for (PackWriter& w : full) {
-      if (!w.empty()) RETURN_IF_ERROR(UploadPack(w.Finish(key_)));
+  std::vector<std::unique_ptr<OpenPack>> open;
+  {
+    std::lock_guard<std::mutex> lock(packs_mu_);
+    for (auto& idle : idle_packs_) {
+      for (auto& p : idle) open.push_back(std::move(p));
+      idle.clear();
     }
   }
-  {
-    // A long-lived repository (serve) must not keep pack-sized buffers between snapshots.
-    std::lock_guard<std::mutex> lock(buffers_mu_);
-    spare_buffers_.clear();
+  // The last packs are independent: finish them side by side, so a snapshot waits for one
+  // pack's flushes instead of one after another.
+  std::vector<Status> status(open.size());
+  std::vector<std::thread> finishers;
+  for (size_t i = 1; i < open.size(); ++i) {
+    finishers.emplace_back([&, i] { status[i] = FinishPack(std::move(open[i])); });
   }
+  if (!open.empty()) status[0] = FinishPack(std::move(open[0]));
+  for (auto& th : finishers) th.join();
+  for (const Status& st : status) RETURN_IF_ERROR(st);
   std::lock_guard<std::mutex> lock(index_mu_);
   return WriteIndexLocked(true);
 }

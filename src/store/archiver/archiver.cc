@@ -285,13 +285,14 @@ struct Archiver::Impl {
     thread_local std::string buf;
     if (buf.size() != Chunker::kMaxSize + kReadSize) buf.resize(Chunker::kMaxSize + kReadSize);
     Chunker chunker(repo->config().chunker_polynomial);
-    size_t len = 0;   // bytes in buf
-    size_t scan = 0;  // bytes of buf the chunker has consumed
+    size_t begin = 0;  // start of the current chunk in buf
+    size_t len = 0;    // bytes in buf
+    size_t scan = 0;   // bytes of buf the chunker has consumed
     uint64_t total = 0;
     std::vector<Id> content;
     Status st;
     auto emit = [&](size_t n) -> Status {
-      std::string_view chunk(buf.data(), n);
+      std::string_view chunk(buf.data() + begin, n);
       Id id = Id::Hash(chunk);
       auto r = repo->SaveBlob(BlobType::kData, chunk, &id);
       if (!r.ok()) {
@@ -309,6 +310,14 @@ struct Archiver::Impl {
     };
     bool eof = false;
     while (!eof) {
+      // The unfinished chunk (< kMaxSize) moves to the front only when a full read no longer
+      // fits behind it, not after every cut: ~8x fewer bytes moved.
+      if (buf.size() - len < kReadSize && begin > 0) {
+        std::memmove(buf.data(), buf.data() + begin, len - begin);
+        len -= begin;
+        scan -= begin;
+        begin = 0;
+      }
       ssize_t n = read(fd, buf.data() + len, std::min(kReadSize, buf.size() - len));
       if (n < 0) {
         if (errno == EINTR) continue;
@@ -327,14 +336,12 @@ struct Archiver::Impl {
         bool cut = false;
         scan += chunker.Next(reinterpret_cast<const uint8_t*>(buf.data()) + scan, len - scan, &cut);
         if (!cut) break;
-        st = emit(scan);
+        st = emit(scan - begin);
         if (!st.ok()) break;
-        std::memmove(buf.data(), buf.data() + scan, len - scan);
-        len -= scan;
-        scan = 0;
+        begin = scan;
       }
       if (!st.ok()) break;
-      if (eof && len > 0) st = emit(len);
+      if (eof && len > begin) st = emit(len - begin);
     }
     close(fd);
     if (!st.ok()) return st;

@@ -13,6 +13,32 @@
 
 namespace clawback::store {
 
+namespace {
+
+// Backend::Begin's default: the whole file in memory, one Save at Commit.
+class BufferedPendingFile : public PendingFile {
+ public:
+  BufferedPendingFile(Backend* backend, FileType type, size_t size_hint) : backend_(backend), type_(type) {
+    data_.reserve(size_hint);
+  }
+  Status Append(std::string_view data) override {
+    data_.append(data);
+    return Status::Ok();
+  }
+  Status Commit(const std::string& name) override { return backend_->Save(type_, name, data_); }
+
+ private:
+  Backend* backend_;
+  FileType type_;
+  std::string data_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<PendingFile>> Backend::Begin(FileType t, size_t size_hint) {
+  return std::unique_ptr<PendingFile>(new BufferedPendingFile(this, t, size_hint));
+}
+
 std::string_view FileTypeDir(FileType t) {
   switch (t) {
     case FileType::kConfig:

@@ -49,6 +49,19 @@ struct FileInfo {
   int64_t size = 0;
 };
 
+// A file written piece by piece whose name is known only at the end (a pack is named by
+// the SHA-256 of its bytes): Append the bytes in order, then Commit under the final name,
+// which follows Save's rules (AlreadyExists, atomic and durable once it returns OK). Nothing
+// is visible under any name before Commit succeeds; destroying an uncommitted file
+// discards it (after a crash, at most an invisible temporary remains).
+// Thread-safety: one thread at a time (different threads one after another are fine).
+class PendingFile {
+ public:
+  virtual ~PendingFile() = default;
+  virtual Status Append(std::string_view data) = 0;
+  virtual Status Commit(const std::string& name) = 0;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -80,6 +93,12 @@ class Backend {
   virtual Result<FileInfo> Stat(FileType t, const std::string& name) = 0;
   virtual Status Remove(FileType t, const std::string& name) = 0;
   virtual Result<std::vector<FileInfo>> List(FileType t) = 0;
+
+  // Starts a file of type t written piecewise (`size_hint`: the expected size, 0 if
+  // unknown). The default collects the bytes in memory and calls Save at Commit, so
+  // wrappers that override Save (faults, retries) stay in the path; LocalBackend streams
+  // packs to a temporary file instead.
+  virtual Result<std::unique_ptr<PendingFile>> Begin(FileType t, size_t size_hint = 0);
 };
 
 using BackendPtr = std::unique_ptr<Backend>;

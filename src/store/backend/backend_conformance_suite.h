@@ -271,6 +271,50 @@ TEST_P(BackendConformanceTest, LargeFileAndItsMiddle) {
   EXPECT_TRUE(*middle == data.substr(3'000'001, 65'536));
 }
 
+// Begin/Append/Commit (how the repository writes packs): the file appears only at Commit,
+// whole, under the given name; pieces of any size (crossing 1 MiB staging pieces) come
+// back in order; an existing name is AlreadyExists; a file dropped before Commit leaves
+// nothing listed.
+TEST_P(BackendConformanceTest, PendingFilesAppearOnlyWhenCommitted) {
+  std::string data = RandomBytes(3 * 1024 * 1024 + 4097, 77);
+  auto file = backend_->Begin(FileType::kPack, data.size());
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  size_t pos = 0;
+  for (size_t piece : {size_t{1}, size_t{4095}, size_t{1} << 20, size_t{1} << 20, size_t{300000}}) {
+    ASSERT_TRUE((*file)->Append(std::string_view(data).substr(pos, piece)).ok());
+    pos += piece;
+  }
+  ASSERT_TRUE((*file)->Append(std::string_view(data).substr(pos)).ok());
+  EXPECT_TRUE(backend_->List(FileType::kPack)->empty());
+  const std::string name = IdOf(data);
+  Status st = (*file)->Commit(name);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  file->reset();
+  auto back = backend_->Load(FileType::kPack, name);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_TRUE(*back == data);
+  EXPECT_EQ(backend_->Stat(FileType::kPack, name)->size, static_cast<int64_t>(data.size()));
+
+  auto again = backend_->Begin(FileType::kPack);
+  ASSERT_TRUE(again.ok());
+  ASSERT_TRUE((*again)->Append("other bytes").ok());
+  EXPECT_EQ((*again)->Commit(name).code(), StatusCode::kAlreadyExists);
+
+  for (size_t size : {size_t{10}, size_t{2} << 20}) {
+    auto dropped = backend_->Begin(FileType::kPack);
+    ASSERT_TRUE(dropped.ok());
+    ASSERT_TRUE((*dropped)->Append(RandomBytes(size, 5)).ok());
+  }
+  auto listed = backend_->List(FileType::kPack);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(Names(*listed), std::set<std::string>{name});
+  auto small = backend_->Begin(FileType::kPack);
+  ASSERT_TRUE(small.ok());
+  ASSERT_TRUE((*small)->Append("x").ok());
+  ASSERT_TRUE((*small)->Commit(IdOf("x")).ok());
+  EXPECT_EQ(*backend_->Load(FileType::kPack, IdOf("x")), "x");
+}
+
 TEST_P(BackendConformanceTest, ConcurrentSavesAndLoads) {
   constexpr int kThreads = 4, kPerThread = 8;
   std::vector<std::vector<std::string>> names(kThreads);

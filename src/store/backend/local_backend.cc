@@ -6,9 +6,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -101,7 +105,208 @@ Status WriteAll(int fd, std::string_view data, const std::string& path) {
   return Status::Ok();
 }
 
+// Pack files of at least this size are written with O_DIRECT.
+constexpr size_t kDirectWriteMin = size_t{1} << 20;
+constexpr size_t kDirectAlign = 4096;  // covers 512- and 4096-byte logical blocks
+constexpr size_t kDirectPiece = size_t{1} << 20;
+
+struct FreeDeleter {
+  void operator()(char* p) const { std::free(p); }
+};
+
+// Writes `data` to the empty file `fd` with O_DIRECT, through an aligned per-thread bounce
+// buffer, the last piece padded with zeros and the file then cut to size. The data goes
+// from this buffer to the device without a page-cache copy: buffered writes of a first
+// snapshot's packs cost ~1 CPU-s per GiB here (in a VM, page-cache pages the guest had not
+// touched yet are expensive), O_DIRECT a few percent of that. Packs are not re-read by the
+// writer. *written is false, and nothing is written, when the file system refuses O_DIRECT
+// (tmpfs) or the first aligned write (EINVAL): the caller then writes buffered.
+Status WriteDirect(int fd, std::string_view data, const std::string& path, bool* written) {
+  *written = false;
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_DIRECT) != 0) return Status::Ok();
+  thread_local std::unique_ptr<char, FreeDeleter> bounce(
+      static_cast<char*>(std::aligned_alloc(kDirectAlign, kDirectPiece)));
+  if (bounce == nullptr) return Internal("out of memory for the O_DIRECT buffer");
+  size_t off = 0;
+  while (off < data.size()) {
+    const size_t n = std::min(kDirectPiece, data.size() - off);
+    const size_t padded = (n + kDirectAlign - 1) & ~(kDirectAlign - 1);
+    std::memcpy(bounce.get(), data.data() + off, n);
+    std::memset(bounce.get() + n, 0, padded - n);
+    ssize_t w = ::pwrite(fd, bounce.get(), padded, static_cast<off_t>(off));
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0 && errno == EINVAL && off == 0) {
+      // Alignment the device does not accept: write buffered instead.
+      if (::fcntl(fd, F_SETFL, flags) != 0) return ErrnoStatus("fcntl " + path, errno);
+      return Status::Ok();
+    }
+    if (w < 0) return ErrnoStatus("write " + path, errno);
+    // A short O_DIRECT write (device full mid-piece) leaves the rest unaligned: say so.
+    if (static_cast<size_t>(w) != padded) return IOError("short write of " + path);
+    off += n;
+  }
+  if (::ftruncate(fd, static_cast<off_t>(data.size())) != 0) return ErrnoStatus("truncate " + path, errno);
+  *written = true;
+  return Status::Ok();
+}
+
+// The last steps of every pack write: flush, read-only, close, and rename to the final
+// name (never over an existing file), then fsync the directory. Unlinks the temporary on
+// failure. Takes ownership of fd.
+Status PublishTemp(int fd, const std::string& tmp_path, const std::string& final_path) {
+  auto fail = [&](Status s) {
+    if (fd >= 0) ::close(fd);
+    ::unlink(tmp_path.c_str());
+    return s;
+  };
+  if (::fsync(fd) != 0) return fail(ErrnoStatus("fsync " + tmp_path, errno));
+  (void)::fchmod(fd, kFinalFileMode);
+  if (::close(std::exchange(fd, -1)) != 0) return fail(ErrnoStatus("close " + tmp_path, errno));
+  const std::string dir = DirName(final_path);
+  struct stat st;
+  if (::lstat(final_path.c_str(), &st) == 0) return fail(AlreadyExists(final_path + " already exists"));
+  if (errno != ENOENT && errno != ENOTDIR) return fail(ErrnoStatus("stat " + final_path, errno));
+  if (::access(dir.c_str(), F_OK) != 0) {
+    if (Status s = MakeDirs(dir); !s.ok()) return fail(s);
+  }
+  if (::rename(tmp_path.c_str(), final_path.c_str()) != 0) {
+    return fail(ErrnoStatus("rename " + tmp_path + " to " + final_path, errno));
+  }
+  return SyncDir(dir);
+}
+
 }  // namespace
+
+// A pack streamed to "data/tmp-<random>" (restic and List ignore files directly in data/)
+// through a 1 MiB staging buffer: full pieces go out with O_DIRECT where the file system
+// allows it (see WriteDirect), plain writes otherwise; Commit writes the rest (padded and
+// then cut for O_DIRECT) and publishes the file like Save does.
+class LocalBackend::PendingPack : public PendingFile {
+ public:
+  PendingPack(LocalBackend* backend, std::string tmp_path, int fd, bool direct)
+      : backend_(backend), tmp_path_(std::move(tmp_path)), fd_(fd), direct_(direct),
+        staging_(backend->TakeStaging()) {}
+  ~PendingPack() override {
+    if (fd_ >= 0) {
+      ::close(fd_);
+      ::unlink(tmp_path_.c_str());
+    }
+    backend_->ReturnStaging(staging_);
+  }
+
+  Status Append(std::string_view data) override {
+    RETURN_IF_ERROR(error_);
+    if (staging_ == nullptr) return Fail(Internal("out of memory for a pack buffer"));
+    while (!data.empty()) {
+      const size_t n = std::min(kDirectPiece - staged_, data.size());
+      std::memcpy(staging_ + staged_, data.data(), n);
+      staged_ += n;
+      data.remove_prefix(n);
+      if (staged_ == kDirectPiece) RETURN_IF_ERROR(WriteStaged());
+    }
+    return Status::Ok();
+  }
+
+  Status Commit(const std::string& name) override {
+    RETURN_IF_ERROR(error_);
+    if (Status s = ValidateName(FileType::kPack, name); !s.ok()) return Fail(s);
+    const uint64_t size = written_ + staged_;
+    if (staged_ > 0) RETURN_IF_ERROR(WriteStaged());
+    if (direct_ && ::ftruncate(fd_, static_cast<off_t>(size)) != 0) {
+      return Fail(ErrnoStatus("truncate " + tmp_path_, errno));
+    }
+    Status st = PublishTemp(std::exchange(fd_, -1), tmp_path_, backend_->PathOf(FileType::kPack, name));
+    if (!st.ok()) error_ = st;
+    return st;
+  }
+
+ private:
+  Status Fail(Status s) {
+    if (error_.ok()) error_ = s;
+    return s;
+  }
+
+  // Writes the staged bytes at the end of the file (with O_DIRECT: padded to the block).
+  Status WriteStaged() {
+    size_t len = staged_;
+    if (direct_) {
+      len = (staged_ + kDirectAlign - 1) & ~(kDirectAlign - 1);
+      std::memset(staging_ + staged_, 0, len - staged_);
+    }
+    size_t done = 0;
+    while (done < len) {
+      ssize_t w = ::pwrite(fd_, staging_ + done, len - done, static_cast<off_t>(written_ + done));
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0 && errno == EINVAL && direct_ && written_ == 0 && done == 0) {
+        // Alignment the device does not accept: plain writes from here on.
+        const int flags = ::fcntl(fd_, F_GETFL);
+        if (flags < 0 || ::fcntl(fd_, F_SETFL, flags & ~O_DIRECT) != 0) {
+          return Fail(ErrnoStatus("fcntl " + tmp_path_, errno));
+        }
+        direct_ = false;
+        len = staged_;
+        continue;
+      }
+      if (w < 0) return Fail(ErrnoStatus("write " + tmp_path_, errno));
+      // A short O_DIRECT write would leave the rest unaligned.
+      if (direct_ && static_cast<size_t>(w) != len - done) return Fail(IOError("short write of " + tmp_path_));
+      done += static_cast<size_t>(w);
+    }
+    written_ += staged_;
+    staged_ = 0;
+    return Status::Ok();
+  }
+
+  LocalBackend* backend_;
+  std::string tmp_path_;
+  int fd_;
+  bool direct_;
+  char* staging_;
+  size_t staged_ = 0;
+  uint64_t written_ = 0;  // bytes of the file before the staged ones
+  Status error_;
+};
+
+char* LocalBackend::TakeStaging() {
+  {
+    std::lock_guard<std::mutex> lock(staging_mu_);
+    if (!staging_free_.empty()) {
+      char* p = staging_free_.back();
+      staging_free_.pop_back();
+      return p;
+    }
+  }
+  return static_cast<char*>(std::aligned_alloc(kDirectAlign, kDirectPiece));
+}
+
+void LocalBackend::ReturnStaging(char* p) {
+  if (p == nullptr) return;
+  {
+    std::lock_guard<std::mutex> lock(staging_mu_);
+    if (staging_free_.size() < 4) {
+      staging_free_.push_back(p);
+      return;
+    }
+  }
+  std::free(p);
+}
+
+LocalBackend::~LocalBackend() {
+  for (char* p : staging_free_) std::free(p);
+}
+
+Result<std::unique_ptr<PendingFile>> LocalBackend::Begin(FileType t, size_t size_hint) {
+  if (t != FileType::kPack) return Backend::Begin(t, size_hint);
+  const std::string dir = root_ + "/" + std::string(FileTypeDir(FileType::kPack));
+  if (::access(dir.c_str(), F_OK) != 0) RETURN_IF_ERROR(MakeDirs(dir));
+  const std::string tmp_path = dir + "/tmp-" + RandomSuffix();
+  int fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, kTempFileMode);
+  if (fd < 0) return ErrnoStatus("create " + tmp_path, errno);
+  const int flags = ::fcntl(fd, F_GETFL);
+  const bool direct = flags >= 0 && ::fcntl(fd, F_SETFL, flags | O_DIRECT) == 0;
+  return std::unique_ptr<PendingFile>(new PendingPack(this, tmp_path, fd, direct));
+}
 
 LocalBackend::LocalBackend(std::string root) : root_(std::move(root)) {
   while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
@@ -156,7 +361,13 @@ Status LocalBackend::Save(FileType t, const std::string& name, std::string_view 
     ::unlink(tmp_path.c_str());
     return s;
   };
-  if (Status s = WriteAll(fd.get(), data, tmp_path); !s.ok()) return fail(s);
+  bool written = false;
+  if (t == FileType::kPack && data.size() >= kDirectWriteMin) {
+    if (Status s = WriteDirect(fd.get(), data, tmp_path, &written); !s.ok()) return fail(s);
+  }
+  if (!written) {
+    if (Status s = WriteAll(fd.get(), data, tmp_path); !s.ok()) return fail(s);
+  }
   // Lock files are not fsynced: a lock matters only while its writer lives, other processes
   // see it through the rename, and one lost in a power failure is what `unlock` would
   // remove anyway. Saves two disk flushes per command (four with the refresh).

@@ -102,6 +102,13 @@ const Chunker::Tables* TablesFor(uint64_t pol) {
   return slot.get();
 }
 
+// The digest after the 64 bytes before `block`, hashed from an all-zero window.
+uint64_t WarmUp(const uint8_t* block, const uint64_t* mod, int shift) {
+  uint64_t w = 0;  // F(64 zero bytes) = 0; outgoing zeros contribute out[0] = 0
+  for (const uint8_t* q = block - Chunker::kWindowSize; q < block; ++q) w = ((w << 8) | *q) ^ mod[w >> shift];
+  return w;
+}
+
 }  // namespace
 
 Chunker::Chunker(uint64_t pol) : tables_(TablesFor(pol)) { Reset(); }
@@ -154,38 +161,53 @@ size_t Chunker::Next(const uint8_t* data, size_t n, bool* cut) {
   // The digest after byte j depends only on the 64 bytes ending at j (the byte slid in at
   // Reset has left the window by now), so it can be computed from any earlier point. Each
   // byte's update waits for the previous one's table lookup; hashing the range in rounds of
-  // two adjacent blocks, the second block's stream warmed up over the 64 bytes before it,
-  // keeps two such chains in flight. The first block's cut, if any, comes first; otherwise
-  // the second's; otherwise the second stream's digest carries into the next round.
-  while (limit - i >= 2 * kStreamBlock) {
-    const size_t mid = i + kStreamBlock;
-    uint64_t d2 = 0;  // F(64 zero bytes) = 0; outgoing zeros contribute out[0] = 0
-    for (size_t j = mid - kWindowSize; j < mid; ++j) d2 = ((d2 << 8) | data[j]) ^ mod[d2 >> shift];
-    size_t j = mid;
-    size_t cut2 = 0;  // 0: none yet (a cut is never at index 0 here)
-    uint64_t cut2_digest = 0;
-    for (; i < mid; ++i, ++j) {
-      digest ^= out[data[i - kWindowSize]];
-      digest = ((digest << 8) | data[i]) ^ mod[digest >> shift];
-      if ((digest & kSplitMask) == 0) [[unlikely]] {
-        count_ += i + 1 - start;
-        goto cut_here;
-      }
-      d2 ^= out[data[j - kWindowSize]];
-      d2 = ((d2 << 8) | data[j]) ^ mod[d2 >> shift];
-      if ((d2 & kSplitMask) == 0 && cut2 == 0) [[unlikely]] {
-        cut2 = j;
-        cut2_digest = d2;
+  // kStreams adjacent blocks, each later block's stream warmed up over the 64 bytes before
+  // it, keeps kStreams such chains in flight. The first block with a cut gives the cut;
+  // without one, the last stream's digest carries into the next round.
+  static_assert(kStreams == 4, "the loop below is written out for four streams");
+  while (limit - i >= kStreams * kStreamBlock) {
+    // Stream s hashes in[s][0, kStreamBlock); its outgoing bytes are gone[s][k].
+    const uint8_t* in0 = data + i;
+    const uint8_t* in1 = in0 + kStreamBlock;
+    const uint8_t* in2 = in1 + kStreamBlock;
+    const uint8_t* in3 = in2 + kStreamBlock;
+    const uint8_t *gone0 = in0 - kWindowSize, *gone1 = in1 - kWindowSize;
+    const uint8_t *gone2 = in2 - kWindowSize, *gone3 = in3 - kWindowSize;
+    uint64_t d0 = digest, d1 = WarmUp(in1, mod, shift), d2 = WarmUp(in2, mod, shift),
+             d3 = WarmUp(in3, mod, shift);
+    size_t cut_at[kStreams] = {};  // offset + 1 of each block's first cut, 0: none
+    uint64_t cut_digest[kStreams] = {};
+    for (size_t k = 0; k < kStreamBlock; ++k) {
+      d0 ^= out[gone0[k]];
+      d1 ^= out[gone1[k]];
+      d2 ^= out[gone2[k]];
+      d3 ^= out[gone3[k]];
+      d0 = ((d0 << 8) | in0[k]) ^ mod[d0 >> shift];
+      d1 = ((d1 << 8) | in1[k]) ^ mod[d1 >> shift];
+      d2 = ((d2 << 8) | in2[k]) ^ mod[d2 >> shift];
+      d3 = ((d3 << 8) | in3[k]) ^ mod[d3 >> shift];
+      if (((d0 & kSplitMask) == 0) | ((d1 & kSplitMask) == 0) | ((d2 & kSplitMask) == 0) |
+          ((d3 & kSplitMask) == 0)) [[unlikely]] {
+        const uint64_t now[kStreams] = {d0, d1, d2, d3};
+        for (size_t s = 0; s < kStreams; ++s) {
+          if ((now[s] & kSplitMask) == 0 && cut_at[s] == 0) {
+            cut_at[s] = k + 1;
+            cut_digest[s] = now[s];
+          }
+        }
+        if (cut_at[0] != 0) break;  // nothing can come before it
       }
     }
-    if (cut2 != 0) {
-      i = cut2;
-      digest = cut2_digest;
+    size_t s = 0;
+    while (s < kStreams && cut_at[s] == 0) ++s;
+    if (s < kStreams) {
+      i += s * kStreamBlock + cut_at[s] - 1;
+      digest = cut_digest[s];
       count_ += i + 1 - start;
       goto cut_here;
     }
-    i = j;
-    digest = d2;
+    i += kStreams * kStreamBlock;
+    digest = d3;
   }
   for (; i < limit; ++i) {
     uint8_t b = data[i];

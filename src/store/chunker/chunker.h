@@ -37,8 +37,9 @@ class Chunker {
   static constexpr size_t kMinSize = 512 * 1024;
   static constexpr size_t kMaxSize = 8 * 1024 * 1024;
   static constexpr uint64_t kSplitMask = (uint64_t{1} << 20) - 1;
-  // Long ranges are hashed as two interleaved streams over adjacent blocks of this size
-  // (see Next()).
+  // Long ranges are hashed as kStreams interleaved streams over adjacent blocks of
+  // kStreamBlock bytes (see Next()).
+  static constexpr size_t kStreams = 4;
   static constexpr size_t kStreamBlock = 32 * 1024;
 
   // REQUIRES: pol irreducible of degree 53 (RepoConfig::Parse checks that).

@@ -128,9 +128,10 @@ TEST(Chunker, SmallAndEmptyInputs) {
   EXPECT_EQ(ChunkLengths(kPol, "tiny"), std::vector<size_t>{4});
 }
 
-// Next() hashes long ranges as two interleaved streams; feeding the same data in pieces
-// around the two-block round size (and byte-sized ones, which never take it) must cut identically.
-TEST(Chunker, TwoStreamCutsMatchPiecewiseFeeding) {
+// Next() hashes long ranges as kStreams interleaved streams; feeding the same data in pieces
+// around the round size (and byte-sized ones, which never take it) must cut identically, so
+// a cut found by any of the streams (and shifted to another by the piece sizes) is the same.
+TEST(Chunker, MultiStreamCutsMatchPiecewiseFeeding) {
   std::string data = Lcg(24 << 20, 3);
   auto cuts = [&](std::vector<size_t> pieces) {
     Chunker ch(kPol);
@@ -147,8 +148,9 @@ TEST(Chunker, TwoStreamCutsMatchPiecewiseFeeding) {
   auto whole = cuts({data.size()});
   EXPECT_GE(whole.size(), 8u);
   EXPECT_EQ(cuts({97}), whole);
-  const size_t b = 2 * Chunker::kStreamBlock;
+  const size_t b = Chunker::kStreams * Chunker::kStreamBlock;
   EXPECT_EQ(cuts({b - 1, b, b + 1, 3 * b + 5}), whole);
+  EXPECT_EQ(cuts({Chunker::kStreamBlock + 3, 2 * Chunker::kStreamBlock - 7}), whole);
   EXPECT_EQ(cuts({1 << 20, 4099, 300000, 129}), whole);
 }
 

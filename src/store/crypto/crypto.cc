@@ -184,6 +184,10 @@ void SealAppend(const Key& key, std::string_view plaintext, std::string* out, co
          reinterpret_cast<const uint8_t*>(plaintext.data()), plaintext.size(), iv);
 }
 
+void SealTo(const Key& key, const uint8_t* src, size_t n, uint8_t* out, const uint8_t* iv) {
+  SealAt(key, out, src, n, iv);
+}
+
 void SealInPlace(const Key& key, std::string* buf, size_t offset, const uint8_t* iv) {
   CLAWBACK_CHECK(buf->size() >= offset + kIvSize);
   const size_t n = buf->size() - offset - kIvSize;

@@ -52,6 +52,11 @@ std::string Seal(const Key& key, std::string_view plaintext, const uint8_t* iv =
 // REQUIRES: buf->size() >= offset + kIvSize.
 void SealInPlace(const Key& key, std::string* buf, size_t offset, const uint8_t* iv = nullptr);
 
+// The same into a raw buffer: writes IV || C || MAC for the n bytes at `src` to
+// out[0, n + kCryptoOverhead). `src` may be out + kIvSize (in place); otherwise the two
+// must not overlap.
+void SealTo(const Key& key, const uint8_t* src, size_t n, uint8_t* out, const uint8_t* iv = nullptr);
+
 // Verifies the MAC (constant time) and only then decrypts. Corruption("ciphertext
 // verification failed") on a bad MAC, a too-short input or an all-zero IV.
 Status OpenInto(const Key& key, std::string_view sealed, std::string* plaintext);

@@ -1,5 +1,6 @@
 #include "store/pack/pack.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "store/compression.h"
@@ -21,18 +22,37 @@ uint32_t GetLE32(const char* p) {
 
 std::string_view BlobTypeName(BlobType t) { return t == BlobType::kTree ? "tree" : "data"; }
 
-uint32_t SealBlobAppend(const Key& key, std::string_view plaintext, bool compress, int level, std::string* out) {
-  if (!compress || plaintext.empty()) {
-    SealAppend(key, plaintext, out);
-    return 0;
+size_t SealedBlobBound(size_t n) { return std::max(n, CompressBound(n)) + kCryptoOverhead; }
+
+size_t SealBlobInto(const Key& key, std::string_view plaintext, BlobCompression mode, int level, char* out,
+                    uint32_t* uncompressed_length) {
+  auto* u = reinterpret_cast<uint8_t*>(out);
+  const size_t n = plaintext.size();
+  bool compress = mode != BlobCompression::kNone && n > 0;
+  if (compress && mode == BlobCompression::kAuto && LooksIncompressible(plaintext)) compress = false;
+  if (compress) {
+    // Compressed straight behind the IV's room and sealed there: no second blob-sized
+    // buffer per thread.
+    size_t z = CompressTo(plaintext, level, out + kIvSize, CompressBound(n));
+    if (mode == BlobCompression::kAlways || z < n) {
+      SealTo(key, u + kIvSize, z, u);
+      *uncompressed_length = static_cast<uint32_t>(n);
+      return z + kCryptoOverhead;
+    }
   }
-  // Compressed straight behind the IV's room in *out and sealed there: no second
-  // blob-sized buffer per thread (they were up to 8 MiB each, resident for the whole run).
+  SealTo(key, reinterpret_cast<const uint8_t*>(plaintext.data()), n, u);
+  *uncompressed_length = 0;
+  return n + kCryptoOverhead;
+}
+
+uint32_t SealBlobAppend(const Key& key, std::string_view plaintext, bool compress, int level, std::string* out) {
   const size_t base = out->size();
-  out->resize(base + kIvSize);
-  CompressAppend(plaintext, level, out);
-  SealInPlace(key, out, base);
-  return static_cast<uint32_t>(plaintext.size());
+  out->resize(base + SealedBlobBound(plaintext.size()));
+  uint32_t ulen = 0;
+  size_t n = SealBlobInto(key, plaintext, compress ? BlobCompression::kAlways : BlobCompression::kNone, level,
+                          out->data() + base, &ulen);
+  out->resize(base + n);
+  return ulen;
 }
 
 Status DecodeBlob(const Key& key, const PackedBlob& blob, std::string_view stored, std::string* plaintext) {
@@ -63,31 +83,43 @@ Status DecodeBlob(const Key& key, const PackedBlob& blob, std::string_view store
 }
 
 void PackWriter::Add(BlobType type, const Id& id, std::string_view stored, uint32_t uncompressed_length) {
+  AddEntry(type, id, stored.size(), uncompressed_length);
+  data_.append(stored);
+}
+
+void PackWriter::AddEntry(BlobType type, const Id& id, size_t stored_size, uint32_t uncompressed_length) {
   PackedBlob b;
   b.id = id;
   b.type = type;
-  b.offset = static_cast<uint32_t>(data_.size());
-  b.length = static_cast<uint32_t>(stored.size());
+  b.offset = static_cast<uint32_t>(size_);
+  b.length = static_cast<uint32_t>(stored_size);
   b.uncompressed_length = uncompressed_length;
-  data_.append(stored);
+  size_ += stored_size;
   blobs_.push_back(b);
   header_size_ += uncompressed_length ? kPackHeaderCompressedEntrySize : kPackHeaderEntrySize;
 }
 
-size_t PackWriter::FinishedSize() const { return data_.size() + header_size_ + kCryptoOverhead + 4; }
+size_t PackWriter::FinishedSize() const { return size_ + header_size_ + kCryptoOverhead + 4; }
+
+std::string PackWriter::FinishHeader(const Key& key, std::vector<PackedBlob>* blobs, const uint8_t* header_iv) {
+  CLAWBACK_CHECK(!blobs_.empty());
+  std::string tail;
+  SealAppend(key, EncodePackHeader(blobs_), &tail, header_iv);
+  PutLE32(&tail, static_cast<uint32_t>(tail.size()));
+  *blobs = std::move(blobs_);
+  blobs_.clear();
+  data_ = std::string();
+  size_ = 0;
+  header_size_ = 0;
+  return tail;
+}
 
 PackWriter::Finished PackWriter::Finish(const Key& key, const uint8_t* header_iv) {
   CLAWBACK_CHECK(!blobs_.empty());
   Finished f;
   f.bytes = std::move(data_);
-  size_t header_start = f.bytes.size();
-  SealAppend(key, EncodePackHeader(blobs_), &f.bytes, header_iv);
-  PutLE32(&f.bytes, static_cast<uint32_t>(f.bytes.size() - header_start));
+  f.bytes.append(FinishHeader(key, &f.blobs, header_iv));
   f.id = Id::Hash(f.bytes);
-  f.blobs = std::move(blobs_);
-  data_ = std::string();
-  blobs_.clear();
-  header_size_ = 0;
   return f;
 }
 

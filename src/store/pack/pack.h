@@ -51,31 +51,46 @@ inline constexpr size_t kPackHeaderEntrySize = 37;
 inline constexpr uint32_t kMaxBlobPlaintextSize = uint32_t{1} << 30;
 inline constexpr size_t kPackHeaderCompressedEntrySize = 41;
 
-// Prepares a blob for a pack: zstd (when `compress` and the plaintext is non-empty) then
-// seal; appends the stored bytes to *out and returns the uncompressed_length to record
-// (0 when stored raw).
+// How a blob's plaintext is stored.
+enum class BlobCompression : uint8_t {
+  kNone,    // raw (type 0/1)
+  kAlways,  // zstd (type 2/3), even when that makes it larger (trees: spec §12.1)
+  kAuto,    // zstd unless the blob looks incompressible (LooksIncompressible) or zstd
+            // does not shrink it; then raw. For data blobs: a valid v2 choice (spec §12.1).
+};
+
+// Room SealBlobInto may need for `n` plaintext bytes.
+size_t SealedBlobBound(size_t n);
+
+// Prepares a blob for a pack: zstd (as `mode` says; never for an empty plaintext), then
+// seal. Writes the stored bytes to out[0, returned size) and the uncompressed_length to
+// record (0 when stored raw) to *uncompressed_length.
+// REQUIRES: out has room for SealedBlobBound(plaintext.size()) bytes.
+size_t SealBlobInto(const Key& key, std::string_view plaintext, BlobCompression mode, int level, char* out,
+                    uint32_t* uncompressed_length);
+
+// The same, appended to *out; returns the uncompressed_length (0 when stored raw).
 uint32_t SealBlobAppend(const Key& key, std::string_view plaintext, bool compress, int level, std::string* out);
 
 // Opens a stored blob, decompresses it if needed, checks its length and that its SHA-256
 // is the expected id. Corruption on any mismatch.
 Status DecodeBlob(const Key& key, const PackedBlob& blob, std::string_view stored, std::string* plaintext);
 
-// Accumulates sealed blobs in memory and produces the finished pack.
+// Builds a pack: either accumulates the sealed blobs in memory (Add, then Finish), or only
+// keeps the header entries of blobs written elsewhere in the same order (AddEntry, then
+// FinishHeader: the repository streams packs to the backend).
 class PackWriter {
  public:
   // Appends an already sealed blob (from SealBlobAppend).
   void Add(BlobType type, const Id& id, std::string_view stored, uint32_t uncompressed_length);
+  // Records a sealed blob of `stored_size` bytes that the caller appends to the pack
+  // itself, right after the previous one.
+  void AddEntry(BlobType type, const Id& id, size_t stored_size, uint32_t uncompressed_length);
 
   // Pre-allocates room for `bytes` of blob data (avoids regrowing a 16 MiB buffer).
   void Reserve(size_t bytes) { data_.reserve(bytes); }
-  // Starts an empty pack in `buffer` (its capacity is kept: recycled pack buffers).
-  // REQUIRES: empty().
-  void UseBuffer(std::string buffer) {
-    buffer.clear();
-    data_ = std::move(buffer);
-  }
 
-  size_t size() const { return data_.size(); }
+  size_t size() const { return size_; }
   size_t count() const { return blobs_.size(); }
   bool empty() const { return blobs_.empty(); }
   // Bytes the finished pack will have (data + sealed header + 4).
@@ -90,9 +105,13 @@ class PackWriter {
   // Appends the sealed header and its length; the writer is empty afterwards.
   // `header_iv` only for test vectors. REQUIRES: !empty().
   Finished Finish(const Key& key, const uint8_t* header_iv = nullptr);
+  // For AddEntry packs: the pack's last bytes (sealed header and its length); the entries
+  // move to *blobs and the writer is empty afterwards. REQUIRES: !empty().
+  std::string FinishHeader(const Key& key, std::vector<PackedBlob>* blobs, const uint8_t* header_iv = nullptr);
 
  private:
-  std::string data_;
+  std::string data_;  // Add only
+  size_t size_ = 0;   // bytes of blob data so far
   std::vector<PackedBlob> blobs_;
   size_t header_size_ = 0;
 };

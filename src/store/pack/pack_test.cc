@@ -121,6 +121,45 @@ TEST(Pack, RoundTripWithCompressedAndTreeBlobs) {
   EXPECT_EQ((*parsed)[2].type, BlobType::kTree);
 }
 
+// kAuto stores what zstd cannot shrink raw (type 0): random data (judged from samples, or
+// small enough to try whole) and the empty blob; text and half-random blobs are compressed.
+TEST(Pack, AutoCompressionStoresIncompressibleBlobsRaw) {
+  Key key = Key::Random();
+  std::string random(1 << 20, '\0');
+  RandomBytes(random.data(), random.size());
+  std::string text;
+  for (int i = 0; text.size() < (1 << 20); ++i) text += "2026-11-27 level=INFO request " + std::to_string(i) + " done\n";
+  std::string half = random.substr(0, 300000) + text.substr(0, 700000);
+  struct Case {
+    std::string data;
+    bool compressed;
+  } cases[] = {{random, false}, {random.substr(0, 5000), false}, {"", false},
+               {text, true},    {text.substr(0, 5000), true},     {half, true}};
+  for (const Case& c : cases) {
+    std::string stored(SealedBlobBound(c.data.size()), '\0');
+    uint32_t ulen = 7;
+    size_t n = SealBlobInto(key, c.data, BlobCompression::kAuto, 3, stored.data(), &ulen);
+    stored.resize(n);
+    EXPECT_EQ(ulen, c.compressed ? c.data.size() : 0u) << c.data.size();
+    if (!c.compressed) {
+      EXPECT_EQ(n, c.data.size() + kCryptoOverhead);
+    }
+    EXPECT_EQ(LooksIncompressible(c.data), !c.compressed && c.data.size() > 100000);
+    PackedBlob b;
+    b.id = Id::Hash(c.data);
+    b.length = static_cast<uint32_t>(n);
+    b.uncompressed_length = ulen;
+    std::string out;
+    ASSERT_TRUE(DecodeBlob(key, b, stored, &out).ok());
+    EXPECT_EQ(out, c.data);
+  }
+  // kAlways compresses even random data (trees must always be compressed).
+  std::string stored(SealedBlobBound(random.size()), '\0');
+  uint32_t ulen = 0;
+  SealBlobInto(key, random, BlobCompression::kAlways, 3, stored.data(), &ulen);
+  EXPECT_EQ(ulen, random.size());
+}
+
 TEST(Compression, ExactAndStream) {
   std::string text;
   for (int i = 0; i < 1000; ++i) text += "line " + std::to_string(i) + " of a log\n";
