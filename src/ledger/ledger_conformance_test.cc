@@ -744,68 +744,55 @@ TEST_F(LedgerGroupConformance, MergedUpsertsEqualOneByOne) {
         b->Add(cmd);
       }
     };
-    WriteBatch all;
-    for (const Op& op : ops) add(&all, op, merged, false);
-    ApplyOk(all);
-    for (const Op& op : ops) {
-      WriteBatch one;
-      add(&one, op, single, true);
-      ApplyOk(one);
-    }
-    auto a = ledger_->GetTrace(merged.id);
-    auto b = ledger_->GetTrace(single.id);
-    ASSERT_TRUE(a.ok() && b.ok());
-    ASSERT_EQ(a->tool_calls.size(), b->tool_calls.size()) << round;
-    for (size_t i = 0; i < a->tool_calls.size(); ++i) {
-      const ToolCall &x = a->tool_calls[i], &y = b->tool_calls[i];
-      SCOPED_TRACE("round " + std::to_string(round) + " tool call " + x.tool_call_id);
-      EXPECT_EQ(x.tool_call_id, y.tool_call_id);
-      EXPECT_EQ(x.name, y.name);
-      EXPECT_EQ(x.params, y.params);
-      EXPECT_EQ(x.status, y.status);
-      EXPECT_EQ(x.exit_code, y.exit_code);
-      EXPECT_EQ(x.duration_ms, y.duration_ms);
-      EXPECT_EQ(x.started_at_ms, y.started_at_ms);
-      EXPECT_EQ(x.finished_at_ms, y.finished_at_ms);
-      EXPECT_EQ(x.result, y.result);
-      EXPECT_EQ(x.error, y.error);
-      EXPECT_EQ(x.run_id, y.run_id);
-    }
-    ASSERT_EQ(a->commands.size(), b->commands.size()) << round;
-    for (const Command& x : a->commands) {
-      size_t k = x.id == command_ids[0] ? 0 : 1;
-      const Command* y = nullptr;
-      for (const Command& c : b->commands) {
-        if (c.id == single_ids[k]) y = &c;
+    // Applies the ops both ways and compares every column; `pass` names the pass.
+    auto apply_and_compare = [&](const std::string& pass) {
+      WriteBatch all;
+      for (const Op& op : ops) add(&all, op, merged, false);
+      ApplyOk(all);
+      for (const Op& op : ops) {
+        WriteBatch one;
+        add(&one, op, single, true);
+        ApplyOk(one);
       }
-      ASSERT_NE(y, nullptr);
-      SCOPED_TRACE("round " + std::to_string(round) + " command " + std::to_string(k));
-      EXPECT_EQ(x.argv, y->argv);
-      EXPECT_EQ(x.cwd, y->cwd);
-      EXPECT_EQ(x.exit_code, y->exit_code);
-      EXPECT_EQ(x.started_at_ms, y->started_at_ms);
-      EXPECT_EQ(x.duration_ms, y->duration_ms);
-      EXPECT_EQ(x.tool_call_id, y->tool_call_id);
-    }
-    // Again onto the rows now stored: merged in one request vs one request each.
-    WriteBatch again;
-    for (const Op& op : ops) add(&again, op, merged, false);
-    ApplyOk(again);
-    for (const Op& op : ops) {
-      WriteBatch one;
-      add(&one, op, single, true);
-      ApplyOk(one);
-    }
-    a = ledger_->GetTrace(merged.id);
-    b = ledger_->GetTrace(single.id);
-    ASSERT_TRUE(a.ok() && b.ok());
-    ASSERT_EQ(a->tool_calls.size(), b->tool_calls.size());
-    for (size_t i = 0; i < a->tool_calls.size(); ++i) {
-      EXPECT_EQ(a->tool_calls[i].status, b->tool_calls[i].status) << round;
-      EXPECT_EQ(a->tool_calls[i].params, b->tool_calls[i].params) << round;
-      EXPECT_EQ(a->tool_calls[i].result, b->tool_calls[i].result) << round;
-      EXPECT_EQ(a->tool_calls[i].run_id, b->tool_calls[i].run_id) << round;
-    }
+      auto a = ledger_->GetTrace(merged.id);
+      auto b = ledger_->GetTrace(single.id);
+      ASSERT_TRUE(a.ok() && b.ok());
+      const std::string where = "round " + std::to_string(round) + ", " + pass;
+      ASSERT_EQ(a->tool_calls.size(), b->tool_calls.size()) << where;
+      for (size_t i = 0; i < a->tool_calls.size(); ++i) {
+        const ToolCall &x = a->tool_calls[i], &y = b->tool_calls[i];
+        SCOPED_TRACE(where + ", tool call " + x.tool_call_id);
+        EXPECT_EQ(x.tool_call_id, y.tool_call_id);
+        EXPECT_EQ(x.name, y.name);
+        EXPECT_EQ(x.params, y.params);
+        EXPECT_EQ(x.status, y.status);
+        EXPECT_EQ(x.exit_code, y.exit_code);
+        EXPECT_EQ(x.duration_ms, y.duration_ms);
+        EXPECT_EQ(x.started_at_ms, y.started_at_ms);
+        EXPECT_EQ(x.finished_at_ms, y.finished_at_ms);
+        EXPECT_EQ(x.result, y.result);
+        EXPECT_EQ(x.error, y.error);
+        EXPECT_EQ(x.run_id, y.run_id);
+      }
+      ASSERT_EQ(a->commands.size(), b->commands.size()) << where;
+      for (const Command& x : a->commands) {
+        size_t k = x.id == command_ids[0] ? 0 : 1;
+        const Command* y = nullptr;
+        for (const Command& c : b->commands) {
+          if (c.id == single_ids[k]) y = &c;
+        }
+        ASSERT_NE(y, nullptr);
+        SCOPED_TRACE(where + ", command " + std::to_string(k));
+        EXPECT_EQ(x.argv, y->argv);
+        EXPECT_EQ(x.cwd, y->cwd);
+        EXPECT_EQ(x.exit_code, y->exit_code);
+        EXPECT_EQ(x.started_at_ms, y->started_at_ms);
+        EXPECT_EQ(x.duration_ms, y->duration_ms);
+        EXPECT_EQ(x.tool_call_id, y->tool_call_id);
+      }
+    };
+    apply_and_compare("new rows");
+    apply_and_compare("onto the stored rows");
   }
   EXPECT_EQ(Fallbacks(), 0);
 }
