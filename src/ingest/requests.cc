@@ -159,13 +159,13 @@ bool BuildOpenClawJob(Json body, const RequestInfo& info, PrepareFn* out, FieldE
       ids.push_back(c);
     }
     reply->conversation_id = last;
-    reply->finish_body = [ids = std::move(ids), last, single](Json* body) {
-      *body = Json{{"conversation_id", IdOrNull(last)}};
+    reply->finish_body = [ids = std::move(ids), last, single](Json* answer) {
+      *answer = Json{{"conversation_id", IdOrNull(last)}};
       if (single) return;
       Json list = Json::array();
       for (const auto& id : ids) list.push_back(IdOrNull(id));
-      (*body)["conversation_ids"] = std::move(list);
-      (*body)["accepted"] = ids.size();
+      (*answer)["conversation_ids"] = std::move(list);
+      (*answer)["accepted"] = ids.size();
     };
   };
   return true;
