@@ -30,7 +30,8 @@ nlohmann::json PruneJson(const store::PruneReport& r) {
           {"packs_unindexed", r.packs_unindexed}, {"packs_written", r.packs_written},
           {"blobs_used", r.blobs_used},           {"blobs_unused", r.blobs_unused},
           {"blobs_repacked", r.blobs_repacked},   {"bytes_freed", r.bytes_freed},
-          {"index_files_removed", r.index_files_removed}};
+          {"index_files_removed", r.index_files_removed},
+          {"temporaries_removed", r.temporaries_removed}};
 }
 
 void PrintPrune(const store::PruneReport& r, bool dry_run) {
@@ -42,6 +43,10 @@ void PrintPrune(const store::PruneReport& r, bool dry_run) {
               static_cast<unsigned long long>(r.packs_repacked),
               static_cast<unsigned long long>(r.packs_unindexed),
               static_cast<unsigned long long>(r.blobs_unused), HumanBytes(r.bytes_freed).c_str());
+  if (r.temporaries_removed > 0) {
+    std::printf("removed %llu temporary files left by interrupted writes\n",
+                static_cast<unsigned long long>(r.temporaries_removed));
+  }
 }
 
 Result<store::PruneReport> PruneLocked(store::Repository* repo, bool dry_run) {

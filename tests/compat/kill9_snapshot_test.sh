@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # kill -9 of `clawback snapshot` at random moments, 20 times: after each, the stale lock is
 # removed with `clawback unlock` and `restic check` must find no errors; at the end a full
-# snapshot succeeds and `restic check --read-data` is clean.
+# snapshot succeeds, `restic check --read-data` is clean, and `clawback prune` removes the
+# temporary files the killed runs left.
 source "$(dirname "$0")/lib.sh"
 
 root=${CLAWBACK_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -44,6 +45,17 @@ echo "killed $kills runs mid-way in $attempts attempts"
 [ $kills -ge 20 ] || fail "only $kills runs were killed mid-way; the test did not exercise crashes"
 step "a snapshot after the crashes succeeds and everything reads back"
 cb "$repo" snapshot "$src" >/dev/null
+restic_check_clean "$repo" --read-data
+step "prune removes the temporary files the killed runs left, and nothing else"
+temps=$(find "$repo" -type f \( -name 'tmp-*' -o -name '*-tmp-*' \) | wc -l)
+echo "temporary files left by the killed runs: $temps"
+cb "$repo" prune >"$WORK/prune.out"
+cat "$WORK/prune.out"
+left=$(find "$repo" -type f \( -name 'tmp-*' -o -name '*-tmp-*' \) | wc -l)
+[ "$left" -eq 0 ] || fail "$left temporary files remain after prune"
+if [ "$temps" -gt 0 ]; then
+  grep -q "removed $temps temporary files" "$WORK/prune.out" || fail "prune did not report the $temps temporary files"
+fi
 restic_check_clean "$repo" --read-data
 cb "$repo" restore latest --target "$WORK/out" >/dev/null
 same_tree "$src" "$(restored "$WORK/out" "$src")"

@@ -99,6 +99,12 @@ class Backend {
   // wrappers that override Save (faults, retries) stay in the path; LocalBackend streams
   // packs to a temporary file instead.
   virtual Result<std::unique_ptr<PendingFile>> Begin(FileType t, size_t size_hint = 0);
+
+  // Deletes what interrupted writes left behind (a process killed between creating a
+  // temporary file and renaming it) and returns how many files went. Only safe while no
+  // other process writes the repository: call it under the exclusive lock (prune). Lock
+  // files are never touched. The default has nothing to do (an S3 PUT lands whole or not).
+  virtual Result<int64_t> RemoveTemporaries() { return int64_t{0}; }
 };
 
 using BackendPtr = std::unique_ptr<Backend>;
@@ -124,6 +130,7 @@ class ForwardingBackend : public Backend {
   }
   Status Remove(FileType t, const std::string& name) override { return inner_->Remove(t, name); }
   Result<std::vector<FileInfo>> List(FileType t) override { return inner_->List(t); }
+  Result<int64_t> RemoveTemporaries() override { return inner_->RemoveTemporaries(); }
 
  protected:
   Backend* inner_;

@@ -308,6 +308,48 @@ Result<std::unique_ptr<PendingFile>> LocalBackend::Begin(FileType t, size_t size
   return std::unique_ptr<PendingFile>(new PendingPack(this, tmp_path, fd, direct));
 }
 
+Result<int64_t> LocalBackend::RemoveTemporaries() {
+  int64_t removed = 0;
+  // Removes the regular files of `dir` whose names `is_temp` accepts.
+  auto sweep = [&](const std::string& dir, auto is_temp) -> Status {
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) {
+      if (errno == ENOENT) return Status::Ok();
+      return ErrnoStatus("open directory " + dir, errno);
+    }
+    Status st;
+    bool any = false;
+    while (struct dirent* e = ::readdir(d)) {
+      std::string_view name = e->d_name;
+      if (!is_temp(name)) continue;
+      std::string path = dir + "/" + std::string(name);
+      struct stat info;
+      if (::lstat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) continue;
+      if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+        st = ErrnoStatus("remove " + path, errno);
+        break;
+      }
+      ++removed;
+      any = true;
+    }
+    ::closedir(d);
+    if (st.ok() && any) st = SyncDir(dir);
+    return st;
+  };
+  auto saved_temp = [](std::string_view n) { return n.find("-tmp-") != std::string_view::npos; };
+  const std::string data = root_ + "/" + std::string(FileTypeDir(FileType::kPack));
+  RETURN_IF_ERROR(sweep(data, [](std::string_view n) { return n.rfind("tmp-", 0) == 0; }));
+  static const char kHex[] = "0123456789abcdef";
+  for (int i = 0; i < 256; ++i) {
+    RETURN_IF_ERROR(sweep(data + "/" + kHex[i >> 4] + kHex[i & 15], saved_temp));
+  }
+  for (FileType t : {FileType::kIndex, FileType::kSnapshot, FileType::kKey}) {
+    RETURN_IF_ERROR(sweep(root_ + "/" + std::string(FileTypeDir(t)), saved_temp));
+  }
+  RETURN_IF_ERROR(sweep(root_, [](std::string_view n) { return n.rfind("config-tmp-", 0) == 0; }));
+  return removed;
+}
+
 LocalBackend::LocalBackend(std::string root) : root_(std::move(root)) {
   while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
 }

@@ -45,6 +45,9 @@ class LocalBackend : public Backend {
   // place at Commit; other types use the in-memory default. A PendingFile must not
   // outlive its backend.
   Result<std::unique_ptr<PendingFile>> Begin(FileType t, size_t size_hint = 0) override;
+  // Temporary files: "data/tmp-*" (streamed packs) and "<name>-tmp-*" beside the final
+  // names in data/xx/, index/, snapshots/ and keys/ (Save).
+  Result<int64_t> RemoveTemporaries() override;
 
   // Absolute path of a file ("<root>/data/ab/ab…").
   std::string PathOf(FileType t, const std::string& name) const;

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "store/backend/sigv4.h"
 
@@ -165,6 +166,42 @@ TEST_F(LocalBackendTest, ListIgnoresTemporariesAndStrayFiles) {
   ASSERT_TRUE(packs.ok());
   ASSERT_EQ(packs->size(), 1u);
   EXPECT_EQ((*packs)[0].name, pid);
+}
+
+// What a killed writer leaves (a streamed pack, Save temporaries beside final names) is
+// removed; final files, stray files, lock temporaries and directories stay.
+TEST_F(LocalBackendTest, RemoveTemporariesDeletesOnlyLeftoversOfInterruptedWrites) {
+  LocalBackend b(root_);
+  ASSERT_TRUE(b.Create().ok());
+  std::string snap = Sha256Hex("s"), pack = Sha256Hex("p");
+  ASSERT_TRUE(b.Save(FileType::kSnapshot, snap, "s").ok());
+  ASSERT_TRUE(b.Save(FileType::kPack, pack, "p").ok());
+  const std::vector<std::string> temps = {
+      root_ + "/data/tmp-0123456789abcdef",
+      root_ + "/data/" + pack.substr(0, 2) + "/" + pack + "-tmp-0123456789abcdef",
+      root_ + "/snapshots/" + snap + "-tmp-00112233",
+      root_ + "/index/" + Sha256Hex("i") + "-tmp-44556677",
+      root_ + "/keys/" + Sha256Hex("k") + "-tmp-8899aabb",
+      root_ + "/config-tmp-ccddeeff",
+  };
+  for (const auto& t : temps) std::ofstream(t) << "partial";
+  const std::vector<std::string> kept = {
+      root_ + "/locks/" + Sha256Hex("l") + "-tmp-0123",  // another process's lock in flight
+      root_ + "/snapshots/README",
+  };
+  for (const auto& k : kept) std::ofstream(k) << "x";
+  fs::create_directory(root_ + "/data/tmp-dir");
+  auto removed = b.RemoveTemporaries();
+  ASSERT_TRUE(removed.ok()) << removed.status().ToString();
+  EXPECT_EQ(*removed, static_cast<int64_t>(temps.size()));
+  for (const auto& t : temps) EXPECT_FALSE(fs::exists(t)) << t;
+  for (const auto& k : kept) EXPECT_TRUE(fs::exists(k)) << k;
+  EXPECT_TRUE(fs::is_directory(root_ + "/data/tmp-dir"));
+  EXPECT_TRUE(b.Load(FileType::kSnapshot, snap, 0, 0).ok());
+  EXPECT_TRUE(b.Load(FileType::kPack, pack, 0, 0).ok());
+  auto again = b.RemoveTemporaries();
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, 0);
 }
 
 TEST_F(LocalBackendTest, ListOfAMissingRepositoryIsEmptyAndExistsIsFalse) {

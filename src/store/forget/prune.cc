@@ -119,7 +119,11 @@ Result<PruneReport> Prune(Repository* repo, const PruneOptions& options) {
     rep.blobs_repacked += blobs.size();
   }
   const bool nothing = delete_packs.empty() && repack.empty() && unindexed.empty();
-  if (options.dry_run || nothing) return rep;
+  if (options.dry_run) return rep;
+  // Leftovers of interrupted writes: nothing else writes while the exclusive lock is held.
+  ASSIGN_OR_RETURN(int64_t temporaries, repo->backend()->RemoveTemporaries());
+  rep.temporaries_removed = static_cast<uint64_t>(temporaries);
+  if (nothing) return rep;
 
   // Read what must be copied while the old index still knows where it is.
   std::vector<std::pair<BlobType, std::string>> copies;

@@ -11,6 +11,7 @@
 //   3. Order, so that a crash at any point leaves a valid repository: upload the new packs,
 //      write the new index (its `supersedes` names every old index file), delete the old
 //      index files, and only then delete the obsolete packs.
+//   4. Delete the temporary files that interrupted writes left (not in a dry run).
 //
 // Thread-safety: one prune at a time (the exclusive lock guarantees it).
 #pragma once
@@ -34,6 +35,7 @@ struct PruneReport {
   uint64_t blobs_used = 0, blobs_unused = 0, blobs_repacked = 0;
   uint64_t bytes_freed = 0;  // stored bytes of deleted packs minus those of new packs
   uint64_t index_files_removed = 0, index_files_written = 0;
+  uint64_t temporaries_removed = 0;  // files interrupted writes left (Backend::RemoveTemporaries)
 };
 
 Result<PruneReport> Prune(Repository* repo, const PruneOptions& options);
