@@ -162,7 +162,7 @@ void SerializeItem(OpenClawItem* it) {
     for (const auto& [k, v] : it->event.get_ref<const Json::object_t&>()) {
       if (!first) s += ',';
       first = false;
-      ledger::AppendJson(Json(k), &s);
+      ledger::AppendJsonString(k, &s);
       s += ':';
       size_t begin = s.size();
       ledger::AppendJson(v, &s);
@@ -174,7 +174,7 @@ void SerializeItem(OpenClawItem* it) {
     ledger::AppendJson(it->event, &s);
   }
   s += ",\"hook\":";
-  ledger::AppendJson(Json(it->hook), &s);
+  ledger::AppendJsonString(it->hook, &s);
   s += '}';
   it->params_text.clear();
   it->result_text.clear();

@@ -132,11 +132,9 @@ void AppendJson(const Json& j, std::string* out) {
     case Json::value_t::number_unsigned:
       AppendInt(j.get<uint64_t>(), out);
       return;
-    case Json::value_t::string: {
-      const auto& s = j.get_ref<const std::string&>();
-      if (!AppendEscaped(s, out)) *out += LibraryDump(j);
+    case Json::value_t::string:
+      AppendJsonString(j.get_ref<const std::string&>(), out);
       return;
-    }
     case Json::value_t::array: {
       out->push_back('[');
       bool first = true;
@@ -154,7 +152,7 @@ void AppendJson(const Json& j, std::string* out) {
       for (const auto& [k, v] : j.get_ref<const Json::object_t&>()) {
         if (!first) out->push_back(',');
         first = false;
-        if (!AppendEscaped(k, out)) *out += LibraryDump(Json(k));
+        AppendJsonString(k, out);
         out->push_back(':');
         AppendJson(v, out);
       }
@@ -167,6 +165,10 @@ void AppendJson(const Json& j, std::string* out) {
   }
 }
 
+void AppendJsonString(std::string_view s, std::string* out) {
+  if (!AppendEscaped(s, out)) *out += LibraryDump(Json(std::string(s)));
+}
+
 std::string DumpJson(const Json& j) {
   std::string out;
   AppendJson(j, &out);
@@ -174,11 +176,6 @@ std::string DumpJson(const Json& j) {
 }
 
 namespace {
-
-// Appends `s` as a JSON string, exactly as DumpJson(Json(s)) would.
-void AppendJsonString(std::string* out, const std::string& s) {
-  if (!AppendEscaped(s, out)) *out += LibraryDump(Json(s));
-}
 
 void AppendUuid(std::string* out, const Uuid& id) {
   out->push_back('"');
@@ -209,11 +206,11 @@ void AppendCanonicalEventBytes(const Event& e, const std::string& attributes_jso
     *out += "null";
   }
   out->push_back(',');
-  AppendJsonString(out, e.kind);
+  AppendJsonString(e.kind, out);
   out->push_back(',');
   *out += std::to_string(e.time_ms);
   out->push_back(',');
-  AppendJsonString(out, e.actor);
+  AppendJsonString(e.actor, out);
   out->push_back(',');
   *out += attributes_json;
   out->push_back(']');

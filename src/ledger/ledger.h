@@ -61,6 +61,8 @@ std::string DumpJson(const Json& j);
 // Appends DumpJson(j) to *out (the same bytes, without nlohmann's per-character output
 // adapter: most of the ingest's serialising is plain ASCII and valid UTF-8 text).
 void AppendJson(const Json& j, std::string* out);
+// Appends the JSON string for `s` (what AppendJson(Json(s), out) appends, without the copy).
+void AppendJsonString(std::string_view s, std::string* out);
 
 struct Event {
   int64_t seq = 0;  // assigned by the ledger on append; strictly increasing: the chain order

@@ -784,8 +784,9 @@ Status SqlLedger::UpsertRun(SqlConnection& conn, const WriteBatch& batch,
         return InvalidArgument("tool call: tool_call_id is empty")
             .WithContext("op " + std::to_string(i));
       }
-      RETURN_IF_ERROR(RequireConversation(
-          conn, t->conversation_id, "op " + std::to_string(i) + ": tool call " + t->tool_call_id));
+      RETURN_IF_ERROR(RequireConversation(conn, t->conversation_id, [&] {
+        return "op " + std::to_string(i) + ": tool call " + t->tool_call_id;
+      }));
       AppendToolCallParams(*t, &params);
       rows = &tool_rows;
       key = Cat({"t", t->conversation_id.ToHex(), "/", t->tool_call_id});
@@ -794,8 +795,9 @@ Status SqlLedger::UpsertRun(SqlConnection& conn, const WriteBatch& batch,
       if (c.id.is_nil())
         return InvalidArgument("command: id is nil").WithContext("op " + std::to_string(i));
       if (c.conversation_id) {
-        RETURN_IF_ERROR(RequireConversation(
-            conn, *c.conversation_id, "op " + std::to_string(i) + ": " + Describe("command", c.id.ToString())));
+        RETURN_IF_ERROR(RequireConversation(conn, *c.conversation_id, [&] {
+          return "op " + std::to_string(i) + ": " + Describe("command", c.id.ToString());
+        }));
       }
       AppendCommandParams(c, &params);
       rows = &command_rows;
@@ -874,9 +876,9 @@ Status SqlLedger::AppendEvents(SqlConnection& c, const std::vector<const Event*>
       return InvalidArgument("event: kind is empty").WithContext("op " + std::to_string(op_index[k]));
     }
     if (run[k]->conversation_id) {
-      RETURN_IF_ERROR(RequireConversation(
-          c, *run[k]->conversation_id,
-          "op " + std::to_string(op_index[k]) + ": event " + run[k]->id.ToString()));
+      RETURN_IF_ERROR(RequireConversation(c, *run[k]->conversation_id, [&] {
+        return "op " + std::to_string(op_index[k]) + ": event " + run[k]->id.ToString();
+      }));
     }
   }
   if (!tail->loaded) {  // the write transaction holds the chain lock (ApplyGroup)
@@ -942,10 +944,7 @@ Status SqlLedger::AppendEvents(SqlConnection& c, const std::vector<const Event*>
   return Status::Ok();
 }
 
-Status SqlLedger::RequireConversation(SqlConnection& c, const Uuid& id, const std::string& what) {
-  if (known_conversations_.count(id) != 0 || txn_conversations_.count(id) != 0) {
-    return Status::Ok();
-  }
+Status SqlLedger::LookUpConversation(SqlConnection& c, const Uuid& id, const std::string& what) {
   std::vector<SqlRow> rows;
   RETURN_IF_ERROR(c.Query(kConversationExists, {IdText(id)}, &rows).WithContext(what));
   if (rows.empty()) return NotFound(what + ": conversation " + id.ToString() + " does not exist");
@@ -1017,8 +1016,8 @@ Status SqlLedger::ApplyOp(SqlConnection& c, const WriteOp& op, ChainTail* tail) 
           return AppendEvents(c, {&v}, {0}, tail);
         } else if constexpr (std::is_same_v<T, ToolCall>) {
           if (v.tool_call_id.empty()) return InvalidArgument("tool call: tool_call_id is empty");
-          RETURN_IF_ERROR(
-              RequireConversation(c, v.conversation_id, "tool call " + v.tool_call_id));
+          RETURN_IF_ERROR(RequireConversation(c, v.conversation_id,
+                                              [&] { return "tool call " + v.tool_call_id; }));
           std::vector<SqlValue> params;
           AppendToolCallParams(v, &params);
           return check(c.Query(UpsertToolCallsSql(1), params, nullptr), "tool call " + v.tool_call_id,
@@ -1026,8 +1025,8 @@ Status SqlLedger::ApplyOp(SqlConnection& c, const WriteOp& op, ChainTail* tail) 
         } else if constexpr (std::is_same_v<T, Command>) {
           if (v.id.is_nil()) return InvalidArgument("command: id is nil");
           if (v.conversation_id) {
-            RETURN_IF_ERROR(RequireConversation(c, *v.conversation_id,
-                                                Describe("command", v.id.ToString())));
+            RETURN_IF_ERROR(RequireConversation(
+                c, *v.conversation_id, [&] { return Describe("command", v.id.ToString()); }));
           }
           std::vector<SqlValue> params;
           AppendCommandParams(v, &params);

@@ -90,12 +90,20 @@ class SqlLedger : public Ledger {
   // statements in all, and clears it. REQUIRES: write_mu_ held.
   Status UpsertRun(SqlConnection& conn, const WriteBatch& batch, std::vector<size_t>* run);
   Status ApplyOp(SqlConnection& conn, const WriteOp& op, ChainTail* tail);
-  // Fails with NotFound, naming `what`, unless conversation `id` exists (as the write
-  // transaction sees it). Events, tool calls and commands are checked here rather than by a
-  // foreign key: PostgreSQL's per-row key checks cost more than a third of its time on
-  // ingest (schema version 2 drops them there). REQUIRES: write_mu_ held, in a write
-  // transaction.
-  Status RequireConversation(SqlConnection& conn, const Uuid& id, const std::string& what);
+  // Fails with NotFound, naming what() (called only then: most checks hit the cache, on
+  // the writer's hot path), unless conversation `id` exists as the write transaction sees
+  // it. Events, tool calls and commands are checked here rather than by a foreign key:
+  // PostgreSQL's per-row key checks cost more than a third of its time on ingest (schema
+  // version 2 drops them there). REQUIRES: write_mu_ held, in a write transaction.
+  template <typename What>
+  Status RequireConversation(SqlConnection& conn, const Uuid& id, const What& what) {
+    if (known_conversations_.count(id) != 0 || txn_conversations_.count(id) != 0) {
+      return Status::Ok();
+    }
+    return LookUpConversation(conn, id, what());
+  }
+  // RequireConversation's database lookup, for an id neither cache holds.
+  Status LookUpConversation(SqlConnection& conn, const Uuid& id, const std::string& what);
   // Keeps the conversations the write transaction saw when it committed. REQUIRES: write_mu_.
   void EndWriteTransaction(bool committed);
   // Appends events to the chain, up to kMaxEventRows per INSERT; `op_index[k]` is run[k]'s
