@@ -81,9 +81,20 @@ std::string CanonicalRepoUrl(const std::string& url) {
 
 ingest::SnapshotFn OpenServeSnapshots(const Cli& cli, const Config& config) {
   using Service = std::shared_ptr<store::SnapshotService>;
+  // The opening thread, joined with the last copy of the SnapshotFn. (It was detached: a
+  // server stopped during the key derivation returned from main while the thread still
+  // ran, so exit's cleanup — static destructors, OpenSSL's atexit handler — ran under it.)
+  struct Opener {
+    std::thread thread;
+    std::shared_future<Result<Service>> opened;
+    ~Opener() {
+      if (thread.joinable()) thread.join();
+    }
+  };
+  auto opener = std::make_shared<Opener>();
   auto url = ResolveRepoUrl(cli, RepoFlags{});
   auto password = url.ok() ? ResolvePassword(cli, RepoFlags{}) : Result<std::string>(url.status());
-  std::shared_future<Result<Service>> opened;
+  std::shared_future<Result<Service>>& opened = opener->opened;
   if (!password.ok()) {
     std::promise<Result<Service>> p;
     p.set_value(password.status().WithContext("snapshots"));
@@ -99,17 +110,17 @@ ingest::SnapshotFn OpenServeSnapshots(const Cli& cli, const Config& config) {
       return Service(std::move(*svc));
     });
     opened = task.get_future().share();
-    std::thread(std::move(task)).detach();
+    opener->thread = std::thread(std::move(task));
   }
   std::vector<std::string> managed = config.repository.managed_paths;
-  return [opened, managed](const ingest::SnapshotRequest& in) -> Result<ingest::SnapshotOutcome> {
+  return [opener, managed](const ingest::SnapshotRequest& in) -> Result<ingest::SnapshotOutcome> {
     ingest::SnapshotRequest req = in;
     if (req.paths.empty()) req.paths = managed;
     if (req.paths.empty()) {
       return InvalidArgument("no paths to snapshot: give paths or set [repository] managed_paths in the server's config");
     }
     ASSIGN_OR_RETURN(store::ArchiveOptions a, MakeArchiveOptions(req));
-    const Result<Service>& svc = opened.get();
+    const Result<Service>& svc = opener->opened.get();
     if (!svc.ok()) return svc.status();
     if (!req.repository.empty() && CanonicalRepoUrl(req.repository) != CanonicalRepoUrl((*svc)->url())) {
       return InvalidArgument("this server snapshots into " + (*svc)->url() + ", not " + req.repository +

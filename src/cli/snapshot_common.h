@@ -41,6 +41,8 @@ std::string CanonicalRepoUrl(const std::string& url);
 // with $CLAWBACK_PASSWORD_FILE/…) on a background thread — the scrypt key derivation runs
 // once, there — and returns the SnapshotFn the first request waits on. A repository that
 // cannot be opened makes each request fail with the reason (and is reported on stderr).
+// The thread is joined when the last copy of the SnapshotFn goes: a server stopped while
+// the key derivation runs waits for it rather than exiting under it.
 ingest::SnapshotFn OpenServeSnapshots(const Cli& cli, const Config& config);
 
 }  // namespace clawback::cli

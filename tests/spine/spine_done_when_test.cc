@@ -166,7 +166,8 @@ TEST(DoneWhen, OpenClawSessionExecCommitDeploymentTraceAndTamperedLedger) {
 
   // 6. Tamper with one stored event: verify exits non-zero naming the row.
   ::kill(server.pid(), SIGTERM);
-  EXPECT_EQ(server.Wait().exit_code, 0);
+  ProcResult stopped = server.Wait();
+  EXPECT_EQ(stopped.exit_code, 0) << "clawback serve's stderr:\n" << stopped.err;
   ASSERT_EQ(cb({"ledger", "verify"}).exit_code, 0);
   auto seq = RunProc({"sqlite3", (data / "ledger.db").string(),
                   "SELECT seq FROM events ORDER BY seq LIMIT 1 OFFSET 2;"},
