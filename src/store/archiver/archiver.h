@@ -13,11 +13,13 @@
 // read. Everything else is read, cut by the repository's Rabin chunker, hashed and handed to
 // Repository::SaveBlob (which deduplicates, compresses, encrypts and packs).
 //
-// Pipeline: the calling thread walks directories (lstat, excludes, parent lookup, trees);
-// file contents are read, chunked, hashed, compressed and encrypted by `threads` workers
-// (default: one per core), and the walker helps with queued files while it waits for a
-// directory to finish. Memory is bounded: at most ~9 MiB of file buffer per worker, a
-// bounded queue of pending files, and one tree per directory level being built.
+// Pipeline: the calling thread walks directories (lstat, excludes, parent lookup); file
+// contents are read, chunked, hashed, compressed and encrypted by `threads` workers
+// (default: one per core), small files in batches. The walker never waits for a directory:
+// the last of a directory's files or subdirectories to finish saves its tree, and the
+// walker helps with queued files only when the queue is full or the walk is over. Memory is
+// bounded: at most ~9 MiB of file buffer per worker, a bounded queue of pending files, and
+// the node lists of the directories not finished yet.
 //
 // Order of writes (spec §14): packs, then index (Repository::Flush), then the snapshot.
 // Unreadable files are skipped with a warning; the snapshot is still written.
