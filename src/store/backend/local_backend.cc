@@ -179,15 +179,17 @@ Status PublishTemp(int fd, const std::string& tmp_path, const std::string& final
 }  // namespace
 
 // A pack streamed to "data/tmp-<random>" (restic and List ignore files directly in data/)
-// through a 1 MiB staging buffer: full pieces go out with O_DIRECT where the file system
-// allows it (see WriteDirect), plain writes otherwise; Commit writes the rest (padded and
-// then cut for O_DIRECT) and publishes the file like Save does.
+// through 1 MiB staging buffers: each full one goes to the backend's I/O thread, which
+// writes it with O_DIRECT where the file system allows it (see WriteDirect), plain writes
+// otherwise, while the caller fills the next; Commit queues the rest (padded and then cut
+// for O_DIRECT), waits for the pack's pieces, and publishes the file like Save does.
 class LocalBackend::PendingPack : public PendingFile {
  public:
   PendingPack(LocalBackend* backend, std::string tmp_path, int fd, bool direct)
-      : backend_(backend), tmp_path_(std::move(tmp_path)), fd_(fd), direct_(direct),
-        staging_(backend->TakeStaging()) {}
+      : backend_(backend), tmp_path_(std::move(tmp_path)), fd_(fd), direct_requested_(direct),
+        direct_(direct), staging_(backend->TakeStaging()) {}
   ~PendingPack() override {
+    backend_->WaitWrites(this);
     if (fd_ >= 0) {
       ::close(fd_);
       ::unlink(tmp_path_.c_str());
@@ -196,76 +198,107 @@ class LocalBackend::PendingPack : public PendingFile {
   }
 
   Status Append(std::string_view data) override {
-    RETURN_IF_ERROR(error_);
+    RETURN_IF_ERROR(error());
     if (staging_ == nullptr) return Fail(Internal("out of memory for a pack buffer"));
     while (!data.empty()) {
       const size_t n = std::min(kDirectPiece - staged_, data.size());
       std::memcpy(staging_ + staged_, data.data(), n);
       staged_ += n;
       data.remove_prefix(n);
-      if (staged_ == kDirectPiece) RETURN_IF_ERROR(WriteStaged());
+      if (staged_ == kDirectPiece) RETURN_IF_ERROR(QueueStaged());
     }
     return Status::Ok();
   }
 
   Status Commit(const std::string& name) override {
-    RETURN_IF_ERROR(error_);
+    RETURN_IF_ERROR(error());
     if (Status s = ValidateName(FileType::kPack, name); !s.ok()) return Fail(s);
     const uint64_t size = written_ + staged_;
-    if (staged_ > 0) RETURN_IF_ERROR(WriteStaged());
-    if (direct_ && ::ftruncate(fd_, static_cast<off_t>(size)) != 0) {
+    if (staged_ > 0) RETURN_IF_ERROR(QueueStaged());
+    backend_->WaitWrites(this);
+    RETURN_IF_ERROR(error());
+    if (direct_requested_ && ::ftruncate(fd_, static_cast<off_t>(size)) != 0) {
       return Fail(ErrnoStatus("truncate " + tmp_path_, errno));
     }
     Status st = PublishTemp(std::exchange(fd_, -1), tmp_path_, backend_->PathOf(FileType::kPack, name));
-    if (!st.ok()) error_ = st;
+    if (!st.ok()) SetError(st);
     return st;
   }
 
+  // I/O thread: writes one piece at `offset` (with O_DIRECT: `len` is a multiple of the
+  // block size; the file is cut to its real size at Commit).
+  void WritePiece(const char* buffer, size_t len, uint64_t offset) {
+    size_t done = 0;
+    while (done < len) {
+      ssize_t w = ::pwrite(fd_, buffer + done, len - done, static_cast<off_t>(offset + done));
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0 && errno == EINVAL && direct_ && done == 0) {
+        // Alignment the device does not accept: plain writes from here on (the zero padding
+        // of a last piece is overwritten or cut off at Commit).
+        const int flags = ::fcntl(fd_, F_GETFL);
+        if (flags < 0 || ::fcntl(fd_, F_SETFL, flags & ~O_DIRECT) != 0) {
+          SetError(ErrnoStatus("fcntl " + tmp_path_, errno));
+          return;
+        }
+        direct_ = false;
+        continue;
+      }
+      if (w < 0) {
+        SetError(ErrnoStatus("write " + tmp_path_, errno));
+        return;
+      }
+      // A short O_DIRECT write would leave the rest unaligned.
+      if (direct_ && static_cast<size_t>(w) != len - done) {
+        SetError(IOError("short write of " + tmp_path_));
+        return;
+      }
+      done += static_cast<size_t>(w);
+    }
+  }
+
+  int queued = 0;  // pieces not written yet; GUARDED_BY(backend_->io_mu_)
+
  private:
-  Status Fail(Status s) {
+  Status error() {
+    std::lock_guard<std::mutex> lock(error_mu_);
+    return error_;
+  }
+  // Keeps the first error: every later Append and Commit returns it.
+  void SetError(const Status& s) {
+    std::lock_guard<std::mutex> lock(error_mu_);
     if (error_.ok()) error_ = s;
+  }
+  Status Fail(Status s) {
+    SetError(s);
     return s;
   }
 
-  // Writes the staged bytes at the end of the file (with O_DIRECT: padded to the block).
-  Status WriteStaged() {
+  // Hands the staged bytes (with O_DIRECT: padded to the block) to the I/O thread and
+  // starts a new staging buffer.
+  Status QueueStaged() {
     size_t len = staged_;
-    if (direct_) {
+    if (direct_requested_) {
       len = (staged_ + kDirectAlign - 1) & ~(kDirectAlign - 1);
       std::memset(staging_ + staged_, 0, len - staged_);
     }
-    size_t done = 0;
-    while (done < len) {
-      ssize_t w = ::pwrite(fd_, staging_ + done, len - done, static_cast<off_t>(written_ + done));
-      if (w < 0 && errno == EINTR) continue;
-      if (w < 0 && errno == EINVAL && direct_ && written_ == 0 && done == 0) {
-        // Alignment the device does not accept: plain writes from here on.
-        const int flags = ::fcntl(fd_, F_GETFL);
-        if (flags < 0 || ::fcntl(fd_, F_SETFL, flags & ~O_DIRECT) != 0) {
-          return Fail(ErrnoStatus("fcntl " + tmp_path_, errno));
-        }
-        direct_ = false;
-        len = staged_;
-        continue;
-      }
-      if (w < 0) return Fail(ErrnoStatus("write " + tmp_path_, errno));
-      // A short O_DIRECT write would leave the rest unaligned.
-      if (direct_ && static_cast<size_t>(w) != len - done) return Fail(IOError("short write of " + tmp_path_));
-      done += static_cast<size_t>(w);
-    }
+    backend_->QueueWrite(this, std::exchange(staging_, nullptr), len, written_);
     written_ += staged_;
     staged_ = 0;
+    staging_ = backend_->TakeStaging();
+    if (staging_ == nullptr) return Fail(Internal("out of memory for a pack buffer"));
     return Status::Ok();
   }
 
   LocalBackend* backend_;
   std::string tmp_path_;
   int fd_;
-  bool direct_;
+  const bool direct_requested_;  // pieces are padded and the file cut at Commit
+  bool direct_;                  // I/O thread only, once pieces are queued
   char* staging_;
   size_t staged_ = 0;
   uint64_t written_ = 0;  // bytes of the file before the staged ones
-  Status error_;
+  std::mutex error_mu_;
+  Status error_;  // GUARDED_BY(error_mu_)
 };
 
 char* LocalBackend::TakeStaging() {
@@ -284,7 +317,7 @@ void LocalBackend::ReturnStaging(char* p) {
   if (p == nullptr) return;
   {
     std::lock_guard<std::mutex> lock(staging_mu_);
-    if (staging_free_.size() < 4) {
+    if (staging_free_.size() < 12) {
       staging_free_.push_back(p);
       return;
     }
@@ -292,7 +325,46 @@ void LocalBackend::ReturnStaging(char* p) {
   std::free(p);
 }
 
+void LocalBackend::QueueWrite(PendingPack* pack, char* buffer, size_t len, uint64_t offset) {
+  {
+    std::unique_lock<std::mutex> lock(io_mu_);
+    io_cv_.wait(lock, [this] { return io_queue_.size() < 8; });
+    io_queue_.push_back(PieceWrite{pack, buffer, len, offset});
+    ++pack->queued;
+    if (!io_thread_.joinable()) io_thread_ = std::thread([this] { IoLoop(); });
+  }
+  io_cv_.notify_all();
+}
+
+void LocalBackend::WaitWrites(PendingPack* pack) {
+  std::unique_lock<std::mutex> lock(io_mu_);
+  io_cv_.wait(lock, [pack] { return pack->queued == 0; });
+}
+
+void LocalBackend::IoLoop() {
+  std::unique_lock<std::mutex> lock(io_mu_);
+  for (;;) {
+    io_cv_.wait(lock, [this] { return io_stop_ || !io_queue_.empty(); });
+    if (io_queue_.empty()) return;  // stopping, and drained
+    PieceWrite piece = io_queue_.front();
+    lock.unlock();
+    piece.pack->WritePiece(piece.buffer, piece.len, piece.offset);
+    ReturnStaging(piece.buffer);
+    lock.lock();
+    // Popped only now: the queue's length bounds the buffers in flight.
+    io_queue_.pop_front();
+    --piece.pack->queued;
+    io_cv_.notify_all();
+  }
+}
+
 LocalBackend::~LocalBackend() {
+  {
+    std::lock_guard<std::mutex> lock(io_mu_);
+    io_stop_ = true;
+  }
+  io_cv_.notify_all();
+  if (io_thread_.joinable()) io_thread_.join();
   for (char* p : staging_free_) std::free(p);
 }
 
