@@ -1,5 +1,6 @@
 #include "common/uuid.h"
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <pthread.h>
 
@@ -70,12 +71,13 @@ namespace {
 // its parent also holds.
 std::atomic<uint64_t> g_fork_generation{0};
 void CountFork() { g_fork_generation.fetch_add(1, std::memory_order_relaxed); }
-}  // namespace
-
-UuidV7Generator::UuidV7Generator(const Clock& clock) : clock_(clock) {
+void CountForks() {
   static std::once_flag once;
   std::call_once(once, [] { pthread_atfork(nullptr, nullptr, CountFork); });
 }
+}  // namespace
+
+UuidV7Generator::UuidV7Generator(const Clock& clock) : clock_(clock) { CountForks(); }
 
 Uuid UuidV7Generator::Next() {
   std::array<uint8_t, 16> b;
@@ -126,6 +128,30 @@ void RandomBytes(uint8_t* out, size_t n) {
     std::fprintf(stderr, "fatal: RAND_bytes failed\n");
     std::abort();
   }
+}
+
+void RandomBytesPooled(uint8_t* out, size_t n) {
+  struct Pool {
+    std::array<uint8_t, 1024> bytes{};
+    size_t used = 1024;
+    uint64_t generation = 0;
+    ~Pool() { OPENSSL_cleanse(bytes.data(), bytes.size()); }
+  };
+  CountForks();
+  thread_local Pool pool;
+  if (n > 64) {
+    RandomBytes(out, n);
+    return;
+  }
+  const uint64_t generation = g_fork_generation.load(std::memory_order_relaxed);
+  if (pool.used + n > pool.bytes.size() || generation != pool.generation) {
+    RandomBytes(pool.bytes.data(), pool.bytes.size());
+    pool.used = 0;
+    pool.generation = generation;
+  }
+  std::memcpy(out, pool.bytes.data() + pool.used, n);
+  OPENSSL_cleanse(pool.bytes.data() + pool.used, n);
+  pool.used += n;
 }
 
 std::string HexEncode(const uint8_t* data, size_t n) {

@@ -65,6 +65,10 @@ Uuid NewUuidV7();
 
 // Fills `out` with cryptographically strong random bytes (OpenSSL RAND_bytes).
 void RandomBytes(uint8_t* out, size_t n);
+// The same bytes for many small requests (IVs, nonces; n <= 64): served from a per-thread
+// buffer that RAND_bytes refills 1 KiB at a time (a call per IV was a fork check and a
+// DRBG round per stored blob). Used bytes are wiped; a forked child refills before use.
+void RandomBytesPooled(uint8_t* out, size_t n);
 
 std::string HexEncode(const uint8_t* data, size_t n);
 inline std::string HexEncode(std::string_view s) {

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <set>
 #include <thread>
 
@@ -98,6 +99,43 @@ TEST(UuidV7, RandomBitsDifferAcrossPoolRefillsAndForks) {
   std::string parent = tail(gen.Next());
   EXPECT_NE(std::string(buf, 16), parent);
   EXPECT_EQ(seen.count(std::string(buf, 16)), 0u);
+}
+
+// Pooled random bytes (blob IVs): never repeated across refills, threads or a fork.
+TEST(RandomBytesPooled, DifferAcrossRefillsThreadsAndForks) {
+  auto next = [] {
+    uint8_t b[16];
+    RandomBytesPooled(b, sizeof b);
+    return std::string(reinterpret_cast<char*>(b), sizeof b);
+  };
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(seen.insert(next()).second) << i;  // ~16 refills
+  std::string other;
+  std::thread([&] { other = next(); }).join();
+  EXPECT_TRUE(seen.insert(other).second);
+  next();  // the pool now holds unused bytes
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    std::string t = next();
+    ssize_t n = write(fds[1], t.data(), t.size());
+    _exit(n == static_cast<ssize_t>(t.size()) ? 0 : 1);
+  }
+  close(fds[1]);
+  char buf[16];
+  ASSERT_EQ(read(fds[0], buf, sizeof buf), 16);
+  close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_EQ(status, 0);
+  EXPECT_NE(std::string(buf, 16), next());  // the parent's next bytes are not the child's
+  EXPECT_EQ(seen.count(std::string(buf, 16)), 0u);
+  // Requests above 64 bytes go straight to the CSPRNG.
+  uint8_t big[100] = {};
+  RandomBytesPooled(big, sizeof big);
+  EXPECT_TRUE(std::any_of(big, big + sizeof big, [](uint8_t b) { return b != 0; }));
 }
 
 TEST(Hex, RoundTrip) {

@@ -49,6 +49,12 @@ uint64_t PolGcd(uint64_t a, uint64_t b) {
 struct Chunker::Tables {
   uint64_t out[256];
   uint64_t mod[256];
+  // out2[b] = (out[b] << 8) ^ mod[out[b] >> shift]: removing byte b and the next update's
+  // reduction of its bits in one term. Reduction is linear over GF(2) (mod[x ^ y] =
+  // mod[x] ^ mod[y]), so `d ^= out[b]; d = ((d << 8) | in) ^ mod[d >> shift]` equals
+  // `d = ((d << 8) | in) ^ mod[d >> shift] ^ out2[b]`, whose out2 lookup is off the chain
+  // from one byte's digest to the next (one xor shorter).
+  uint64_t out2[256];
   int shift;
 };
 
@@ -97,6 +103,7 @@ const Chunker::Tables* TablesFor(uint64_t pol) {
       t->out[b] = h;
       t->mod[b] = PolMod(b << k, pol) | (b << k);
     }
+    for (uint64_t b = 0; b < 256; ++b) t->out2[b] = (t->out[b] << 8) ^ t->mod[t->out[b] >> t->shift];
     slot = std::move(t);
   }
   return slot.get();
@@ -133,6 +140,7 @@ size_t Chunker::Next(const uint8_t* data, size_t n, bool* cut) {
     if (i == n) return n;
   }
   const uint64_t* out = tables_->out;
+  const uint64_t* out2 = tables_->out2;
   const uint64_t* mod = tables_->mod;
   const int shift = tables_->shift;
   uint64_t digest = digest_;
@@ -178,14 +186,10 @@ size_t Chunker::Next(const uint8_t* data, size_t n, bool* cut) {
     size_t cut_at[kStreams] = {};  // offset + 1 of each block's first cut, 0: none
     uint64_t cut_digest[kStreams] = {};
     for (size_t k = 0; k < kStreamBlock; ++k) {
-      d0 ^= out[gone0[k]];
-      d1 ^= out[gone1[k]];
-      d2 ^= out[gone2[k]];
-      d3 ^= out[gone3[k]];
-      d0 = ((d0 << 8) | in0[k]) ^ mod[d0 >> shift];
-      d1 = ((d1 << 8) | in1[k]) ^ mod[d1 >> shift];
-      d2 = ((d2 << 8) | in2[k]) ^ mod[d2 >> shift];
-      d3 = ((d3 << 8) | in3[k]) ^ mod[d3 >> shift];
+      d0 = ((d0 << 8) | in0[k]) ^ mod[d0 >> shift] ^ out2[gone0[k]];
+      d1 = ((d1 << 8) | in1[k]) ^ mod[d1 >> shift] ^ out2[gone1[k]];
+      d2 = ((d2 << 8) | in2[k]) ^ mod[d2 >> shift] ^ out2[gone2[k]];
+      d3 = ((d3 << 8) | in3[k]) ^ mod[d3 >> shift] ^ out2[gone3[k]];
       if (((d0 & kSplitMask) == 0) | ((d1 & kSplitMask) == 0) | ((d2 & kSplitMask) == 0) |
           ((d3 & kSplitMask) == 0)) [[unlikely]] {
         const uint64_t now[kStreams] = {d0, d1, d2, d3};
@@ -210,9 +214,7 @@ size_t Chunker::Next(const uint8_t* data, size_t n, bool* cut) {
     digest = d3;
   }
   for (; i < limit; ++i) {
-    uint8_t b = data[i];
-    digest ^= out[data[i - kWindowSize]];
-    digest = ((digest << 8) | b) ^ mod[digest >> shift];
+    digest = ((digest << 8) | data[i]) ^ mod[digest >> shift] ^ out2[data[i - kWindowSize]];
     if ((digest & kSplitMask) == 0) {
       count_ += i + 1 - start;
       goto cut_here;

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/uuid.h"
 #include "store/crypto/scrypt.h"
 #include "store/encoding/go_json.h"
 
@@ -167,7 +168,7 @@ void SealAt(const Key& key, uint8_t* p, const uint8_t* src, size_t n, const uint
     std::memcpy(p, iv, kIvSize);
   } else {
     do {
-      RandomBytes(p, kIvSize);
+      RandomBytesPooled(p, kIvSize);
     } while (std::all_of(p, p + kIvSize, [](uint8_t b) { return b == 0; }));
   }
   AesCtr(key, p, src, n, p + kIvSize);
