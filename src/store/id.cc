@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "store/crypto/sha256_pair.h"
+
 namespace clawback::store {
 namespace {
 
@@ -44,6 +46,10 @@ Id Id::Hash(std::string_view data) {
   unsigned int len = 0;
   CLAWBACK_CHECK(EVP_Digest(data.data(), data.size(), id.bytes_.data(), &len, Sha256Md(), nullptr) == 1);
   return id;
+}
+
+void Id::HashPair(std::string_view data_a, std::string_view data_b, Id* a, Id* b) {
+  Sha256Pair(data_a, data_b, a->bytes_.data(), b->bytes_.data());
 }
 
 std::string Id::Hex() const {

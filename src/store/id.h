@@ -34,6 +34,9 @@ class Id {
   static Result<Id> Parse(std::string_view hex);
   // SHA-256 of `data`.
   static Id Hash(std::string_view data);
+  // *a = Hash(data_a), *b = Hash(data_b), computed together (faster than two calls; see
+  // crypto/sha256_pair.h).
+  static void HashPair(std::string_view data_a, std::string_view data_b, Id* a, Id* b);
 
   std::string Hex() const;
   // The first 8 hex digits, for messages.

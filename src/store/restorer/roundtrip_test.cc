@@ -9,11 +9,13 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <random>
 
 #include "store/archiver/archiver.h"
 #include "store/backend/mem_backend.h"
 #include "store/checker/checker.h"
+#include "store/chunker/chunker.h"
 #include "store/forget/prune.h"
 #include "store/restorer/restorer.h"
 #include "store/restorer/tree_walk.h"
@@ -149,6 +151,55 @@ TEST_F(RoundTrip, SnapshotRestoreAndChangeDetection) {
   ASSERT_TRUE(ri.ok());
   EXPECT_TRUE(fs::exists(dir_ + "/only" + src_ + "/sub/deep/new.txt"));
   EXPECT_FALSE(fs::exists(dir_ + "/only" + src_ + "/hello.txt"));
+}
+
+// Every file's content list is its chunker cuts, hashed — whichever way the archiver read
+// it: large files (chunk ids hashed in pairs, the buffer compacted mid-file), files of
+// exactly one chunk, batches of small files (read whole, hashed two at a time, odd counts,
+// empty files), many directories finishing in any order.
+TEST_F(RoundTrip, ContentListsAreTheChunkerCutsHashed) {
+  const std::string tree = dir_ + "/mix";
+  std::map<std::string, std::string> files;
+  files["/large.bin"] = RandomBytes(23'000'000, 11);
+  files["/zeros.bin"] = std::string(5'000'000, '\0');  // cuts at the minimum size
+  std::string mixed = RandomBytes(3'000'000, 12) + std::string(2'000'000, 'a') + RandomBytes(4'000'000, 13);
+  files["/mixed.bin"] = mixed;
+  files["/one-chunk.bin"] = RandomBytes(Chunker::kMinSize, 14);
+  files["/just-over.bin"] = RandomBytes(Chunker::kMinSize + 1, 15);
+  for (int d = 0; d < 7; ++d) {
+    for (int f = 0; f < 2 * d + 1; ++f) {  // odd and even counts per directory
+      const std::string name = "/d" + std::to_string(d) + "/f" + std::to_string(f);
+      files[name] = f == 3 ? std::string() : RandomBytes(static_cast<size_t>(f * 9000 + d * 101), 100 + d * 17 + f);
+    }
+    files["/d" + std::to_string(d) + "/mid.bin"] = RandomBytes(200'000 + static_cast<size_t>(d), 300 + d);
+  }
+  for (const auto& [name, data] : files) {
+    fs::create_directories(fs::path(tree + name).parent_path());
+    WriteFile(tree + name, data);
+  }
+  ArchiveOptions o;
+  o.paths = {tree};
+  o.threads = 2;
+  auto s = Archiver(repo_.get(), std::move(o)).Run();
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->files_new, files.size());
+  const uint64_t pol = repo_->config().chunker_polynomial;
+  for (const auto& [name, data] : files) {
+    auto node = FindNode(repo_.get(), s->snapshot.tree, tree + name);
+    ASSERT_TRUE(node.ok()) << name << ": " << node.status().ToString();
+    std::vector<Id> want;
+    size_t pos = 0;
+    for (size_t len : ChunkLengths(pol, data)) {
+      want.push_back(Id::Hash(std::string_view(data).substr(pos, len)));
+      pos += len;
+    }
+    EXPECT_EQ(node->content, want) << name;
+    EXPECT_EQ(node->size, data.size()) << name;
+  }
+  Checker c(repo_.get(), CheckOptions{true, {}, 2});
+  auto r = c.Run();
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->ok()) << r->errors[0];
 }
 
 TEST_F(RoundTrip, CheckFindsDamagedPackAndNamesTheSnapshot) {
