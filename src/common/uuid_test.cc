@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <functional>
 #include <set>
 #include <thread>
 
@@ -68,6 +69,26 @@ TEST(UuidV7, UniqueAcrossThreads) {
   EXPECT_EQ(all.size(), 20000u);
 }
 
+// Runs `f` in a forked child and returns the 16 bytes it produced there ("" on failure).
+std::string InForkedChild(const std::function<std::string()>& f) {
+  int fds[2];
+  if (pipe(fds) != 0) return "";
+  pid_t pid = fork();
+  if (pid < 0) return "";
+  if (pid == 0) {
+    std::string t = f();
+    ssize_t n = write(fds[1], t.data(), t.size());
+    _exit(n == static_cast<ssize_t>(t.size()) ? 0 : 1);
+  }
+  close(fds[1]);
+  char buf[16];
+  ssize_t got = read(fds[0], buf, sizeof buf);
+  close(fds[0]);
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid || status != 0 || got != 16) return "";
+  return std::string(buf, 16);
+}
+
 // The random bits come from a pool: ids keep distinct random parts across pool refills,
 // and a forked child does not reuse the bytes its parent holds.
 TEST(UuidV7, RandomBitsDifferAcrossPoolRefillsAndForks) {
@@ -80,25 +101,11 @@ TEST(UuidV7, RandomBitsDifferAcrossPoolRefillsAndForks) {
   std::set<std::string> seen;
   for (int i = 0; i < 1000; ++i) ASSERT_TRUE(seen.insert(tail(gen.Next())).second) << i;
   gen.Next();  // the pool now holds unused bytes
-  int fds[2];
-  ASSERT_EQ(pipe(fds), 0);
-  pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    std::string t = tail(gen.Next());
-    ssize_t n = write(fds[1], t.data(), t.size());
-    _exit(n == static_cast<ssize_t>(t.size()) ? 0 : 1);
-  }
-  close(fds[1]);
-  char buf[16];
-  ASSERT_EQ(read(fds[0], buf, sizeof buf), 16);
-  close(fds[0]);
-  int status = 0;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  EXPECT_EQ(status, 0);
+  std::string child = InForkedChild([&] { return tail(gen.Next()); });
+  ASSERT_EQ(child.size(), 16u);
   std::string parent = tail(gen.Next());
-  EXPECT_NE(std::string(buf, 16), parent);
-  EXPECT_EQ(seen.count(std::string(buf, 16)), 0u);
+  EXPECT_NE(child, parent);
+  EXPECT_EQ(seen.count(child), 0u);
 }
 
 // Pooled random bytes (blob IVs): never repeated across refills, threads or a fork.
@@ -114,24 +121,10 @@ TEST(RandomBytesPooled, DifferAcrossRefillsThreadsAndForks) {
   std::thread([&] { other = next(); }).join();
   EXPECT_TRUE(seen.insert(other).second);
   next();  // the pool now holds unused bytes
-  int fds[2];
-  ASSERT_EQ(pipe(fds), 0);
-  pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    std::string t = next();
-    ssize_t n = write(fds[1], t.data(), t.size());
-    _exit(n == static_cast<ssize_t>(t.size()) ? 0 : 1);
-  }
-  close(fds[1]);
-  char buf[16];
-  ASSERT_EQ(read(fds[0], buf, sizeof buf), 16);
-  close(fds[0]);
-  int status = 0;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  EXPECT_EQ(status, 0);
-  EXPECT_NE(std::string(buf, 16), next());  // the parent's next bytes are not the child's
-  EXPECT_EQ(seen.count(std::string(buf, 16)), 0u);
+  std::string child = InForkedChild(next);
+  ASSERT_EQ(child.size(), 16u);
+  EXPECT_NE(child, next());  // the parent's next bytes are not the child's
+  EXPECT_EQ(seen.count(child), 0u);
   // Requests above 64 bytes go straight to the CSPRNG.
   uint8_t big[100] = {};
   RandomBytesPooled(big, sizeof big);
