@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -136,6 +137,39 @@ TEST_F(LocalBackendTest, PendingPacksAreTemporariesInDataUntilCommitted) {
   }
   EXPECT_EQ(temps(), 1);
   EXPECT_EQ(b.List(FileType::kPack)->size(), 1u);
+}
+
+// Pack pieces are written by the backend's I/O thread: a write it cannot do (here the
+// file size limit: EFBIG) must fail the pack (at an Append or at Commit), publish nothing
+// and leave no temporary behind. Run in a child: the limit is per process.
+TEST_F(LocalBackendTest, BackgroundWriteFailureFailsThePackAndLeavesNothing) {
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::signal(SIGXFSZ, SIG_IGN);
+    LocalBackend b(root_);
+    if (!b.Create().ok()) ::_exit(10);
+    struct rlimit limit = {2 << 20, 2 << 20};
+    if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(11);
+    std::string data(5 << 20, 'x');
+    {
+      auto file = b.Begin(FileType::kPack);
+      if (!file.ok()) ::_exit(12);
+      Status st = (*file)->Append(data);
+      if (st.ok()) st = (*file)->Commit(Sha256Hex(data));
+      if (st.ok()) ::_exit(13);
+      if (st.message().find("write") == std::string::npos) ::_exit(14);
+    }
+    for (const auto& e : fs::recursive_directory_iterator(root_ + "/data")) {
+      if (e.is_regular_file()) ::_exit(15);
+    }
+    ::_exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "10 create, 11 setrlimit, 12 begin, 13 no error, "
+                                       "14 not a write error, 15 a file left in data/";
 }
 
 TEST_F(LocalBackendTest, SaveCreatesMissingDataSubdirectoryOnDemand) {
