@@ -1,5 +1,6 @@
 #include "cli/snapshot_common.h"
 
+#include <chrono>
 #include <cstdio>
 #include <future>
 #include <memory>
@@ -84,11 +85,20 @@ ingest::SnapshotFn OpenServeSnapshots(const Cli& cli, const Config& config) {
   // The opening thread, joined with the last copy of the SnapshotFn. (It was detached: a
   // server stopped during the key derivation returned from main while the thread still
   // ran, so exit's cleanup — static destructors, OpenSSL's atexit handler — ran under it.)
+  // A repository that takes longer than 5 s more to open (an S3 endpoint that does not
+  // answer, retried with backoff) does not hold up the shutdown: that thread is left to
+  // the process's exit.
   struct Opener {
     std::thread thread;
     std::shared_future<Result<Service>> opened;
     ~Opener() {
-      if (thread.joinable()) thread.join();
+      if (!thread.joinable()) return;
+      if (opened.wait_for(std::chrono::seconds(5)) == std::future_status::ready) {
+        thread.join();
+      } else {
+        std::fprintf(stderr, "clawback: stopping without waiting for the repository to open\n");
+        thread.detach();
+      }
     }
   };
   auto opener = std::make_shared<Opener>();

@@ -42,7 +42,7 @@ std::string CanonicalRepoUrl(const std::string& url);
 // once, there — and returns the SnapshotFn the first request waits on. A repository that
 // cannot be opened makes each request fail with the reason (and is reported on stderr).
 // The thread is joined when the last copy of the SnapshotFn goes: a server stopped while
-// the key derivation runs waits for it rather than exiting under it.
+// the key derivation runs waits for it (up to 5 s) rather than exiting under it.
 ingest::SnapshotFn OpenServeSnapshots(const Cli& cli, const Config& config);
 
 }  // namespace clawback::cli
