@@ -135,9 +135,9 @@ void RandomBytesPooled(uint8_t* out, size_t n) {
     std::array<uint8_t, 1024> bytes{};
     size_t used = 1024;
     uint64_t generation = 0;
+    Pool() { CountForks(); }
     ~Pool() { OPENSSL_cleanse(bytes.data(), bytes.size()); }
   };
-  CountForks();
   thread_local Pool pool;
   if (n > 64) {
     RandomBytes(out, n);

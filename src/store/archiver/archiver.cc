@@ -324,12 +324,11 @@ struct Archiver::Impl {
     files++;
   }
 
-  // Reads, chunks and stores a file's content into node->content (see ReuseParentContent
-  // for files that are not read). A read error is returned as a warning-class status
-  // (IOError/NotFound/PermissionDenied); repository errors become fatal.
+  // Reads, chunks and stores a file's content into node->content; callers first try
+  // ReuseParentContent (an unchanged file is not read). A read error is returned as a
+  // warning-class status (IOError/NotFound/PermissionDenied); repository errors become fatal.
   Status StoreFile(const std::string& path, int dirfd, std::string_view name, Node* node,
                    const Node* pnode) {
-    if (ReuseParentContent(node, pnode)) return Status::Ok();
     ASSIGN_OR_RETURN(int fd, OpenFile(path, dirfd, name));
     if (node->size >= kReadSize) posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 
@@ -729,7 +728,7 @@ struct Archiver::Impl {
                                           const struct stat& st, const Node* pnode) {
     if (S_ISSOCK(st.st_mode)) return std::optional<Node>();
     ASSIGN_OR_RETURN(Node node, NodeFromStat(path, name, st, &names));
-    if (S_ISREG(st.st_mode)) {
+    if (S_ISREG(st.st_mode) && !ReuseParentContent(&node, pnode)) {
       Status s = StoreFile(path, -1, std::string_view(), &node, pnode);
       RETURN_IF_ERROR(FatalStatus());
       if (!s.ok()) {
