@@ -1,11 +1,116 @@
 #include "common/config.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "common/suggest.h"
+
 namespace clawback {
 namespace {
+
+// Splits "a.b.c" into its parts.
+std::vector<std::string> SplitDotted(const std::string& dotted) {
+  std::vector<std::string> parts;
+  std::stringstream ss(dotted);
+  std::string part;
+  while (std::getline(ss, part, '.')) parts.push_back(part);
+  return parts;
+}
+
+// Whether `pattern` (parts, "*" matching any one part) equals `path` exactly, or — with
+// `prefix` — starts with it.
+bool Matches(const std::vector<std::string>& pattern, const std::vector<std::string>& path,
+             bool prefix) {
+  if (prefix ? pattern.size() <= path.size() : pattern.size() != path.size()) return false;
+  for (size_t i = 0; i < path.size(); ++i)
+    if (pattern[i] != "*" && pattern[i] != path[i]) return false;
+  return true;
+}
+
+bool IsKnownKey(const std::vector<std::string>& path) {
+  for (const auto& k : KnownConfigKeys())
+    if (Matches(SplitDotted(k), path, false)) return true;
+  return false;
+}
+
+bool IsKnownSection(const std::vector<std::string>& path) {
+  for (const auto& k : KnownConfigKeys())
+    if (Matches(SplitDotted(k), path, true)) return true;
+  return false;
+}
+
+std::string Join(const std::vector<std::string>& parts, size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n && i < parts.size(); ++i) out += (i ? "." : "") + parts[i];
+  return out;
+}
+
+// The names that may stand at `path`'s last place under the same parent: keys when
+// `tables` is false, sub-table names when true.
+std::vector<std::string> SiblingNames(const std::vector<std::string>& path, bool tables) {
+  std::vector<std::string> out;
+  std::vector<std::string> parent(path.begin(), path.end() - 1);
+  for (const auto& k : KnownConfigKeys()) {
+    auto parts = SplitDotted(k);
+    if (!Matches(parts, parent, true)) continue;
+    bool is_table = parts.size() > path.size();
+    if (is_table != tables) continue;
+    const std::string& name = parts[path.size() - 1];
+    if (name != "*" && std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+  }
+  return out;
+}
+
+// Every key and table of `table` must be one KnownConfigKeys() names.
+Status CheckKnownKeys(const toml::table& table, const std::vector<std::string>& at,
+                      const std::string& file) {
+  for (const auto& [k, v] : table) {
+    std::vector<std::string> path = at;
+    path.emplace_back(k.str());
+    std::string dotted = Join(path, path.size());
+    std::string where = file;
+    if (v.source().begin.line > 0) where += ":" + std::to_string(v.source().begin.line);
+    if (v.is_table()) {
+      if (IsKnownSection(path)) {
+        RETURN_IF_ERROR(CheckKnownKeys(*v.as_table(), path, file));
+        continue;
+      }
+      if (!IsKnownKey(path)) {
+        std::string hint = NearestName(path.back(), SiblingNames(path, true));
+        if (hint.empty()) hint = NearestName(path.back(), SiblingNames(path, false));
+        std::string msg = where + ": unknown section [" + dotted + "]";
+        if (!hint.empty()) msg += " (did you mean [" + Join(at, at.size()) + (at.empty() ? "" : ".") + hint + "]?)";
+        return InvalidArgument(msg);
+      }
+      continue;
+    }
+    if (IsKnownKey(path)) continue;
+    std::string msg = where + ": " + dotted + ": unknown key";
+    std::vector<std::string> keys = SiblingNames(path, false);
+    std::string hint = NearestName(path.back(), keys);
+    if (!hint.empty()) {
+      msg += " (did you mean " + hint + "?)";
+    } else if (!at.empty()) {
+      msg += "; [" + Join(at, at.size()) + "] takes:";
+      for (const auto& key : keys) msg += " " + key;
+    } else {
+      // A key above every section: say which section it belongs in.
+      for (const auto& known : KnownConfigKeys()) {
+        auto parts = SplitDotted(known);
+        if (parts.size() > 1 && parts.back() == path.back()) {
+          msg += " outside any section (did you mean " + parts.back() + " under [" +
+                 Join(parts, parts.size() - 1) + "]?)";
+          break;
+        }
+      }
+    }
+    return InvalidArgument(msg);
+  }
+  return Status::Ok();
+}
 
 std::string TypeName(const toml::node& n) {
   switch (n.type()) {
@@ -20,6 +125,50 @@ std::string TypeName(const toml::node& n) {
 }
 
 }  // namespace
+
+const std::vector<std::string>& KnownConfigKeys() {
+  static const std::vector<std::string> keys = {
+      "server.listen",
+      "server.max_body_bytes",
+      "server.metrics_require_token",
+      "server.threads",
+      "server.hmac_secret_file",
+      "ledger.url",
+      "repository.url",
+      "repository.password_file",
+      "repository.managed_paths",
+      "telemetry.environment",
+      "telemetry.queue_capacity",
+      "telemetry.otlp.endpoint",
+      "telemetry.otlp.protocol",
+      "telemetry.loki.url",
+      "telemetry.grafana.url",
+      "telemetry.grafana.token_file",
+      "learn.index",
+      "learn.dimension",
+      "learn.neighbors",
+      "learn.min_similarity",
+      "learn.confidence",
+      "learn.qdrant.url",
+      "learn.qdrant.collection",
+      "learn.qdrant.api_key_env",
+      "learn.loki.url",
+      "learn.loki.query",
+      "learn.loki.tenant",
+      "learn.loki.limit",
+  };
+  return keys;
+}
+
+void ConfigSection::RequireKnown(const std::string& key) const {
+  std::string dotted = Dotted(key);
+  if (IsKnownKey(SplitDotted(dotted))) return;
+  // A getter for a key KnownConfigKeys() does not list: the file could never set it
+  // (CheckKnownKeys would refuse it), so this is a bug in the caller.
+  std::fprintf(stderr, "clawback: internal error: config key %s is read but not in KnownConfigKeys()\n",
+               dotted.c_str());
+  std::abort();
+}
 
 std::string ConfigSection::Dotted(const std::string& key) const {
   return prefix_.empty() ? key : prefix_ + "." + key;
@@ -48,6 +197,7 @@ std::vector<std::string> ConfigSection::SubTableNames() const {
 
 Result<std::string> ConfigSection::GetString(const std::string& key,
                                              const std::string& def) const {
+  RequireKnown(key);
   if (!table_) return def;
   const toml::node* n = table_->get(key);
   if (!n) return def;
@@ -56,6 +206,7 @@ Result<std::string> ConfigSection::GetString(const std::string& key,
 }
 
 Result<int64_t> ConfigSection::GetInt(const std::string& key, int64_t def) const {
+  RequireKnown(key);
   if (!table_) return def;
   const toml::node* n = table_->get(key);
   if (!n) return def;
@@ -64,6 +215,7 @@ Result<int64_t> ConfigSection::GetInt(const std::string& key, int64_t def) const
 }
 
 Result<double> ConfigSection::GetDouble(const std::string& key, double def) const {
+  RequireKnown(key);
   if (!table_) return def;
   const toml::node* n = table_->get(key);
   if (!n) return def;
@@ -72,6 +224,7 @@ Result<double> ConfigSection::GetDouble(const std::string& key, double def) cons
 }
 
 Result<bool> ConfigSection::GetBool(const std::string& key, bool def) const {
+  RequireKnown(key);
   if (!table_) return def;
   const toml::node* n = table_->get(key);
   if (!n) return def;
@@ -80,6 +233,7 @@ Result<bool> ConfigSection::GetBool(const std::string& key, bool def) const {
 }
 
 Result<std::vector<std::string>> ConfigSection::GetStringArray(const std::string& key) const {
+  RequireKnown(key);
   std::vector<std::string> out;
   if (!table_) return out;
   const toml::node* n = table_->get(key);
@@ -104,9 +258,7 @@ ConfigSection Config::Root() const { return ConfigSection(file_, "", table_.get(
 
 ConfigSection Config::Section(const std::string& dotted) const {
   ConfigSection s = Root();
-  std::stringstream ss(dotted);
-  std::string part;
-  while (std::getline(ss, part, '.')) s = s.Sub(part);
+  for (const auto& part : SplitDotted(dotted)) s = s.Sub(part);
   return s;
 }
 
@@ -146,6 +298,7 @@ Result<Config> Config::Load(const std::string& file, const std::string& data_dir
 }
 
 Status Config::ParseCore() {
+  RETURN_IF_ERROR(CheckKnownKeys(*table_, {}, file_));
   ConfigSection s = Root().Sub("server");
   ASSIGN_OR_RETURN(server.listen, s.GetString("listen", server.listen));
   ASSIGN_OR_RETURN(server.max_body_bytes, s.GetInt("max_body_bytes", server.max_body_bytes));

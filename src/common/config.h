@@ -25,6 +25,12 @@ class table;
 
 namespace clawback {
 
+// Every key config.toml may hold, dotted ("server.listen"); a part "*" matches any table
+// name. A file with any other key or section is refused, naming the file, line, key and the
+// nearest known key ("config.toml:12: ledger.ulr: unknown key (did you mean url?)").
+// docs/config.md documents each; a getter for a key not listed here aborts.
+const std::vector<std::string>& KnownConfigKeys();
+
 // A read-only view of one table of the config, with typed getters whose errors name the
 // dotted key ("telemetry.otlp.endpoint").
 class ConfigSection {
@@ -49,6 +55,8 @@ class ConfigSection {
 
  private:
   std::string Dotted(const std::string& key) const;
+  // Aborts when `key` is not one KnownConfigKeys() lists (a programmer error).
+  void RequireKnown(const std::string& key) const;
   std::string file_;
   std::string prefix_;
   const toml::table* table_;
