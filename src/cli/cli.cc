@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <sys/stat.h>
 
+#include "common/suggest.h"
+
 namespace clawback::cli {
 namespace {
 
@@ -40,13 +42,79 @@ void PrintError(const Status& status, const std::string& hint) {
   if (!hint.empty()) std::fprintf(stderr, "hint: %s\n", hint.c_str());
 }
 
-int Main(int argc, char** argv) {
-  Cli cli;
-  CLI::App app{
-      "clawback — the flight recorder and undo button for AI-operated systems.\n"
-      "Every agent conversation gets an id; everything it changes is recorded against it,\n"
-      "snapshotted, traceable and undoable.",
-      "clawback"};
+namespace {
+
+// A repeatable option (a vector) takes one value per occurrence; CLI11's default lets it
+// take every following word that is not an option, positionals included.
+void OneValuePerOccurrence(CLI::App* app) {
+  for (CLI::Option* opt : app->get_options()) {
+    if (!opt->get_positional() && opt->get_allow_extra_args()) opt->allow_extra_args(false);
+  }
+  for (CLI::App* sub : app->get_subcommands({})) OneValuePerOccurrence(sub);
+}
+
+// The option named by `arg` ("--tag", "--tag=x", "-a") on `app` or, since options fall
+// through, on its parents.
+const CLI::Option* FindOption(const CLI::App* app, const std::string& arg) {
+  std::string name = arg.substr(0, arg.find('='));
+  for (const CLI::App* a = app; a != nullptr; a = a->get_parent()) {
+    for (const CLI::Option* opt : a->get_options()) {
+      if (!opt->get_positional() && opt->check_name(name)) return opt;
+    }
+  }
+  return nullptr;
+}
+
+// "clawback ledger" for the ledger command group.
+std::string CommandPath(const CLI::App* app) {
+  std::string path;
+  for (const CLI::App* a = app; a != nullptr; a = a->get_parent())
+    path = a->get_name() + (path.empty() ? "" : " " + path);
+  return path;
+}
+
+}  // namespace
+
+Status CheckCommandWords(const CLI::App& app, const std::vector<std::string>& args) {
+  const CLI::App* current = &app;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--") break;
+    if (arg.size() > 1 && arg[0] == '-') {
+      const CLI::Option* opt = FindOption(current, arg);
+      // An option that takes a value and has none attached consumes the next word.
+      if (opt && opt->get_type_size_max() > 0 && arg.find('=') == std::string::npos &&
+          !(arg.size() > 2 && arg[1] != '-'))
+        ++i;
+      continue;
+    }
+    std::vector<std::string> names;
+    const CLI::App* next = nullptr;
+    for (const CLI::App* sub : current->get_subcommands(
+             [](const CLI::App* a) { return !a->get_name().empty(); })) {
+      names.push_back(sub->get_name());
+      for (const auto& alias : sub->get_aliases()) names.push_back(alias);
+      if (sub->check_name(arg)) next = sub;
+    }
+    if (names.empty()) return Status::Ok();  // a leaf command: the rest is its business
+    if (next) {
+      current = next;
+      continue;
+    }
+    bool takes_positionals = false;
+    for (const CLI::Option* opt : current->get_options())
+      if (opt->get_positional()) takes_positionals = true;
+    if (takes_positionals) return Status::Ok();
+    std::string hint = DidYouMean(arg, names);
+    std::string group = CommandPath(current);
+    std::string word = current == &app ? arg : group.substr(group.find(' ') + 1) + " " + arg;
+    return InvalidArgument("unknown command \"" + word + "\"" + hint + "; `" + group +
+                           " --help` lists the commands");
+  }
+  return Status::Ok();
+}
+
+void BuildApp(CLI::App& app, Cli& cli) {
   app.require_subcommand(1);
   app.fallthrough();
   app.option_defaults()->always_capture_default();
@@ -66,6 +134,22 @@ int Main(int argc, char** argv) {
   std::stable_sort(regs.begin(), regs.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   for (auto& [order, reg] : regs) reg(app, cli);
+  OneValuePerOccurrence(&app);
+}
+
+int Main(int argc, char** argv) {
+  Cli cli;
+  CLI::App app{
+      "clawback — the flight recorder and undo button for AI-operated systems.\n"
+      "Every agent conversation gets an id; everything it changes is recorded against it,\n"
+      "snapshotted, traceable and undoable.",
+      "clawback"};
+  BuildApp(app, cli);
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (Status words = CheckCommandWords(app, args); !words.ok()) {
+    PrintError(words);
+    return ExitCodeFor(words.code());
+  }
 
   try {
     app.parse(argc, argv);

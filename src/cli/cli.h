@@ -46,6 +46,17 @@ using CommandRegistrar = std::function<void(CLI::App& app, Cli& cli)>;
 bool RegisterCommand(int order, CommandRegistrar registrar);
 const std::vector<std::pair<int, CommandRegistrar>>& RegisteredCommands();
 
+// Builds the whole command tree on `app` (global options, every registered command).
+// Every repeatable option takes one value per occurrence, as restic's do: `--tag a --tag b`,
+// never `--tag a b` (which would swallow the positional `b`).
+void BuildApp(CLI::App& app, Cli& cli);
+
+// Checks the command words of `args` (argv without the program name) against `app`'s
+// tree before CLI11 parses them: an unknown command is InvalidArgument naming it and the
+// nearest known one ("unknown command \"snapshto\" (did you mean snapshot?)"), also when
+// --help follows it.
+Status CheckCommandWords(const CLI::App& app, const std::vector<std::string>& args);
+
 // Runs the whole CLI; returns the process exit code.
 int Main(int argc, char** argv);
 
