@@ -102,6 +102,10 @@ std::optional<std::string> ParseBearer(std::string_view h) {
   return std::string(h);
 }
 
+namespace {
+constexpr int64_t kTouchIntervalMs = 60000;
+}  // namespace
+
 Result<Principal> TokenAuthenticator::Authenticate(std::string_view authorization_header,
                                                    ledger::Role needed) {
   std::optional<std::string> token = ParseBearer(authorization_header);
@@ -110,23 +114,37 @@ Result<Principal> TokenAuthenticator::Authenticate(std::string_view authorizatio
   int64_t now = clock_.NowUnixMillis();
   std::optional<Principal> principal;
   bool cached = false;
+  bool touch = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = cache_.find(hash);
     if (it != cache_.end() && it->second.expires_ms > now) {
       principal = it->second.principal;
       cached = true;
+      if (principal && now - it->second.last_used_ms >= kTouchIntervalMs) {
+        it->second.last_used_ms = now;
+        touch = true;
+      }
     }
   }
   if (!cached) {
     auto found = ledger_->FindTokenByHash(hash);
     if (!found.ok()) return Unavailable("token lookup failed: " + found.status().message());
-    if (found->has_value() && !(*found)->revoked)
-      principal = Principal{(*found)->name, (*found)->role};
+    int64_t last_used = 0;
+    if (found->has_value() && !(*found)->revoked) {
+      principal = Principal{(*found)->id, (*found)->name, (*found)->role};
+      last_used = (*found)->last_used_at_ms.value_or(0);
+      if (now - last_used >= kTouchIntervalMs) {
+        last_used = now;
+        touch = true;
+      }
+    }
     std::lock_guard<std::mutex> lock(mu_);
     if (cache_.size() > 10000) cache_.clear();  // bound memory under a flood of bad tokens
-    cache_[hash] = Cached{principal, now + ttl_ms_};
+    cache_[hash] = Cached{principal, now + ttl_ms_, last_used};
   }
+  // Bookkeeping only: a failure to write it must not refuse the request.
+  if (touch) ledger_->TouchToken(principal->token_id, now).status().IgnoreError();
   if (!principal) return Unauthenticated("unknown or revoked token");
   if (static_cast<int>(principal->role) < static_cast<int>(needed))
     return PermissionDenied("token \"" + principal->token_name + "\" lacks the role this needs");

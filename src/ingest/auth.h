@@ -54,12 +54,14 @@ std::optional<std::string> ParseBearer(std::string_view authorization);
 
 // The caller behind a request.
 struct Principal {
+  Uuid token_id;
   std::string token_name;
   ledger::Role role = ledger::Role::kViewer;
 };
 
 // Resolves bearer tokens against the ledger, caching results for `ttl` so a busy ingest
 // path does not query the ledger per request (a revoked token stops working within ttl).
+// Each token's last use is written back to the ledger at most once a minute.
 class TokenAuthenticator {
  public:
   TokenAuthenticator(ledger::Ledger* ledger, const Clock& clock = SystemClock(),
@@ -77,6 +79,7 @@ class TokenAuthenticator {
   struct Cached {
     std::optional<Principal> principal;  // nullopt: unknown or revoked
     int64_t expires_ms = 0;
+    int64_t last_used_ms = 0;  // as the ledger has it, or as this process last wrote it
   };
   ledger::Ledger* ledger_;
   const Clock& clock_;

@@ -1,5 +1,9 @@
 #include "ingest/openclaw.h"
 
+#include <algorithm>
+
+#include "common/suggest.h"
+
 namespace clawback::ingest {
 namespace {
 
@@ -186,6 +190,25 @@ void SerializeItem(OpenClawItem* it) {
 
 }  // namespace
 
+const std::vector<std::string>& KnownOpenClawHooks() {
+  static const std::vector<std::string> hooks = {
+      "gateway_start", "gateway_pre_stop", "gateway_stop", "before_install",
+      "inbound_claim", "message_received", "before_dispatch", "session_start",
+      "before_model_resolve", "before_prompt_build", "before_agent_start", "before_agent_reply",
+      "heartbeat_prompt_contribution", "llm_input", "llm_output", "resolve_exec_env",
+      "before_tool_call", "after_tool_call", "tool_result_persist", "before_message_write",
+      "subagent_spawning", "subagent_delivery_target", "subagent_spawned", "subagent_ended",
+      "before_compaction", "after_compaction", "agent_end", "reply_dispatch",
+      "message_sending", "message_sent", "before_reset", "session_end",
+      "plugin.delivery_gap"};
+  return hooks;
+}
+
+bool HookNeedsSession(const std::string& hook) {
+  return hook == "session_start" || hook == "session_end" || hook == "before_tool_call" ||
+         hook == "after_tool_call";
+}
+
 bool ParseOpenClawItem(Json item, const std::string& field, int64_t now_ms,
                        OpenClawItem* out, FieldError* err) {
   if (!item.is_object()) {
@@ -196,6 +219,14 @@ bool ParseOpenClawItem(Json item, const std::string& field, int64_t now_ms,
   if (!ReadString(item, field, "hook", true, &it.hook, err)) return false;
   if (it.hook.size() > 128) {
     *err = Invalid(Path(field, "hook"), "is longer than 128 characters");
+    return false;
+  }
+  const auto& known = KnownOpenClawHooks();
+  if (std::find(known.begin(), known.end(), it.hook) == known.end()) {
+    std::string list;
+    for (const auto& h : known) list += (list.empty() ? "" : ", ") + h;
+    *err = Invalid(Path(field, "hook"), "is \"" + it.hook + "\", not an OpenClaw hook" +
+                                            DidYouMean(it.hook, known) + "; known hooks: " + list);
     return false;
   }
   if (!TakeObject(&item, field, "event", false, &it.event, err)) return false;
@@ -225,6 +256,16 @@ bool ParseOpenClawItem(Json item, const std::string& field, int64_t now_ms,
     it.session_key = it.raw_session_key;
   } else if (!it.session_id.empty()) {
     it.session_key = "id:" + it.session_id;
+  }
+  if (it.session_key.empty() && HookNeedsSession(it.hook)) {
+    *err = Invalid(Path(field, "ctx"), "has neither sessionKey nor sessionId: " + it.hook +
+                                           " needs the session it belongs to (as OpenClaw passes it)");
+    return false;
+  }
+  if (it.tool_name.empty() && (it.hook == "before_tool_call" || it.hook == "after_tool_call")) {
+    *err = Invalid(Path(field, "event.toolName"), "is missing: " + it.hook +
+                                                      " needs the tool's name (event.toolName or ctx.toolName)");
+    return false;
   }
   *out = std::move(it);
   return true;

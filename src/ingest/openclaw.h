@@ -31,7 +31,10 @@
 // and the result. An `exec` tool call also records a Command: argv = [params.command]
 // (the shell line as the agent wrote it; an array is taken as argv), cwd
 // (result.details.cwd, else params.workdir), exit code, duration (result.details.durationMs).
-// Every item, known hook or not, is also stored as an Event of kind "openclaw.<hook>".
+// Every item is also stored as an Event of kind "openclaw.<hook>".
+// Validation: `hook` must be one of KnownOpenClawHooks() (else InvalidArgument naming them),
+// and the hooks that belong to a session (HookNeedsSession) must name it: ctx.sessionKey or
+// ctx.sessionId (event.* also counts); a tool hook must also name its tool (toolName).
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -54,6 +57,12 @@ inline constexpr const char* kExtSessionKey = "openclaw.session_key";
 inline constexpr const char* kExtSessionId = "openclaw.session_id";
 inline constexpr const char* kExtRunId = "openclaw.run_id";
 inline constexpr const char* kExtTraceId = "openclaw.trace_id";
+
+// The plugin hooks of OpenClaw (2026.9.6: src/plugins/types.ts, PluginHookName) and the
+// plugin's own `plugin.delivery_gap`, in the order OpenClaw's lifecycle meets them.
+const std::vector<std::string>& KnownOpenClawHooks();
+// session_start, session_end, before_tool_call, after_tool_call: meaningless without a session.
+bool HookNeedsSession(const std::string& hook);
 
 struct OpenClawItem {
   std::string hook;

@@ -17,7 +17,13 @@ class Replay {
   std::optional<Uuid> Feed(const Json& j, WriteBatch* batch) {
     OpenClawItem item;
     FieldError err;
-    EXPECT_TRUE(ParseOpenClawItem(j, "", 1'000, &item, &err)) << err.status.ToString();
+    if (!ParseOpenClawItem(j, "", 1'000, &item, &err)) {
+      // Only the capture's record of the tap plugin's own register() call is refused: it is
+      // not a hook.
+      EXPECT_EQ(j.value("hook", ""), "register") << err.status.ToString();
+      EXPECT_EQ(err.field, "hook");
+      return std::nullopt;
+    }
     auto& st = states_[item.session_key];
     if (item.session_key.empty()) {
       std::optional<SessionState> none;
@@ -57,11 +63,10 @@ TEST(OpenClawMapping, FullFixtureReplay) {
   std::vector<std::optional<Uuid>> conv(lines.size());
   for (size_t i = 0; i < lines.size(); ++i) conv[i] = r.Feed(lines[i], &batches[i]);
 
-  // 0,1: the plugin's register calls: events without a conversation.
+  // 0,1: the tap plugin's register calls, which are not hooks: refused, nothing written.
   EXPECT_FALSE(conv[0]);
   EXPECT_FALSE(conv[1]);
-  ASSERT_EQ(batches[0].ops.size(), 1u);
-  EXPECT_EQ(std::get<ledger::Event>(batches[0].ops[0]).kind, "openclaw.register");
+  EXPECT_TRUE(batches[0].ops.empty());
 
   // 2..4: a webhook/cron turn with no session_start: the first tool event opens it.
   ASSERT_TRUE(conv[2]);
@@ -130,8 +135,8 @@ TEST(OpenClawMapping, FullFixtureReplay) {
   // 11: session_end (shutdown).
   ASSERT_EQ(lines.size(), 12u);
 
-  // Every item is stored as exactly one event of kind openclaw.<hook>.
-  for (size_t i = 0; i < lines.size(); ++i) {
+  // Every hook item is stored as exactly one event of kind openclaw.<hook>.
+  for (size_t i = 2; i < lines.size(); ++i) {
     auto evs = OpsOf<ledger::Event>(batches[i]);
     ASSERT_EQ(evs.size(), 1u);
     EXPECT_EQ(evs[0].kind, "openclaw." + lines[i]["hook"].get<std::string>());
@@ -242,21 +247,55 @@ TEST(OpenClawParse, ErrorsNameTheField) {
   EXPECT_FALSE(ParseOpenClawBody(Json::parse(R"({"event":{}})"), 0, 100, &items, &err));
   EXPECT_EQ(err.field, "hook");
   EXPECT_EQ(err.status.code(), StatusCode::kInvalidArgument);
-  EXPECT_FALSE(ParseOpenClawBody(Json::parse(R"([{"hook":"a"},{"hook":"b","ctx":[]}])"), 0, 100,
-                                 &items, &err));
+  EXPECT_FALSE(ParseOpenClawBody(Json::parse(R"([{"hook":"agent_end"},{"hook":"llm_input","ctx":[]}])"),
+                                 0, 100, &items, &err));
   EXPECT_EQ(err.field, "[1].ctx");
-  EXPECT_FALSE(ParseOpenClawBody(Json::parse(R"({"hook":"a","ctx":{"sessionKey":5}})"), 0, 100,
-                                 &items, &err));
+  EXPECT_FALSE(ParseOpenClawBody(Json::parse(R"({"hook":"agent_end","ctx":{"sessionKey":5}})"), 0,
+                                 100, &items, &err));
   EXPECT_EQ(err.field, "ctx.sessionKey");
-  EXPECT_FALSE(ParseOpenClawBody(Json::parse(R"({"hook":"a","ts":"yesterday"})"), 0, 100, &items,
-                                 &err));
+  EXPECT_FALSE(ParseOpenClawBody(Json::parse(R"({"hook":"agent_end","ts":"yesterday"})"), 0, 100,
+                                 &items, &err));
   EXPECT_EQ(err.field, "ts");
-  EXPECT_FALSE(ParseOpenClawBody(Json::parse(R"([{"hook":"a"},{"hook":"b"}])"), 0, 1, &items, &err));
-  ASSERT_TRUE(ParseOpenClawBody(Json::parse(R"([{"hook":"a"},{"hook":"b","event":{"sessionId":"q"}}])"),
-                                7, 100, &items, &err));
+  EXPECT_FALSE(ParseOpenClawBody(Json::parse(R"([{"hook":"agent_end"},{"hook":"llm_input"}])"), 0, 1,
+                                 &items, &err));
+  ASSERT_TRUE(ParseOpenClawBody(
+      Json::parse(R"([{"hook":"gateway_start"},{"hook":"agent_end","event":{"sessionId":"q"}}])"), 7,
+      100, &items, &err));
   ASSERT_EQ(items.size(), 2u);
   EXPECT_EQ(items[0].time_ms, 7);
   EXPECT_EQ(items[1].session_key, "id:q");
+}
+
+// Issue 12, item 6: an unknown hook is refused naming the known ones, and a hook that
+// belongs to a session must say which (session_start with no ctx stored nothing).
+TEST(OpenClawParse, UnknownHooksAndMissingContextAreRefused) {
+  std::vector<OpenClawItem> items;
+  FieldError err;
+  EXPECT_FALSE(ParseOpenClawBody(Json::parse(R"({"hook":"sesion_start","ctx":{"sessionKey":"k"}})"), 0,
+                                 100, &items, &err));
+  EXPECT_EQ(err.field, "hook");
+  EXPECT_THAT(err.status.message(), ::testing::HasSubstr("\"sesion_start\", not an OpenClaw hook"));
+  EXPECT_THAT(err.status.message(), ::testing::HasSubstr("(did you mean session_start?)"));
+  EXPECT_THAT(err.status.message(), ::testing::HasSubstr("known hooks: gateway_start, "));
+  EXPECT_THAT(err.status.message(), ::testing::HasSubstr("before_tool_call"));
+
+  for (const char* hook : {"session_start", "session_end", "before_tool_call", "after_tool_call"}) {
+    SCOPED_TRACE(hook);
+    Json item = {{"hook", hook}, {"event", {{"toolName", "exec"}}}};
+    EXPECT_FALSE(ParseOpenClawBody(item, 0, 100, &items, &err));
+    EXPECT_EQ(err.field, "ctx");
+    EXPECT_THAT(err.status.message(), ::testing::HasSubstr("neither sessionKey nor sessionId"));
+  }
+  Json no_tool = {{"hook", "before_tool_call"}, {"ctx", {{"sessionKey", "agent:main:main"}}}};
+  EXPECT_FALSE(ParseOpenClawBody(no_tool, 0, 100, &items, &err));
+  EXPECT_EQ(err.field, "event.toolName");
+  // A session id alone names the session; hooks outside a session need none.
+  EXPECT_TRUE(ParseOpenClawBody(Json::parse(R"({"hook":"session_start","event":{"sessionId":"s1"}})"), 0,
+                                100, &items, &err))
+      << err.status.ToString();
+  EXPECT_TRUE(ParseOpenClawBody(Json::parse(R"({"hook":"gateway_start"})"), 0, 100, &items, &err));
+  EXPECT_TRUE(ParseOpenClawBody(Json::parse(R"({"hook":"plugin.delivery_gap","event":{"dropped":3}})"),
+                                0, 100, &items, &err));
 }
 
 // The text prepared on the request's thread is byte for byte what the ledger would store
@@ -267,11 +306,14 @@ TEST(OpenClawAttributesText, MatchesTheLedgersSerialisationOfTheEvent) {
        {"event", {{"toolName", "exec"}, {"params", {{"command", "echo \"hi\"\n"}, {"n", 1.5}}}}},
        {"ctx", {{"sessionKey", "agent:main:x"}, {"trace", {{"traceId", "ab"}}}, {"z", nullptr}}}},
       {{"hook", "after_tool_call"},
-       {"event", {{"params", {{"command", std::string("ls \xff")}}}, {"paramz", 1},
-                  {"result", {{"content", Json::array({{{"text", "a\tb"}}})}}}, {"z", 2}}}},
-      {{"hook", "after_tool_call"}, {"event", {{"params", Json::object()}, {"result", nullptr}}}},
-      {{"hook", "after_tool_call"}, {"event", {{"result", "plain"}}}},
-      {{"hook", "session_start"}},
+       {"event", {{"toolName", "exec"}, {"params", {{"command", std::string("ls \xff")}}}, {"paramz", 1},
+                  {"result", {{"content", Json::array({{{"text", "a\tb"}}})}}}, {"z", 2}}},
+       {"ctx", {{"sessionId", "s"}}}},
+      {{"hook", "after_tool_call"},
+       {"event", {{"toolName", "read"}, {"params", Json::object()}, {"result", nullptr}}},
+       {"ctx", {{"sessionId", "s"}}}},
+      {{"hook", "after_tool_call"}, {"event", {{"toolName", "x"}, {"result", "plain"}}}, {"ctx", {{"sessionId", "s"}}}},
+      {{"hook", "session_start"}, {"ctx", {{"sessionKey", "agent:main:x"}}}},
       {{"hook", "agent_end"},
        {"event", {{"messages", Json::array({"\u00e9t\u00e9", std::string("bad\xff"), 7, true})}}},
        {"ctx", {{"abortSignal", Json::object()}, {"sessionId", "s"}}}},

@@ -2,8 +2,16 @@
 
 #include <httplib.h>
 
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include <algorithm>
 #include <cctype>
+#include <regex>
 
 #include "common/version.h"
 #include "ingest/requests.h"
@@ -213,10 +221,16 @@ class IngestServer::Handlers {
       if (!res.body.empty()) return;
       Status st;
       if (res.status == 413) {
-        st = TooLarge("request body is over the " + std::to_string(s_->options_.max_body_bytes) +
-                      "-byte limit (server.max_body_bytes)");
+        st = TooLargeBody();
       } else if (res.status == 404) {
-        st = NotFound("no route for " + req.method + " " + req.path);
+        std::string allowed = AllowedMethods(req.path);
+        if (!allowed.empty()) {
+          res.status = 405;
+          res.set_header("Allow", allowed);
+          st = InvalidArgument(req.method + " is not allowed on " + req.path + "; it takes " + allowed);
+        } else {
+          st = NotFound("no route for " + req.method + " " + req.path);
+        }
       } else {
         st = InvalidArgument("bad request (HTTP " + std::to_string(res.status) + ")");
       }
@@ -256,10 +270,13 @@ class IngestServer::Handlers {
              bool empty_body_ok = false, ledger::Role role = ledger::Role::kIngest) {
     auto& latency = ingest_latency_->WithLabels({route});
     auto& duration = duration_->WithLabels({route});
+    routes_.push_back({method, std::regex(pattern)});
     auto handler = [this, route, method, build, ok_status, empty_body_ok, role, &latency, &duration](
-                       const Request& req, Response& res) {
+                       const Request& req, Response& res, const httplib::ContentReader& reader) {
       int64_t t0 = s_->clock_.MonotonicNanos();
-      Handle(req, res, build, ok_status, empty_body_ok, &latency, role);
+      std::string body;
+      if (ReadBody(req, res, reader, &body))
+        Handle(req, body, res, build, ok_status, empty_body_ok, &latency, role);
       duration.Observe(static_cast<double>(s_->clock_.MonotonicNanos() - t0) / 1e9);
       Count(route, method, res.status);
     };
@@ -270,22 +287,81 @@ class IngestServer::Handlers {
     }
   }
 
-  void Handle(const Request& req, Response& res, const Builder& build,
+  // Reads the request body into *body, at most max_body_bytes of it whatever the
+  // Content-Type, Content-Encoding or transfer encoding. A request with neither
+  // Content-Length nor chunked encoding has no body (RFC 9112 6.3) and is not waited on.
+  // On failure answers (413, 400) and returns false.
+  bool ReadBody(const Request& req, Response& res, const httplib::ContentReader& reader,
+                std::string* body) {
+    const size_t max = s_->options_.max_body_bytes;
+    const std::string te = req.get_header_value("Transfer-Encoding");
+    const bool chunked = te.find("chunked") != std::string::npos;
+    if (!chunked && !req.has_header("Content-Length")) return true;
+    if (!chunked) {
+      const std::string cl = req.get_header_value("Content-Length");
+      if (cl.empty() || cl.size() > 18 || !std::all_of(cl.begin(), cl.end(), ::isdigit)) {
+        res.set_header("Connection", "close");
+        SendError(res, InvalidArgument("Content-Length \"" + cl + "\" is not a number"), "Content-Length");
+        return false;
+      }
+      if (std::stoull(cl) > max) {
+        // Read and dropped when that costs little, so the client sees the answer instead of
+        // a reset while it is still sending (httplib discards a body over its payload limit,
+        // max_body_bytes, without keeping it); else not read, and the connection closed.
+        if (std::stoull(cl) <= 16 * static_cast<unsigned long long>(max)) {
+          reader([](const char*, size_t) { return true; });
+        }
+        res.set_header("Connection", "close");
+        SendError(res, TooLargeBody(), "");
+        return false;
+      }
+      if (std::stoull(cl) == 0) return true;
+    }
+    bool over = false;
+    bool ok = reader([&](const char* data, size_t n) {
+      if (body->size() + n > max) {
+        over = true;
+        return false;
+      }
+      body->append(data, n);
+      return true;
+    });
+    if (over) {
+      res.set_header("Connection", "close");
+      SendError(res, TooLargeBody(), "");
+      return false;
+    }
+    if (!ok) {
+      res.set_header("Connection", "close");
+      SendError(res, InvalidArgument("the request body could not be read (cut short or badly encoded)"));
+      return false;
+    }
+    return true;
+  }
+
+  Status TooLargeBody() const {
+    return TooLarge("request body is over the " + std::to_string(s_->options_.max_body_bytes) +
+                    "-byte limit ([server] max_body_bytes)");
+  }
+
+  void Handle(const Request& req, const std::string& req_body, Response& res, const Builder& build,
               int ok_status, bool empty_body_ok, telemetry::Histogram* latency,
               ledger::Role role) {
     int64_t t0 = s_->clock_.MonotonicNanos();
     auto principal = Authorize(req, res, role);
     if (!principal) return;
     if (!s_->options_.hmac_secret.empty()) {
-      Status sig = VerifySignature(s_->options_.hmac_secret, req.body,
+      Status sig = VerifySignature(s_->options_.hmac_secret, req_body,
                                    req.get_header_value("X-Clawback-Signature"));
       if (!sig.ok()) return SendError(res, sig, "X-Clawback-Signature");
     }
     Json body;
     FieldError err;
-    if (req.body.empty() && empty_body_ok) {
+    if (req_body.empty() && empty_body_ok) {
       body = Json();
-    } else if (!ParseJsonBody(req.body, &body, &err)) {
+    } else if (req_body.empty()) {
+      return SendError(res, InvalidArgument("the request body is empty: this route takes a JSON body"));
+    } else if (!ParseJsonBody(req_body, &body, &err)) {
       return SendError(res, err.status, err.field);
     }
     RequestInfo info;
@@ -315,6 +391,7 @@ class IngestServer::Handlers {
   void Read(httplib::Server& http, const std::string& pattern, const std::string& route,
             std::optional<ledger::Role> role, std::function<void(const Request&, Response&)> fn) {
     auto& duration = duration_->WithLabels({route});
+    routes_.push_back({"GET", std::regex(pattern)});
     http.Get(pattern, [this, route, role, fn, &duration](const Request& req, Response& res) {
       int64_t t0 = s_->clock_.MonotonicNanos();
       if (!role || Authorize(req, res, *role)) fn(req, res);
@@ -352,6 +429,25 @@ class IngestServer::Handlers {
     SendJson(res, 200, ledger::ConversationListToJson(*list));
   }
 
+  // The methods some route takes on `path` ("POST", "GET, HEAD"), or "" when none does.
+  std::string AllowedMethods(const std::string& path) const {
+    std::vector<std::string> methods;
+    for (const auto& r : routes_) {
+      if (!std::regex_match(path, r.pattern)) continue;
+      if (std::find(methods.begin(), methods.end(), r.method) == methods.end()) methods.push_back(r.method);
+      if (r.method == "GET" && std::find(methods.begin(), methods.end(), "HEAD") == methods.end())
+        methods.push_back("HEAD");
+    }
+    std::string out;
+    for (const auto& m : methods) out += (out.empty() ? "" : ", ") + m;
+    return out;
+  }
+
+  struct RouteEntry {
+    std::string method;
+    std::regex pattern;
+  };
+  std::vector<RouteEntry> routes_;  // written by Install only, before the server starts
   IngestServer* s_;
   telemetry::Family<telemetry::Counter>* requests_;
   telemetry::Family<telemetry::Histogram>* duration_;
@@ -368,6 +464,46 @@ IngestServer::IngestServer(ledger::Ledger* ledger, ServerOptions options, const 
 
 IngestServer::~IngestServer() { Stop(); }
 
+namespace {
+
+// Why `listen` cannot be bound, found by trying it once more with a plain socket: httplib
+// only says that it failed.
+Status BindError(const std::string& listen) {
+  std::string host;
+  int port = 0;
+  if (!ParseListenAddress(listen, &host, &port).ok()) return InvalidArgument("cannot listen on " + listen);
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  addrinfo* res = nullptr;
+  if (::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res) != 0 || res == nullptr)
+    return InvalidArgument("cannot listen on " + listen + ": \"" + host + "\" is not an address of this machine");
+  int err = 0;
+  int fd = ::socket(res->ai_family, res->ai_socktype, res->ai_protocol);
+  if (fd < 0) {
+    err = errno;
+  } else {
+    int yes = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    if (::bind(fd, res->ai_addr, res->ai_addrlen) != 0) err = errno;
+    ::close(fd);
+  }
+  ::freeaddrinfo(res);
+  if (err == EADDRINUSE)
+    return Unavailable("cannot listen on " + listen +
+                       ": the address is already in use (another clawback serve? `ss -ltnp 'sport = :" +
+                       std::to_string(port) + "'` names it); stop it or choose another with --listen");
+  if (err == EADDRNOTAVAIL)
+    return InvalidArgument("cannot listen on " + listen + ": " + host + " is not an address of this machine");
+  if (err == EACCES)
+    return PermissionDenied("cannot listen on " + listen + ": ports below 1024 need root");
+  if (err != 0) return Unavailable("cannot listen on " + listen + ": " + std::strerror(err));
+  return Unavailable("cannot listen on " + listen);
+}
+
+}  // namespace
+
 Status IngestServer::Start() {
   RETURN_IF_ERROR(ParseListenAddress(options_.listen, &host_, &port_));
   http_ = std::make_unique<httplib::Server>();
@@ -380,15 +516,22 @@ Status IngestServer::Start() {
   // waits for the client's delayed ACK of the headers (~40 ms on Linux) on every
   // keep-alive request. Small requests must not pay that.
   http_->set_tcp_nodelay(true);
+  // httplib's default also sets SO_REUSEPORT, with which a second server on the same port
+  // binds too and the kernel splits the connections between them. SO_REUSEADDR alone
+  // still allows a restart while old connections sit in TIME_WAIT.
+  http_->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   int threads = options_.threads;
   if (threads <= 0) threads = std::max(8, 2 * static_cast<int>(std::thread::hardware_concurrency()));
   http_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   if (port_ == 0) {
     int p = http_->bind_to_any_port(host_);
-    if (p <= 0) return Unavailable("cannot listen on " + options_.listen);
+    if (p <= 0) return BindError(options_.listen);
     port_ = p;
   } else if (!http_->bind_to_port(host_, port_)) {
-    return Unavailable("cannot listen on " + options_.listen + " (address in use or not local?)");
+    return BindError(options_.listen);
   }
   writer_.Start();
   started_ = true;

@@ -189,6 +189,9 @@ struct Token {
   std::string hash;  // hex SHA-256 of the token text
   int64_t created_at_ms = 0;
   bool revoked = false;
+  // When a request last authenticated with it, to the minute (TouchToken); not part of
+  // the Token write op, which never changes it.
+  std::optional<int64_t> last_used_at_ms;
 };
 
 // One write. A batch is a list of these.
@@ -296,6 +299,12 @@ class Ledger {
 
   virtual Result<std::optional<Token>> FindTokenByHash(const std::string& hash) = 0;
   virtual Result<int64_t> CountTokens() = 0;
+  // Every token, revoked ones too, oldest first.
+  virtual Result<std::vector<Token>> ListTokens() = 0;
+  // Sets the token's last use to `at_ms` unless it was set less than a minute before that,
+  // so a busy server writes at most once a minute per token. Outside the hash chain: it is
+  // bookkeeping, not a record of what happened. Returns whether the row changed.
+  virtual Result<bool> TouchToken(const Uuid& id, int64_t at_ms) = 0;
 
   // Walks the whole event chain.
   virtual Result<VerifyReport> VerifyChain() = 0;

@@ -1072,10 +1072,36 @@ TEST_F(LedgerConformance, Tokens) {
   same_hash.id = ids_.Next();
   EXPECT_EQ(ledger_->Apply({{same_hash}}).code(), StatusCode::kAlreadyExists);
 
+  // Last use: set once, then not again within a minute, then again after it; a revoke
+  // (the Token write op) keeps it.
+  EXPECT_FALSE((*ledger_->FindTokenByHash(t.hash))->last_used_at_ms.has_value());
+  EXPECT_TRUE(*ledger_->TouchToken(t.id, 100000));
+  EXPECT_FALSE(*ledger_->TouchToken(t.id, 159999));
+  EXPECT_EQ((*ledger_->FindTokenByHash(t.hash))->last_used_at_ms, 100000);
+  EXPECT_TRUE(*ledger_->TouchToken(t.id, 160000));
+  EXPECT_FALSE(*ledger_->TouchToken(ids_.Next(), 500000));  // no such token
+
+  Token second;
+  second.id = ids_.Next();
+  second.name = "later";
+  second.role = Role::kAdmin;
+  second.hash = std::string(64, 'c');
+  second.created_at_ms = 43;
+  ApplyOk({{second}});
+
   t.revoked = true;
   ApplyOk({{t}});
   EXPECT_TRUE((*ledger_->FindTokenByHash(t.hash))->revoked);
-  EXPECT_EQ(*ledger_->CountTokens(), 0);
+  EXPECT_EQ((*ledger_->FindTokenByHash(t.hash))->last_used_at_ms, 160000);
+  EXPECT_EQ(*ledger_->CountTokens(), 1);
+  auto all = ledger_->ListTokens();
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].id, t.id);
+  EXPECT_TRUE((*all)[0].revoked);
+  EXPECT_EQ((*all)[0].last_used_at_ms, 160000);
+  EXPECT_EQ((*all)[1].name, "later");
+  EXPECT_FALSE((*all)[1].last_used_at_ms.has_value());
 }
 
 TEST_F(LedgerConformance, ChainHashesMatchTheSharedDefinition) {

@@ -259,7 +259,7 @@ RollbackRecord DecodeRollback(const SqlRow& r) {
   return b;
 }
 
-constexpr const char* kTokenCols = "id, name, role, hash, created_at_ms, revoked";
+constexpr const char* kTokenCols = "id, name, role, hash, created_at_ms, revoked, last_used_at_ms";
 Token DecodeToken(const SqlRow& r) {
   Token t;
   t.id = RowUuid(r, 0);
@@ -268,6 +268,7 @@ Token DecodeToken(const SqlRow& r) {
   t.hash = RowStr(r, 3);
   t.created_at_ms = RowInt(r, 4);
   t.revoked = RowInt(r, 5) != 0;
+  t.last_used_at_ms = RowOptInt(r, 6);
   return t;
 }
 
@@ -1318,6 +1319,38 @@ Result<int64_t> SqlLedger::CountTokens() {
     RETURN_IF_ERROR(c.Query("SELECT COUNT(*) FROM tokens WHERE revoked = 0", {}, &rows));
     return rows.empty() ? int64_t{0} : RowInt(rows[0], 0);
   });
+}
+
+Result<std::vector<Token>> SqlLedger::ListTokens() {
+  return WithReader([&](SqlConnection& c) -> Result<std::vector<Token>> {
+    std::vector<SqlRow> rows;
+    RETURN_IF_ERROR(c.Query(Cat({"SELECT ", kTokenCols, " FROM tokens ORDER BY created_at_ms, id"}),
+                            {}, &rows));
+    std::vector<Token> out;
+    out.reserve(rows.size());
+    for (const auto& r : rows) out.push_back(DecodeToken(r));
+    return out;
+  });
+}
+
+Result<bool> SqlLedger::TouchToken(const Uuid& id, int64_t at_ms) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  if (!writer_) {
+    ASSIGN_OR_RETURN(writer_, connect_());
+  }
+  SqlConnection& c = *writer_;
+  RETURN_IF_ERROR(c.Exec(dialect_.begin_write).WithContext("token last use"));
+  int64_t changed = 0;
+  Status st = c.Query(
+      "UPDATE tokens SET last_used_at_ms = $2 WHERE id = $1 AND "
+      "(last_used_at_ms IS NULL OR last_used_at_ms <= $3)",
+      {IdText(id), Int(at_ms), Int(at_ms - 60000)}, nullptr, &changed);
+  if (!st.ok()) {
+    c.Exec("ROLLBACK").IgnoreError();
+    return st.WithContext("token last use");
+  }
+  RETURN_IF_ERROR(c.Exec("COMMIT").WithContext("token last use"));
+  return changed > 0;
 }
 
 Result<VerifyReport> SqlLedger::VerifyChain() {

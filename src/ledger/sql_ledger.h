@@ -55,6 +55,8 @@ class SqlLedger : public Ledger {
   Result<std::optional<Commit>> GetCommit(const std::string& sha) override;
   Result<std::optional<Token>> FindTokenByHash(const std::string& hash) override;
   Result<int64_t> CountTokens() override;
+  Result<std::vector<Token>> ListTokens() override;
+  Result<bool> TouchToken(const Uuid& id, int64_t at_ms) override;
   Result<VerifyReport> VerifyChain() override;
   Result<LedgerStats> Stats() override;
 

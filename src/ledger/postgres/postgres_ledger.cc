@@ -179,9 +179,15 @@ DROP INDEX IF EXISTS events_time;
 DROP INDEX IF EXISTS tool_calls_started;
 )sql";
 
+// Version 3: when each token was last used (`clawback token list`), kept to the minute.
+constexpr const char* kSchemaV3 = R"sql(
+ALTER TABLE tokens ADD COLUMN last_used_at_ms BIGINT;
+)sql";
+
 const std::vector<Migration>& PostgresMigrations() {
   static const std::vector<Migration> m = {{1, "initial schema", kSchemaV1},
-                                           {2, "cheaper ingest writes", kSchemaV2}};
+                                           {2, "cheaper ingest writes", kSchemaV2},
+                                           {3, "token last use", kSchemaV3}};
   return m;
 }
 
