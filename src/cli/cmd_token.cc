@@ -1,5 +1,10 @@
 // `clawback token create --role R [--name N]`: a new API token, printed once.
+// `clawback token list`: every token's id, name, role, creation, last use and state (never
+// the token). `clawback token revoke ID`: a running server refuses it within 5 s (its
+// token cache lives that long).
 #include <nlohmann/json.hpp>
+
+#include <algorithm>
 
 #include "cli/cli.h"
 #include "cli/spine_client.h"
@@ -46,6 +51,99 @@ Status RunCreate(Cli& cli, const TokenOptions& opt) {
   return Status::Ok();
 }
 
+std::string Minute(std::optional<int64_t> ms) {
+  if (!ms || *ms <= 0) return "never";
+  std::string t = FormatRfc3339Millis(*ms);  // 2026-12-06T21:40:00.123Z
+  return t.substr(0, 10) + " " + t.substr(11, 5) + "Z";
+}
+
+nlohmann::json TokenJson(const ledger::Token& t) {
+  nlohmann::json j = {{"id", t.id.ToString()},
+                      {"name", t.name},
+                      {"role", std::string(ledger::RoleName(t.role))},
+                      {"created", FormatRfc3339Millis(t.created_at_ms)},
+                      {"last_used", nullptr},
+                      {"revoked", t.revoked}};
+  if (t.last_used_at_ms) j["last_used"] = FormatRfc3339Millis(*t.last_used_at_ms);
+  return j;
+}
+
+Status RunList(Cli& cli) {
+  ASSIGN_OR_RETURN(auto ledger, OpenDataDirLedger(cli));
+  ASSIGN_OR_RETURN(std::vector<ledger::Token> tokens, ledger->ListTokens());
+  if (cli.global.json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& t : tokens) out.push_back(TokenJson(t));
+    std::printf("%s\n", out.dump().c_str());
+    return Status::Ok();
+  }
+  if (tokens.empty()) {
+    std::printf("No tokens. Create one with: clawback token create --role admin --name me\n");
+    return Status::Ok();
+  }
+  size_t name_width = 4;
+  for (const auto& t : tokens) name_width = std::max(name_width, t.name.size());
+  std::printf("%-36s  %-*s  %-8s  %-17s  %-17s  %s\n", "ID", static_cast<int>(name_width), "NAME",
+              "ROLE", "CREATED", "LAST USED", "STATE");
+  for (const auto& t : tokens) {
+    std::printf("%-36s  %-*s  %-8s  %-17s  %-17s  %s\n", t.id.ToString().c_str(),
+                static_cast<int>(name_width), t.name.c_str(),
+                std::string(ledger::RoleName(t.role)).c_str(), Minute(t.created_at_ms).c_str(),
+                Minute(t.last_used_at_ms).c_str(), t.revoked ? "revoked" : "active");
+  }
+  return Status::Ok();
+}
+
+// The one token `ref` names: its full id, a unique prefix of the id (8+ characters), or
+// its name when exactly one active token has it.
+Result<ledger::Token> ResolveToken(const std::vector<ledger::Token>& tokens, const std::string& ref) {
+  std::vector<const ledger::Token*> hits;
+  for (const auto& t : tokens)
+    if (t.id.ToString() == ref) return t;
+  if (ref.size() >= 8)
+    for (const auto& t : tokens)
+      if (t.id.ToString().compare(0, ref.size(), ref) == 0) hits.push_back(&t);
+  if (hits.empty())
+    for (const auto& t : tokens)
+      if (t.name == ref && !t.revoked) hits.push_back(&t);
+  if (hits.size() == 1) return *hits[0];
+  if (hits.empty())
+    return NotFound("no token has id or name \"" + ref + "\" (`clawback token list` shows them)");
+  std::string ids;
+  for (const auto* t : hits) ids += " " + t->id.ToString();
+  return InvalidArgument("\"" + ref + "\" names " + std::to_string(hits.size()) +
+                         " tokens; give the full id:" + ids);
+}
+
+Status RunRevoke(Cli& cli, const std::string& ref) {
+  ASSIGN_OR_RETURN(auto ledger, OpenDataDirLedger(cli));
+  ASSIGN_OR_RETURN(std::vector<ledger::Token> tokens, ledger->ListTokens());
+  ASSIGN_OR_RETURN(ledger::Token t, ResolveToken(tokens, ref));
+  bool was_revoked = t.revoked;
+  if (!was_revoked) {
+    t.revoked = true;
+    ledger::WriteBatch b;
+    b.Add(t);
+    b.Add(NewEvent(std::nullopt, "token.revoke",
+                   {{"token_id", t.id.ToString()},
+                    {"name", t.name},
+                    {"role", std::string(ledger::RoleName(t.role))}},
+                   "cli"));
+    RETURN_IF_ERROR(ledger->Apply(b));
+  }
+  if (cli.global.json) {
+    nlohmann::json out = TokenJson(t);
+    out["already_revoked"] = was_revoked;
+    std::printf("%s\n", out.dump().c_str());
+  } else if (was_revoked) {
+    std::printf("Token %s (%s) was already revoked.\n", t.id.ToString().c_str(), t.name.c_str());
+  } else {
+    std::printf("Revoked token %s (%s, %s). A running server refuses it within 5 s.\n",
+                t.id.ToString().c_str(), t.name.c_str(), std::string(ledger::RoleName(t.role)).c_str());
+  }
+  return Status::Ok();
+}
+
 void Register(CLI::App& app, Cli& cli) {
   auto* group = app.add_subcommand("token", "API tokens for `clawback serve`");
   group->require_subcommand(1);
@@ -60,6 +158,26 @@ void Register(CLI::App& app, Cli& cli) {
       "  export CLAWBACK_TOKEN=$(clawback token create --role admin --name me)\n"
       "  clawback token create --role ingest --name openclaw-gateway");
   create->callback([&cli, opt] { cli.status = RunCreate(cli, *opt); });
+
+  auto* list = group->add_subcommand("list", "List the tokens: id, name, role, created, last used, state");
+  list->footer(
+      "Never shows a token itself (only its hash is stored). LAST USED is when a request last\n"
+      "authenticated with it, written at most once a minute. --json prints an array.\n\n"
+      "Examples:\n"
+      "  clawback token list\n"
+      "  clawback --json token list");
+  list->callback([&cli] { cli.status = RunList(cli); });
+
+  auto ref = std::make_shared<std::string>();
+  auto* revoke = group->add_subcommand("revoke", "Revoke a token: a running server refuses it within 5 s");
+  revoke->add_option("token", *ref, "The token's id (or a unique prefix of it, or its name)")->required();
+  revoke->footer(
+      "The revocation is recorded in the ledger (event token.revoke) and cannot be undone:\n"
+      "create a new token instead. Revoking a revoked token changes nothing.\n\n"
+      "Examples:\n"
+      "  clawback token revoke 0193a1b2-...\n"
+      "  clawback token revoke openclaw-gateway");
+  revoke->callback([&cli, ref] { cli.status = RunRevoke(cli, *ref); });
 }
 
 CLAWBACK_REGISTER_COMMAND(60, Register);
