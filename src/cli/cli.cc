@@ -83,7 +83,8 @@ Status CheckCommandWords(const CLI::App& app, const std::vector<std::string>& ar
     if (arg.size() > 1 && arg[0] == '-') {
       const CLI::Option* opt = FindOption(current, arg);
       // An option that takes a value and has none attached consumes the next word.
-      if (opt && opt->get_type_size_max() > 0 && arg.find('=') == std::string::npos &&
+      if (opt && opt->get_type_size_max() > 0 && opt->get_expected_max() > 0 &&
+          arg.find('=') == std::string::npos &&
           !(arg.size() > 2 && arg[1] != '-'))
         ++i;
       continue;

@@ -158,6 +158,10 @@ TEST(CliCommands, UnknownCommandWordsAreNamed) {
   EXPECT_TRUE(CheckCommandWords(*app, {"conv", "list"}).ok());
   EXPECT_TRUE(CheckCommandWords(*app, {"exec", "--", "frobnicate"}).ok());
   EXPECT_TRUE(CheckCommandWords(*app, {"--help"}).ok());
+  // Flags take no value: the word after one is the command.
+  EXPECT_TRUE(CheckCommandWords(*app, {"--json", "token", "list"}).ok());
+  EXPECT_TRUE(CheckCommandWords(*app, {"-v", "snapshots"}).ok());
+  EXPECT_FALSE(CheckCommandWords(*app, {"--json", "tokn", "list"}).ok());
 }
 
 }  // namespace

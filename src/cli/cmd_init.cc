@@ -141,7 +141,8 @@ Status RunInit(Cli& cli, const InitOptions& opt) {
               repo_report.repository_created ? " (created, restic format v2)" : "");
   std::printf("  password file %s%s\n", repo_report.password_file.c_str(),
               repo_report.password_generated ? " (generated, mode 0600)" : "");
-  std::printf("\nLosing the password file loses the backups: keep a copy somewhere safe.\n");
+  std::printf("\nLosing %s loses the backups: keep a copy somewhere safe, off this machine.\n",
+              repo_report.password_file.c_str());
   std::printf("\nNext steps:\n");
   std::printf("  clawback%s token create --role admin --name me   # an API token, shown once\n",
               data_flag.c_str());

@@ -57,14 +57,25 @@ Result<std::string> ResolveRepoUrl(const Cli& cli, const RepoFlags& flags) {
   return config.RepositoryUrl();
 }
 
-Result<std::string> ResolvePassword(const Cli& cli, const RepoFlags& flags) {
+Result<std::string> ResolvePassword(const Cli& cli, const RepoFlags& flags, std::string* source) {
   std::string file = flags.password_file;
-  if (file.empty()) file = Env("CLAWBACK_PASSWORD_FILE");
-  if (file.empty()) {
-    if (const char* p = std::getenv("CLAWBACK_PASSWORD"); p != nullptr) return std::string(p);
+  std::string from;
+  if (!file.empty()) {
+    from = "--password-file " + file;
+  } else if (file = Env("CLAWBACK_PASSWORD_FILE"); !file.empty()) {
+    from = "$CLAWBACK_PASSWORD_FILE (" + file + ")";
+  } else {
+    if (const char* p = std::getenv("CLAWBACK_PASSWORD"); p != nullptr) {
+      if (source) *source = "$CLAWBACK_PASSWORD";
+      return std::string(p);
+    }
     ASSIGN_OR_RETURN(Config config, cli.LoadConfig());
     file = config.RepositoryPasswordFile();
+    from = (config.repository.password_file.empty() ? "the data dir's password file "
+                                                    : "the password file ") +
+           file + (config.repository.password_file.empty() ? "" : " ([repository] password_file)");
   }
+  if (source) *source = from;
   auto pw = ReadPasswordFile(file);
   if (!pw.ok()) {
     if (pw.status().code() == StatusCode::kNotFound) {
@@ -81,7 +92,8 @@ Result<std::string> ResolvePassword(const Cli& cli, const RepoFlags& flags) {
 Result<OpenedRepo> OpenRepo(const Cli& cli, const RepoFlags& flags, bool load_index) {
   OpenedRepo o;
   ASSIGN_OR_RETURN(o.url, ResolveRepoUrl(cli, flags));
-  ASSIGN_OR_RETURN(std::string password, ResolvePassword(cli, flags));
+  std::string source;
+  ASSIGN_OR_RETURN(std::string password, ResolvePassword(cli, flags, &source));
   ASSIGN_OR_RETURN(o.backend, store::OpenBackend(o.url));
   auto exists = o.backend->Exists();
   if (!exists.ok()) return exists.status().WithContext("repository " + o.url);
@@ -93,7 +105,7 @@ Result<OpenedRepo> OpenRepo(const Cli& cli, const RepoFlags& flags, bool load_in
   if (!repo.ok()) {
     if (repo.status().code() == StatusCode::kWrongPassword) {
       return WrongPassword("wrong password for the repository at " + o.url +
-                           " (no key file opens with it)");
+                           ": no key file opens with the password from " + source);
     }
     return repo.status().WithContext("open repository " + o.url);
   }

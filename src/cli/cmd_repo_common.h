@@ -48,7 +48,11 @@ Result<std::string> ReadPasswordFile(const std::string& path);
 
 // The effective repository URL and password.
 Result<std::string> ResolveRepoUrl(const Cli& cli, const RepoFlags& flags);
-Result<std::string> ResolvePassword(const Cli& cli, const RepoFlags& flags);
+// *source (when given) says where the password came from, for error messages:
+// "--password-file /x", "$CLAWBACK_PASSWORD_FILE (/x)", "$CLAWBACK_PASSWORD", or
+// "the data dir's password file /d/repo-password".
+Result<std::string> ResolvePassword(const Cli& cli, const RepoFlags& flags,
+                                    std::string* source = nullptr);
 
 // Opens the repository; with `load_index`, also reads every index file.
 Result<OpenedRepo> OpenRepo(const Cli& cli, const RepoFlags& flags, bool load_index);

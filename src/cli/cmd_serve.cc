@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/learn_common.h"
 #include "cli/snapshot_common.h"
+#include "cli/spine_client.h"
 #include "ingest/server.h"
 #include "ledger/ledger.h"
 #include "telemetry/pipeline.h"
@@ -45,8 +46,9 @@ Status Serve(Cli& cli, const ServeOptions& opts) {
     ASSIGN_OR_RETURN(so.hmac_secret, ReadSecretFile(secret_file));
   }
 
-  ASSIGN_OR_RETURN(std::unique_ptr<ledger::Ledger> ledger, ledger::OpenLedger(config.LedgerUrl()));
-  RETURN_IF_ERROR(ledger->Migrate().WithContext("ledger migration"));
+  // Not initialised: FailedPrecondition (exit 6) saying to run `clawback init`, as every
+  // command that needs a data dir says.
+  ASSIGN_OR_RETURN(std::unique_ptr<ledger::Ledger> ledger, OpenDataDirLedger(cli));
   auto tokens = ledger->CountTokens();
   if (tokens.ok() && *tokens == 0)
     std::fprintf(stderr,

@@ -79,8 +79,6 @@ Status InitRepositoryForDataDir(const Config& config, RepositoryInitReport* repo
     RETURN_IF_ERROR(GeneratePasswordFile(report->password_file)
                         .WithContext("generate the repository password file"));
     report->password_generated = true;
-    report->next_steps.push_back("Back up " + report->password_file +
-                                 " somewhere safe: without it the snapshots cannot be read.");
   } else if ((st.st_mode & 077) != 0) {
     report->next_steps.push_back("chmod 600 " + report->password_file +
                                  " (the password file is readable by others)");

@@ -103,15 +103,20 @@ ingest::SnapshotFn OpenServeSnapshots(const Cli& cli, const Config& config) {
   };
   auto opener = std::make_shared<Opener>();
   auto url = ResolveRepoUrl(cli, RepoFlags{});
-  auto password = url.ok() ? ResolvePassword(cli, RepoFlags{}) : Result<std::string>(url.status());
+  std::string source;
+  auto password = url.ok() ? ResolvePassword(cli, RepoFlags{}, &source) : Result<std::string>(url.status());
   std::shared_future<Result<Service>>& opened = opener->opened;
   if (!password.ok()) {
     std::promise<Result<Service>> p;
     p.set_value(password.status().WithContext("snapshots"));
     opened = p.get_future().share();
   } else {
-    std::packaged_task<Result<Service>()> task([u = *url, pw = *password]() -> Result<Service> {
+    std::packaged_task<Result<Service>()> task([u = *url, pw = *password, source]() -> Result<Service> {
       auto svc = store::SnapshotService::Open(u, pw);
+      if (!svc.ok() && svc.status().code() == StatusCode::kWrongPassword) {
+        svc = WrongPassword("wrong password for the repository at " + u +
+                            ": no key file opens with the password from " + source);
+      }
       if (!svc.ok()) {
         std::fprintf(stderr, "clawback: snapshots: cannot open the repository %s: %s\n", u.c_str(),
                      svc.status().ToString().c_str());
