@@ -16,6 +16,7 @@
 #include "common/version.h"
 #include "ingest/requests.h"
 #include "ledger/trace_json.h"
+#include "telemetry/process_metrics.h"
 
 namespace clawback::ingest {
 namespace {
@@ -99,6 +100,7 @@ class IngestServer::Handlers {
     auto& events = m.AddGauge("clawback_ledger_events", "Events in the ledger.").Get();
     auto& convs = m.AddGauge("clawback_ledger_conversations", "Conversations in the ledger.").Get();
     auto& size = m.AddGauge("clawback_ledger_size_bytes", "Ledger database size on disk.").Get();
+    telemetry::AddProcessMetrics(&m);
     m.AddGauge("clawback_build_info", "clawback's version; always 1.", {"version", "git_commit"})
         .WithLabels({kVersion, kGitCommit})
         .Set(1);

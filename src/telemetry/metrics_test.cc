@@ -1,5 +1,11 @@
 #include "telemetry/metrics.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+#include <ctime>
+
+#include "telemetry/process_metrics.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -131,6 +137,31 @@ TEST(Metrics, FormatSampleValue) {
   EXPECT_EQ(FormatSampleValue(0.0 / 0.0), "NaN");
   EXPECT_TRUE(WantsOpenMetrics("application/openmetrics-text; version=1.0.0,text/plain;q=0.5"));
   EXPECT_FALSE(WantsOpenMetrics("text/plain"));
+}
+
+TEST(ProcessMetrics, ReadThisProcess) {
+  ProcessSample a = ReadProcessSample();
+  EXPECT_GT(a.resident_bytes, 1 << 20);
+  EXPECT_GE(a.virtual_bytes, a.resident_bytes);
+  EXPECT_GT(a.max_fds, 0);
+  double now = static_cast<double>(std::time(nullptr));
+  EXPECT_GT(a.start_time_seconds, now - 3600);
+  EXPECT_LE(a.start_time_seconds, now + 2);
+  int fd = ::open("/dev/null", O_RDONLY);
+  ProcessSample b = ReadProcessSample();
+  ::close(fd);
+  EXPECT_EQ(b.open_fds, a.open_fds + 1);
+  volatile double x = 0;
+  for (int i = 0; i < 30000000; ++i) x = x + i;  // some CPU time
+  EXPECT_GT(ReadProcessSample().cpu_seconds, a.cpu_seconds);
+
+  Registry r;
+  AddProcessMetrics(&r);
+  std::string text = r.ExposePrometheus();
+  EXPECT_THAT(text, HasSubstr("# TYPE process_cpu_seconds_total counter\n"));
+  EXPECT_THAT(text, HasSubstr("\nprocess_resident_memory_bytes "));
+  EXPECT_THAT(text, HasSubstr("\nprocess_open_fds "));
+  EXPECT_THAT(text, HasSubstr("\nprocess_start_time_seconds "));
 }
 
 }  // namespace
