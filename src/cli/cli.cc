@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "common/suggest.h"
+#include "common/version.h"
 
 namespace clawback::cli {
 namespace {
@@ -75,6 +76,28 @@ std::string CommandPath(const CLI::App* app) {
 
 }  // namespace
 
+void PrintUsageError(const CLI::App& app, const std::string& what) {
+  // The deepest command the words reached.
+  const CLI::App* cmd = &app;
+  for (bool deeper = true; deeper;) {
+    deeper = false;
+    for (const CLI::App* sub : cmd->get_subcommands([](const CLI::App* a) { return a->parsed(); })) {
+      cmd = sub;
+      deeper = true;
+      break;
+    }
+  }
+  std::string msg = what;
+  if (msg == "A subcommand is required") {
+    msg = "a subcommand is required:";
+    for (const CLI::App* sub : cmd->get_subcommands([](const CLI::App* a) { return !a->get_name().empty(); }))
+      msg += " " + sub->get_name();
+  }
+  std::string path = CommandPath(cmd);
+  std::fprintf(stderr, "%s: %s\nRun `%s --help` for its options and examples.\n", path.c_str(),
+               msg.c_str(), path.c_str());
+}
+
 Status CheckCommandWords(const CLI::App& app, const std::vector<std::string>& args) {
   const CLI::App* current = &app;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -107,6 +130,13 @@ Status CheckCommandWords(const CLI::App& app, const std::vector<std::string>& ar
       if (opt->get_positional()) takes_positionals = true;
     if (takes_positionals) return Status::Ok();
     std::string hint = DidYouMean(arg, names);
+    // What restic and git users type out of habit.
+    static const std::vector<std::pair<std::string, std::string>> kHabits = {
+        {"backup", "snapshot"}, {"log", "trace"}, {"status", "conversation list"},
+        {"rollback", "restore (`clawback snapshots --tag conversation=ID` finds the snapshot)"}};
+    if (current == &app && hint.empty())
+      for (const auto& [habit, ours] : kHabits)
+        if (arg == habit) hint = " (clawback's word for it is " + ours + ")";
     std::string group = CommandPath(current);
     std::string word = current == &app ? arg : group.substr(group.find(' ') + 1) + " " + arg;
     return InvalidArgument("unknown command \"" + word + "\"" + hint + "; `" + group +
@@ -117,6 +147,8 @@ Status CheckCommandWords(const CLI::App& app, const std::vector<std::string>& ar
 
 void BuildApp(CLI::App& app, Cli& cli) {
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("clawback ") + kVersion + " (" + kGitCommit + ")",
+                       "Print the version and exit");
   app.fallthrough();
   app.option_defaults()->always_capture_default();
   app.add_option("--data-dir", cli.global.data_dir,
@@ -147,6 +179,10 @@ int Main(int argc, char** argv) {
       "clawback"};
   BuildApp(app, cli);
   std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {  // as git does: what there is to type, and a usage exit code
+    std::fputs(app.help().c_str(), stdout);
+    return 2;
+  }
   if (Status words = CheckCommandWords(app, args); !words.ok()) {
     PrintError(words);
     return ExitCodeFor(words.code());
@@ -155,9 +191,11 @@ int Main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    // CLI11 uses its own codes for usage errors; ours is 2 (help and version are 0).
-    return code == 0 ? 0 : 2;
+    // --help and --version are "errors" with code 0: CLI11 prints them.
+    if (e.get_exit_code() == 0) return app.exit(e);
+    // Usage errors say which command they are about, like every other error, and exit 2.
+    PrintUsageError(app, e.what());
+    return 2;
   }
   if (!cli.status.ok()) {
     PrintError(cli.status);

@@ -57,6 +57,10 @@ void BuildApp(CLI::App& app, Cli& cli);
 // --help follows it.
 Status CheckCommandWords(const CLI::App& app, const std::vector<std::string>& args);
 
+// Prints a CLI11 usage error as "clawback: <command path>: <what>" with a pointer to the
+// command's --help, on stderr.
+void PrintUsageError(const CLI::App& app, const std::string& what);
+
 // Runs the whole CLI; returns the process exit code.
 int Main(int argc, char** argv);
 

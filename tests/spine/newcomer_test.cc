@@ -71,6 +71,23 @@ TEST_F(NewcomerTest, AnUnknownCommandIsNamedEvenBeforeHelp) {
   auto typo = Cb({"snapshto", "/etc"});
   EXPECT_EQ(typo.exit_code, 2);
   EXPECT_THAT(typo.err, HasSubstr("did you mean snapshot?"));
+  auto habit = Cb({"backup", "/etc"});  // restic's word
+  EXPECT_EQ(habit.exit_code, 2);
+  EXPECT_THAT(habit.err, HasSubstr("clawback's word for it is snapshot"));
+  // Usage errors name the command they are about.
+  auto usage = Cb({"restore", "latest"});
+  EXPECT_EQ(usage.exit_code, 2);
+  EXPECT_THAT(usage.err, HasSubstr("clawback restore: --target is required"));
+  EXPECT_THAT(usage.err, HasSubstr("clawback restore --help"));
+  auto group = Cb({"token"});
+  EXPECT_EQ(group.exit_code, 2);
+  EXPECT_THAT(group.err, HasSubstr("a subcommand is required: create list revoke"));
+  auto bare = Cb({});
+  EXPECT_EQ(bare.exit_code, 2);
+  EXPECT_THAT(bare.out, HasSubstr("Subcommands:"));
+  auto version = Cb({"--version"});
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_THAT(version.out, HasSubstr("clawback "));
   // The real commands still work, --help included.
   EXPECT_EQ(Cb({"snapshot", "--help"}).exit_code, 0);
   EXPECT_EQ(Cb({"version"}).exit_code, 0);
