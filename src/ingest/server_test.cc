@@ -329,8 +329,8 @@ TEST_F(ServerTest, ConcurrentClientsAreAllCommitted) {
   EXPECT_EQ(list["conversations"].size(), 4u);  // one per session key, no duplicates
 }
 
-// Sends raw bytes on a fresh connection and returns what comes back within `timeout_s`
-// (the status line and headers at least), or "" when nothing does.
+// Sends raw bytes on a fresh connection and returns the response that comes back within
+// `timeout_s` (head and Content-Length body), or what arrived by then.
 std::string RawExchange(int port, const std::string& request, int timeout_s) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -347,9 +347,14 @@ std::string RawExchange(int port, const std::string& request, int timeout_s) {
   std::string got;
   char buf[4096];
   ssize_t n;
+  // The head, then as much body as its Content-Length says.
   while ((n = ::read(fd, buf, sizeof buf)) > 0) {
     got.append(buf, static_cast<size_t>(n));
-    if (got.find("\r\n\r\n") != std::string::npos) break;
+    size_t head = got.find("\r\n\r\n");
+    if (head == std::string::npos) continue;
+    size_t cl = got.find("Content-Length: ");
+    size_t body = cl == std::string::npos || cl > head ? 0 : std::stoul(got.substr(cl + 16));
+    if (got.size() >= head + 4 + body) break;
   }
   ::close(fd);
   return got;
