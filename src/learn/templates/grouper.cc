@@ -1,0 +1,194 @@
+#include "learn/templates/grouper.h"
+
+#include <algorithm>
+#include <numeric>
+#include <unordered_map>
+
+#include "learn/templates/masker.h"
+#include "learn/templates/miner.h"
+
+namespace clawback::learn {
+namespace {
+
+uint64_t Mix(uint64_t x) {  // splitmix64's finaliser
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+uint64_t TokenKey(size_t pos, std::string_view token) {
+  return Mix(std::hash<std::string_view>{}(token) ^ Mix(pos));
+}
+
+class Grouper {
+ public:
+  Grouper(const TokenLines& in, const GroupOptions& o, Grouping* out) : in_(in), o_(o), out_(out) {}
+
+  void Run() {
+    const size_t n = in_.size();
+    out_->group_of_line.assign(n, 0);
+    // Buckets by token count, in order of first appearance.
+    std::unordered_map<size_t, size_t> bucket_of_len;
+    std::vector<std::vector<uint32_t>> buckets;
+    std::vector<size_t> lens;
+    for (uint32_t i = 0; i < n; ++i) {
+      const size_t len = Len(i);
+      auto [it, fresh] = bucket_of_len.emplace(len, buckets.size());
+      if (fresh) {
+        buckets.emplace_back();
+        lens.push_back(len);
+      }
+      buckets[it->second].push_back(i);
+    }
+    for (size_t b = 0; b < buckets.size(); ++b) InitialGroups(buckets[b], lens[b]);
+    // Groups in order of their first line, so ids follow the input.
+    std::vector<size_t> order(first_line_.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(),
+              [&](size_t a, size_t b) { return first_line_[a] < first_line_[b]; });
+    std::vector<uint32_t> rank(order.size());
+    Grouping sorted;
+    for (size_t r = 0; r < order.size(); ++r) {
+      rank[order[r]] = static_cast<uint32_t>(r);
+      sorted.templates.push_back(std::move(out_->templates[order[r]]));
+      sorted.sizes.push_back(out_->sizes[order[r]]);
+    }
+    out_->templates = std::move(sorted.templates);
+    out_->sizes = std::move(sorted.sizes);
+    for (auto& g : out_->group_of_line) g = rank[g];
+  }
+
+ private:
+  size_t Len(uint32_t line) const { return in_.starts[line + 1] - in_.starts[line]; }
+  std::string_view Tok(uint32_t line, size_t pos) const {
+    return in_.tokens[in_.starts[line] + pos];
+  }
+
+  // Step 2: the longest common pattern of each line of one bucket.
+  void InitialGroups(const std::vector<uint32_t>& lines, size_t len) {
+    if (len == 0) {
+      std::vector<uint32_t> all = lines;
+      Emit(all, 0);
+      return;
+    }
+    std::vector<uint64_t> keys(lines.size() * len);
+    std::unordered_map<uint64_t, uint32_t> freq;
+    freq.reserve(lines.size() * 2);
+    for (size_t i = 0; i < lines.size(); ++i)
+      for (size_t p = 0; p < len; ++p) {
+        std::string_view t = Tok(lines[i], p);
+        uint64_t k = t == kWildcard ? 0 : TokenKey(p, t);
+        keys[i * len + p] = k;
+        if (k) ++freq[k];
+      }
+    std::unordered_map<uint64_t, uint32_t> group_of_key;
+    std::vector<std::vector<uint32_t>> groups;
+    std::vector<std::pair<uint32_t, uint32_t>> tally;  // (count, tokens with that count)
+    std::vector<uint32_t> f(len);
+    for (size_t i = 0; i < lines.size(); ++i) {
+      tally.clear();
+      for (size_t p = 0; p < len; ++p) {
+        const uint64_t k = keys[i * len + p];
+        f[p] = k ? freq[k] : 0;
+        if (!k) continue;
+        auto it = std::find_if(tally.begin(), tally.end(),
+                               [&](const auto& e) { return e.first == f[p]; });
+        if (it == tally.end()) {
+          tally.emplace_back(f[p], 1);
+        } else {
+          ++it->second;
+        }
+      }
+      uint32_t best = 0, best_n = 0;
+      for (auto [c, m] : tally)
+        if (m > best_n || (m == best_n && c > best)) {
+          best = c;
+          best_n = m;
+        }
+      uint64_t h = Mix(len);
+      for (size_t p = 0; p < len; ++p)
+        if (best && f[p] == best) h = Mix(h ^ keys[i * len + p]);
+      auto [it, fresh] = group_of_key.emplace(h, static_cast<uint32_t>(groups.size()));
+      if (fresh) groups.emplace_back();
+      groups[it->second].push_back(lines[i]);
+    }
+    for (auto& g : groups) Refine(g, len);
+  }
+
+  // Step 3: split a group on its columns of few words, or emit it.
+  void Refine(std::vector<uint32_t>& group, size_t len) {
+    const size_t n = group.size();
+    int best_col = -1;
+    size_t best_k = 0;
+    std::unordered_map<std::string_view, uint32_t> values;
+    for (size_t p = 0; p < len && n > 1; ++p) {
+      values.clear();
+      std::string_view first = Tok(group[0], p);
+      bool words = true, digits_only = true;
+      for (uint32_t line : group) {
+        std::string_view t = Tok(line, p);
+        if (values.emplace(t, 0).second) {
+          words = words && !HasWildcard(t) && IsWordToken(t);
+          digits_only = digits_only && (t == first || SameButDigits(t, first));
+          if (!words || values.size() >= static_cast<size_t>(o_.split_below)) break;
+        }
+      }
+      const size_t k = values.size();
+      if (k < 2 || !words || digits_only || k >= static_cast<size_t>(o_.split_below) || 2 * k > n)
+        continue;
+      if (best_col < 0 || k < best_k) {
+        best_col = static_cast<int>(p);
+        best_k = k;
+      }
+    }
+    if (best_col < 0) {
+      Emit(group, len);
+      return;
+    }
+    std::unordered_map<std::string_view, size_t> part_of;
+    std::vector<std::vector<uint32_t>> parts;
+    for (uint32_t line : group) {
+      auto [it, fresh] = part_of.emplace(Tok(line, static_cast<size_t>(best_col)), parts.size());
+      if (fresh) parts.emplace_back();
+      parts[it->second].push_back(line);
+    }
+    group.clear();
+    group.shrink_to_fit();
+    for (auto& part : parts) Refine(part, len);
+  }
+
+  // Step 4.
+  void Emit(const std::vector<uint32_t>& group, size_t len) {
+    const uint32_t id = static_cast<uint32_t>(out_->templates.size());
+    std::vector<std::string> tmpl(len);
+    for (size_t p = 0; p < len; ++p) {
+      std::string& t = tmpl[p];
+      t.assign(Tok(group[0], p));
+      for (size_t i = 1; i < group.size(); ++i) {
+        std::string_view v = Tok(group[i], p);
+        if (t == v || t == kWildcard) continue;
+        t = GeneralizeToken(t, v);
+      }
+    }
+    out_->templates.push_back(std::move(tmpl));
+    out_->sizes.push_back(group.size());
+    first_line_.push_back(*std::min_element(group.begin(), group.end()));
+    for (uint32_t line : group) out_->group_of_line[line] = id;
+  }
+
+  const TokenLines& in_;
+  GroupOptions o_;
+  Grouping* out_;
+  std::vector<uint32_t> first_line_;
+};
+
+}  // namespace
+
+Grouping GroupByFrequency(const TokenLines& lines, const GroupOptions& options) {
+  Grouping out;
+  Grouper(lines, options, &out).Run();
+  return out;
+}
+
+}  // namespace clawback::learn
