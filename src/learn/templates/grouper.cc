@@ -10,6 +10,19 @@
 namespace clawback::learn {
 namespace {
 
+bool IsWordChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '-';
+}
+
+// A word token without its outer punctuation: `[preauth]` -> `preauth`.
+std::string_view Core(std::string_view t) {
+  size_t b = 0, e = t.size();
+  while (b < e && !IsWordChar(t[b])) ++b;
+  while (e > b && !IsWordChar(t[e - 1])) --e;
+  return t.substr(b, e - b);
+}
+
 uint64_t Mix(uint64_t x) {  // splitmix64's finaliser
   x += 0x9E3779B97F4A7C15ull;
   x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -41,6 +54,19 @@ class Grouper {
       }
       buckets[it->second].push_back(i);
     }
+    // How often each word occurs anywhere in the batch, for Refine's "used elsewhere" test.
+    anywhere_.reserve(n);
+    for (std::string_view t : in_.tokens)
+      for (size_t i = 0; i < t.size();) {
+        if (!IsWordChar(t[i])) {
+          ++i;
+          continue;
+        }
+        size_t j = i;
+        while (j < t.size() && IsWordChar(t[j])) ++j;
+        ++anywhere_[t.substr(i, j - i)];
+        i = j;
+      }
     for (size_t b = 0; b < buckets.size(); ++b) InitialGroups(buckets[b], lens[b]);
     // Groups in order of their first line, so ids follow the input.
     std::vector<size_t> order(first_line_.size());
@@ -122,25 +148,62 @@ class Grouper {
     int best_col = -1;
     size_t best_k = 0;
     std::unordered_map<std::string_view, uint32_t> values;
+    const size_t split_below = static_cast<size_t>(o_.split_below);
+    std::vector<std::pair<size_t, size_t>> few_words;  // (column, values) used elsewhere
     for (size_t p = 0; p < len && n > 1; ++p) {
       values.clear();
       std::string_view first = Tok(group[0], p);
       bool words = true, digits_only = true;
       for (uint32_t line : group) {
         std::string_view t = Tok(line, p);
-        if (values.emplace(t, 0).second) {
+        auto [it, fresh] = values.emplace(t, 0);
+        ++it->second;
+        if (fresh) {
           words = words && !HasWildcard(t) && IsWordToken(t);
           digits_only = digits_only && (t == first || SameButDigits(t, first));
-          if (!words || values.size() >= static_cast<size_t>(o_.split_below)) break;
+          if (!words || values.size() >= split_below) break;
         }
       }
       const size_t k = values.size();
-      if (k < 2 || !words || digits_only || k >= static_cast<size_t>(o_.split_below) || 2 * k > n)
+      if (k < 2 || !words || digits_only || k >= split_below) continue;
+      if (2 * k > n) continue;
+      // Words that the batch also uses elsewhere (other places, other messages) are data
+      // passing through several messages, such as a user name; words used only here are the
+      // wording of different messages.
+      size_t data_like = 0;
+      for (auto [v, c] : values)
+        if (anywhere_[Core(v)] - c >= c) ++data_like;
+      if (2 * data_like > k) {
+        few_words.push_back({p, k});
         continue;
+      }
       if (best_col < 0 || k < best_k) {
         best_col = static_cast<int>(p);
         best_k = k;
       }
+    }
+    // Two columns of a few words that vary together (one determines the other) are the
+    // wording of different messages even when their words occur elsewhere: a state
+    // machine's `from NEW to SCHEDULED`, `from SCHEDULED to RUNNING`. A variable does not
+    // follow another column.
+    if (best_col < 0) {
+      for (size_t a = 0; a < few_words.size() && best_col < 0; ++a)
+        for (size_t b = a + 1; b < few_words.size(); ++b) {
+          std::unordered_map<std::string_view, std::string_view> a_to_b, b_to_a;
+          bool ab = true, ba = true;
+          for (uint32_t line : group) {
+            std::string_view x = Tok(line, few_words[a].first), y = Tok(line, few_words[b].first);
+            auto [i, fi] = a_to_b.emplace(x, y);
+            ab = ab && (fi || i->second == y);
+            auto [j, fj] = b_to_a.emplace(y, x);
+            ba = ba && (fj || j->second == x);
+            if (!ab && !ba) break;
+          }
+          if (ab || ba) {
+            best_col = static_cast<int>(few_words[a].first);
+            break;
+          }
+        }
     }
     if (best_col < 0) {
       Emit(group, len);
@@ -181,6 +244,7 @@ class Grouper {
   GroupOptions o_;
   Grouping* out_;
   std::vector<uint32_t> first_line_;
+  std::unordered_map<std::string_view, uint32_t> anywhere_;
 };
 
 }  // namespace

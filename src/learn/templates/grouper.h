@@ -8,13 +8,19 @@
 //    such set (ties go to the higher count) are taken as the line's longest common pattern;
 //    lines with the same pattern (the same tokens at the same positions) form a group.
 //    Tokens masked as variables (`<*>`) take no part.
-// 3. Each group is refined top-down, in both of Brain's directions alike: a column where the
-//    group's lines disagree is a split point when its values are few (fewer than
-//    `split_below` distinct values, and under half the group's lines) and every value is a
-//    word, since a handful of different words in one place are most often different
-//    messages that share the rest of their text; any other varying column is a variable.
-//    Columns whose values differ only in digits (`ccr0`, `ccr3`) are variables. The column
-//    with the fewest values is split first, and each part is refined again.
+// 3. Each group is refined top-down (Brain's bidirectional tree, both directions alike): a
+//    column where the group's lines disagree is a split point when its values are few
+//    words, since a few different words in one place of otherwise equal lines are most
+//    often different messages (`stored as bytes` / `stored as values`). Few means fewer than
+//    `split_below` distinct values and at most half the group's lines. Words count as data
+//    instead, and the column as a variable, when most of its values occur elsewhere in the
+//    batch at least as often as here (inside other tokens too: a user name that is also
+//    `user=<name>` in another message) -- unless the column varies together with another
+//    such column (one determines the other, as a state machine's `from NEW to SCHEDULED`),
+//    which is wording again. Columns of values that are not words (masked values, paths,
+//    dotted names), of many values, or of values that differ only in digits (`ccr0`,
+//    `ccr3`) are variables. The column with the fewest values is split first, and each part
+//    is refined again.
 // 4. Each final group's template: its constant columns as they are, every other column the
 //    generalisation of its values (GeneralizeToken: `user=root` and `user=admin` give
 //    `user=<*>`).
@@ -40,8 +46,8 @@ struct TokenLines {
 };
 
 struct GroupOptions {
-  // A varying column of words splits its group while it has fewer distinct values.
-  int split_below = 4;
+  // A varying column of words can split its group while it has fewer distinct values.
+  int split_below = 12;
 };
 
 struct Grouping {

@@ -48,14 +48,40 @@ TEST(GroupByFrequencyTest, WordsOfOneStatementShareTheirCount) {
   const char* users[] = {"ann", "bob", "carl", "dora", "emil", "fred"};
   for (int i = 0; i < 12; ++i) {
     lines.push_back(std::string("session opened for user ") + users[i % 6] + " by <*>");
+    // The same names pass through another message, as user=<name>: they are data.
+    lines.push_back(std::string("pam_unix: auth ok; user=") + users[i % 6]);
     if (i % 3 == 0) lines.push_back("session closed for user root by <*>");
   }
   Grouping g = GroupByFrequency(Batch(lines));
   // Six user names are a variable; opened/closed (with the same shared words) are not.
   EXPECT_EQ(Templates(g), (std::set<std::string>{"session opened for user <*> by <*>",
-                                                  "session closed for user root by <*>"}));
+                                                  "session closed for user root by <*>",
+                                                  "pam_unix: auth ok; user=<*>"}));
   ASSERT_EQ(g.group_of_line.size(), lines.size());
   EXPECT_EQ(g.sizes[g.group_of_line[0]], 12u);
+}
+
+// The same few words used nowhere else are the wording of different messages.
+TEST(GroupByFrequencyTest, FewWordsUsedOnlyHereAreMessages) {
+  std::vector<std::string> lines;
+  const char* cmds[] = {"boot", "wait", "halt", "boot", "wait", "boot"};
+  for (int i = 0; i < 24; ++i) lines.push_back(std::string(cmds[i % 6]) + " (command <*>)");
+  Grouping g = GroupByFrequency(Batch(lines));
+  EXPECT_EQ(Templates(g), (std::set<std::string>{"boot (command <*>)", "wait (command <*>)",
+                                                  "halt (command <*>)"}));
+}
+
+// Two columns that vary together are wording even when their words occur elsewhere.
+TEST(GroupByFrequencyTest, ColumnsThatVaryTogetherSplit) {
+  std::vector<std::string> lines;
+  const char* steps[][2] = {{"NEW", "SCHEDULED"}, {"SCHEDULED", "RUNNING"}, {"RUNNING", "DONE"}};
+  for (int i = 0; i < 12; ++i)
+    lines.push_back(std::string("task_<*> Transitioned from ") + steps[i % 3][0] + " to " +
+                    steps[i % 3][1]);
+  Grouping g = GroupByFrequency(Batch(lines));
+  EXPECT_EQ(Templates(g), (std::set<std::string>{"task_<*> Transitioned from NEW to SCHEDULED",
+                                                  "task_<*> Transitioned from SCHEDULED to RUNNING",
+                                                  "task_<*> Transitioned from RUNNING to DONE"}));
 }
 
 // A value that is not masked (a host name without digits) in the first token must not
@@ -79,9 +105,10 @@ TEST(GroupByFrequencyTest, FewWordsSplitManyWordsVary) {
   for (int i = 0; i < 20; ++i)
     lines.push_back(std::string("Block <*> stored as ") + (i % 2 ? "bytes" : "values") +
                     " in memory");
-  const char* names[] = {"alpha", "beta", "gamma", "delta", "kappa", "omega", "sigma"};
-  for (int i = 0; i < 14; ++i)
-    lines.push_back(std::string("Registering job ") + names[i % 7] + " with scheduler");
+  // Many different words are a variable.
+  for (int i = 0; i < 28; ++i)
+    lines.push_back(std::string("Registering job ") + static_cast<char>('a' + i % 14) + "job" +
+                    " with scheduler");
   // Values that differ only in digits are one variable, however few.
   for (int i = 0; i < 8; ++i)
     lines.push_back(std::string("interface ee") + std::to_string(i % 2) + " is down");
