@@ -30,9 +30,6 @@ uint64_t Mix(uint64_t x) {  // splitmix64's finaliser
   return x ^ (x >> 31);
 }
 
-uint64_t TokenKey(size_t pos, std::string_view token) {
-  return Mix(std::hash<std::string_view>{}(token) ^ Mix(pos));
-}
 
 class Grouper {
  public:
@@ -54,19 +51,8 @@ class Grouper {
       }
       buckets[it->second].push_back(i);
     }
-    // How often each word occurs anywhere in the batch, for Refine's "used elsewhere" test.
-    anywhere_.reserve(n);
-    for (std::string_view t : in_.tokens)
-      for (size_t i = 0; i < t.size();) {
-        if (!IsWordChar(t[i])) {
-          ++i;
-          continue;
-        }
-        size_t j = i;
-        while (j < t.size() && IsWordChar(t[j])) ++j;
-        ++anywhere_[t.substr(i, j - i)];
-        i = j;
-      }
+    hash_.reserve(in_.tokens.size());
+    for (std::string_view t : in_.tokens) hash_.push_back(std::hash<std::string_view>{}(t));
     for (size_t b = 0; b < buckets.size(); ++b) InitialGroups(buckets[b], lens[b]);
     // Groups in order of their first line, so ids follow the input.
     std::vector<size_t> order(first_line_.size());
@@ -87,6 +73,30 @@ class Grouper {
 
  private:
   size_t Len(uint32_t line) const { return in_.starts[line + 1] - in_.starts[line]; }
+  uint64_t Hash(uint32_t line, size_t pos) const { return hash_[in_.starts[line] + pos]; }
+
+  // How often each word occurs anywhere in the batch, for Refine's "used elsewhere" test;
+  // counted the first time a group needs it.
+  uint32_t Anywhere(std::string_view word) {
+    if (!anywhere_built_) {
+      anywhere_built_ = true;
+      anywhere_.reserve(in_.size());
+      for (std::string_view t : in_.tokens)
+        for (size_t i = 0; i < t.size();) {
+          if (!IsWordChar(t[i])) {
+            ++i;
+            continue;
+          }
+          size_t j = i;
+          while (j < t.size() && IsWordChar(t[j])) ++j;
+          ++anywhere_[t.substr(i, j - i)];
+          i = j;
+        }
+    }
+    auto it = anywhere_.find(word);
+    return it == anywhere_.end() ? 0 : it->second;
+  }
+
   std::string_view Tok(uint32_t line, size_t pos) const {
     return in_.tokens[in_.starts[line] + pos];
   }
@@ -99,14 +109,17 @@ class Grouper {
       return;
     }
     std::vector<uint64_t> keys(lines.size() * len);
+    std::vector<const uint32_t*> counts(lines.size() * len, nullptr);  // into freq (stable)
     std::unordered_map<uint64_t, uint32_t> freq;
     freq.reserve(lines.size() * 2);
     for (size_t i = 0; i < lines.size(); ++i)
       for (size_t p = 0; p < len; ++p) {
-        std::string_view t = Tok(lines[i], p);
-        uint64_t k = t == kWildcard ? 0 : TokenKey(p, t);
+        if (Tok(lines[i], p) == kWildcard) continue;
+        const uint64_t k = Mix(Hash(lines[i], p) ^ Mix(p)) | 1;  // (position, token); never 0
         keys[i * len + p] = k;
-        if (k) ++freq[k];
+        uint32_t& c = freq[k];
+        ++c;
+        counts[i * len + p] = &c;
       }
     std::unordered_map<uint64_t, uint32_t> group_of_key;
     std::vector<std::vector<uint32_t>> groups;
@@ -116,7 +129,7 @@ class Grouper {
       tally.clear();
       for (size_t p = 0; p < len; ++p) {
         const uint64_t k = keys[i * len + p];
-        f[p] = k ? freq[k] : 0;
+        f[p] = k ? *counts[i * len + p] : 0;
         if (!k) continue;
         auto it = std::find_if(tally.begin(), tally.end(),
                                [&](const auto& e) { return e.first == f[p]; });
@@ -147,18 +160,23 @@ class Grouper {
     const size_t n = group.size();
     int best_col = -1;
     size_t best_k = 0;
-    std::unordered_map<std::string_view, uint32_t> values;
+    // Per distinct value of a column (by hash): its count and a line that holds it.
+    std::unordered_map<uint64_t, std::pair<uint32_t, uint32_t>> values;
     const size_t split_below = static_cast<size_t>(o_.split_below);
     std::vector<std::pair<size_t, size_t>> few_words;  // (column, values) used elsewhere
     for (size_t p = 0; p < len && n > 1; ++p) {
+      const uint64_t h0 = Hash(group[0], p);
+      size_t same = 1;
+      while (same < n && Hash(group[same], p) == h0) ++same;
+      if (same == n) continue;  // a constant column
       values.clear();
       std::string_view first = Tok(group[0], p);
       bool words = true, digits_only = true;
       for (uint32_t line : group) {
-        std::string_view t = Tok(line, p);
-        auto [it, fresh] = values.emplace(t, 0);
-        ++it->second;
+        auto [it, fresh] = values.try_emplace(Hash(line, p), 0, line);
+        ++it->second.first;
         if (fresh) {
+          std::string_view t = Tok(line, p);
           words = words && !HasWildcard(t) && IsWordToken(t);
           digits_only = digits_only && (t == first || SameButDigits(t, first));
           if (!words || values.size() >= split_below) break;
@@ -171,8 +189,8 @@ class Grouper {
       // passing through several messages, such as a user name; words used only here are the
       // wording of different messages.
       size_t data_like = 0;
-      for (auto [v, c] : values)
-        if (anywhere_[Core(v)] - c >= c) ++data_like;
+      for (const auto& [h, cl] : values)
+        if (Anywhere(Core(Tok(cl.second, p))) - cl.first >= cl.first) ++data_like;
       if (2 * data_like > k) {
         few_words.push_back({p, k});
         continue;
@@ -187,12 +205,14 @@ class Grouper {
     // machine's `from NEW to SCHEDULED`, `from SCHEDULED to RUNNING`. A variable does not
     // follow another column.
     if (best_col < 0) {
+      std::unordered_map<uint64_t, uint64_t> a_to_b, b_to_a;
       for (size_t a = 0; a < few_words.size() && best_col < 0; ++a)
         for (size_t b = a + 1; b < few_words.size(); ++b) {
-          std::unordered_map<std::string_view, std::string_view> a_to_b, b_to_a;
+          a_to_b.clear();
+          b_to_a.clear();
           bool ab = true, ba = true;
           for (uint32_t line : group) {
-            std::string_view x = Tok(line, few_words[a].first), y = Tok(line, few_words[b].first);
+            const uint64_t x = Hash(line, few_words[a].first), y = Hash(line, few_words[b].first);
             auto [i, fi] = a_to_b.emplace(x, y);
             ab = ab && (fi || i->second == y);
             auto [j, fj] = b_to_a.emplace(y, x);
@@ -209,10 +229,10 @@ class Grouper {
       Emit(group, len);
       return;
     }
-    std::unordered_map<std::string_view, size_t> part_of;
+    std::unordered_map<uint64_t, size_t> part_of;
     std::vector<std::vector<uint32_t>> parts;
     for (uint32_t line : group) {
-      auto [it, fresh] = part_of.emplace(Tok(line, static_cast<size_t>(best_col)), parts.size());
+      auto [it, fresh] = part_of.emplace(Hash(line, static_cast<size_t>(best_col)), parts.size());
       if (fresh) parts.emplace_back();
       parts[it->second].push_back(line);
     }
@@ -225,13 +245,16 @@ class Grouper {
   void Emit(const std::vector<uint32_t>& group, size_t len) {
     const uint32_t id = static_cast<uint32_t>(out_->templates.size());
     std::vector<std::string> tmpl(len);
+    std::vector<uint64_t> seen;  // hashes of the values already folded in
     for (size_t p = 0; p < len; ++p) {
       std::string& t = tmpl[p];
       t.assign(Tok(group[0], p));
-      for (size_t i = 1; i < group.size(); ++i) {
-        std::string_view v = Tok(group[i], p);
-        if (t == v || t == kWildcard) continue;
-        t = GeneralizeToken(t, v);
+      seen.assign(1, Hash(group[0], p));
+      for (size_t i = 1; i < group.size() && t != kWildcard; ++i) {
+        const uint64_t h = Hash(group[i], p);
+        if (h == seen[0] || std::find(seen.begin(), seen.end(), h) != seen.end()) continue;
+        if (seen.size() < 64) seen.push_back(h);
+        t = GeneralizeToken(t, Tok(group[i], p));
       }
     }
     out_->templates.push_back(std::move(tmpl));
@@ -244,6 +267,8 @@ class Grouper {
   GroupOptions o_;
   Grouping* out_;
   std::vector<uint32_t> first_line_;
+  std::vector<uint64_t> hash_;  // per token of in_.tokens
+  bool anywhere_built_ = false;
   std::unordered_map<std::string_view, uint32_t> anywhere_;
 };
 
