@@ -186,11 +186,12 @@ class Grouper {
       if (k < 2 || !words || digits_only || k >= split_below) continue;
       if (2 * k > n) continue;
       // Words that the batch also uses elsewhere (other places, other messages) are data
-      // passing through several messages, such as a user name; words used only here are the
-      // wording of different messages.
+      // passing through several messages, such as a user name or a service that starts and
+      // stops; words used only here are the wording of different messages. Elsewhere means
+      // at least half as often as here: a value shared by two messages of unequal counts.
       size_t data_like = 0;
       for (const auto& [h, cl] : values)
-        if (Anywhere(Core(Tok(cl.second, p))) - cl.first >= cl.first) ++data_like;
+        if (2 * (Anywhere(Core(Tok(cl.second, p))) - cl.first) >= cl.first) ++data_like;
       if (2 * data_like > k) {
         few_words.push_back({p, k});
         continue;

@@ -14,7 +14,7 @@
 //    often different messages (`stored as bytes` / `stored as values`). Few means fewer than
 //    `split_below` distinct values and at most half the group's lines. Words count as data
 //    instead, and the column as a variable, when most of its values occur elsewhere in the
-//    batch at least as often as here (inside other tokens too: a user name that is also
+//    batch at least half as often as here (inside other tokens too: a user name that is also
 //    `user=<name>` in another message) -- unless the column varies together with another
 //    such column (one determines the other, as a state machine's `from NEW to SCHEDULED`),
 //    which is wording again. Columns of values that are not words (masked values, paths,

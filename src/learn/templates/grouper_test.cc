@@ -71,6 +71,17 @@ TEST(GroupByFrequencyTest, FewWordsUsedOnlyHereAreMessages) {
                                                   "halt (command <*>)"}));
 }
 
+// A value shared by two messages is data even when one message is rarer than the other.
+TEST(GroupByFrequencyTest, ValuesSharedByMessagesOfUnequalCountsAreData) {
+  std::vector<std::string> lines;
+  const char* svcs[] = {"cupsd", "avahi", "bluetoothd", "sshd"};
+  for (int i = 0; i < 40; ++i) lines.push_back(std::string(svcs[i % 4]) + " startup succeeded");
+  for (int i = 0; i < 24; ++i) lines.push_back(std::string(svcs[i % 4]) + " shutdown failed");
+  Grouping g = GroupByFrequency(Batch(lines));
+  EXPECT_EQ(Templates(g),
+            (std::set<std::string>{"<*> startup succeeded", "<*> shutdown failed"}));
+}
+
 // Two columns that vary together are wording even when their words occur elsewhere.
 TEST(GroupByFrequencyTest, ColumnsThatVaryTogetherSplit) {
   std::vector<std::string> lines;
