@@ -97,6 +97,22 @@ class Grouper {
     return it == anywhere_.end() ? 0 : it->second;
   }
 
+  // The token's hash with each run of digits read as one `0`.
+  uint64_t FoldedHash(uint32_t line, size_t pos) const {
+    std::string_view t = Tok(line, pos);
+    bool digit = false;
+    for (char c : t) digit |= c >= '0' && c <= '9';
+    if (!digit) return Hash(line, pos);
+    std::string& f = fold_;
+    f.clear();
+    for (size_t i = 0; i < t.size(); ++i) {
+      const bool d = t[i] >= '0' && t[i] <= '9';
+      if (d && i > 0 && t[i - 1] >= '0' && t[i - 1] <= '9') continue;
+      f.push_back(d ? '0' : t[i]);
+    }
+    return std::hash<std::string_view>{}(f);
+  }
+
   std::string_view Tok(uint32_t line, size_t pos) const {
     return in_.tokens[in_.starts[line] + pos];
   }
@@ -115,7 +131,9 @@ class Grouper {
     for (size_t i = 0; i < lines.size(); ++i)
       for (size_t p = 0; p < len; ++p) {
         if (Tok(lines[i], p) == kWildcard) continue;
-        const uint64_t k = Mix(Hash(lines[i], p) ^ Mix(p)) | 1;  // (position, token); never 0
+        // (position, token), never 0; tokens that differ only in digits count as one
+        // (`r24=<*>`, `r70=<*>`), as everywhere in the miner.
+        const uint64_t k = Mix(FoldedHash(lines[i], p) ^ Mix(p)) | 1;
         keys[i * len + p] = k;
         uint32_t& c = freq[k];
         ++c;
@@ -269,6 +287,7 @@ class Grouper {
   Grouping* out_;
   std::vector<uint32_t> first_line_;
   std::vector<uint64_t> hash_;  // per token of in_.tokens
+  mutable std::string fold_;
   bool anywhere_built_ = false;
   std::unordered_map<std::string_view, uint32_t> anywhere_;
 };
