@@ -2,7 +2,8 @@
 # `clawback learn templates --log-format` with a format of the published benchmarks' shape
 # (optional `[pid]`, a double space before one-digit days) on a syslog written here: every
 # message gets its own template, and the lines that do not match the format are reported on
-# stderr and in --json, left out of mining, and written to --csv with an empty EventId.
+# stderr and in --json, left out of mining, and written to --csv with an empty EventId; the
+# same ids come out when the lines are mined in small batches.
 # usage: log_format_cli_test.sh CLAWBACK
 set -euo pipefail
 bin=$1
@@ -49,6 +50,10 @@ assert [r["EventId"] for r in rows[15:]] == ["", ""], rows[15:]
 assert all(r["EventId"] for r in rows[:15])
 print("ok:", len(got), "templates, 2 unmatched lines reported")
 PY
+# Small batches join the templates of the batches before them: the same ids per line.
+"$bin" --data-dir "$tmp/data" learn templates --no-state --batch 4 --log-format "$fmt" \
+  --csv "$tmp/batch4.csv" "$log" >/dev/null 2>&1
+cmp <(cut -d, -f2 "$tmp/out.csv") <(cut -d, -f2 "$tmp/batch4.csv")
 # A malformed format is an error that names it.
 if "$bin" --data-dir "$tmp/data" learn templates --no-state --log-format '<Date> ( <Content>' \
   "$log" >/dev/null 2>"$tmp/err2"; then
