@@ -193,6 +193,25 @@ TEST(TemplatePipelineTest, BatchesKeepIdsAcrossRunsAndSkipUnmatchedLines) {
   EXPECT_EQ(again.miner().size(), 2u);
 }
 
+// A known template (say, of another log in the same state file) that is like two groups of a
+// batch takes one of them, not both: the batch's grouping stands.
+TEST(TemplatePipelineTest, AKnownTemplateTakesOneGroupOfABatch) {
+  TemplateMiner old;
+  std::vector<std::string_view> known = {"session", "<*>", "for", "user", "<*>"};
+  const uint64_t known_id = old.Add(known);
+  auto pipe = Pipe(std::move(old));
+  std::vector<std::string> text;
+  for (int i = 0; i < 6; ++i) {
+    text.push_back("10:00 INFO session opened for user u" + std::to_string(i % 3));
+    text.push_back("10:00 INFO session closed for user u" + std::to_string(i % 3));
+  }
+  std::vector<std::string_view> lines(text.begin(), text.end());
+  std::vector<uint64_t> ids = pipe.AddBatch(lines);
+  EXPECT_NE(ids[0], ids[1]);
+  EXPECT_TRUE(ids[0] == known_id || ids[1] == known_id);
+  for (size_t i = 2; i < ids.size(); ++i) EXPECT_EQ(ids[i], ids[i % 2]);
+}
+
 TEST(TemplatePipelineTest, UnmatchedLinesMinedWholeOnRequest) {
   auto f = LogFormat::Parse("<Time> <Level> <Content>");
   auto m = Masker::Create(MaskOptions{});

@@ -202,7 +202,8 @@ const TemplateMiner::Node* TemplateMiner::FindLeaf(std::span<const std::string_v
 
 TemplateMiner::Cluster* TemplateMiner::BestIn(const Node* leaf,
                                               std::span<const std::string_view> tokens,
-                                              uint64_t below_id) const {
+                                              uint64_t below_id,
+                                              const std::unordered_set<uint64_t>* taken) const {
   if (!leaf || tokens.empty()) {
     if (leaf)
       for (Cluster* c : leaf->clusters)
@@ -214,7 +215,7 @@ TemplateMiner::Cluster* TemplateMiner::BestIn(const Node* leaf,
   size_t best_wild = 0;
   const double n = static_cast<double>(tokens.size());
   for (Cluster* c : leaf->clusters) {
-    if (c->id >= below_id) continue;
+    if (c->id >= below_id || (taken && taken->count(c->id))) continue;
     size_t same = 0, words_differ = 0, constants = 0;
     bool values_align = true;
     for (size_t i = 0; i < tokens.size(); ++i) {
@@ -285,17 +286,21 @@ uint64_t TemplateMiner::Add(std::span<const std::string_view> tokens) {
   return c->id;
 }
 
-uint64_t TemplateMiner::AddGroup(std::span<const std::string_view> tokens, uint64_t count,
-                                 uint64_t batch_first_id) {
-  Node* leaf = Leaf(tokens, false);
-  Cluster* c = nullptr;
+std::optional<uint64_t> TemplateMiner::FindExact(std::span<const std::string_view> tokens) const {
+  const Node* leaf = FindLeaf(tokens);
   if (leaf)
-    for (Cluster* x : leaf->clusters)
-      if (std::equal(x->tokens.begin(), x->tokens.end(), tokens.begin(), tokens.end())) {
-        c = x;
-        break;
-      }
-  if (!c) c = BestIn(leaf, tokens, batch_first_id);
+    for (const Cluster* x : leaf->clusters)
+      if (std::equal(x->tokens.begin(), x->tokens.end(), tokens.begin(), tokens.end()))
+        return x->id;
+  return std::nullopt;
+}
+
+uint64_t TemplateMiner::AddGroup(std::span<const std::string_view> tokens, uint64_t count,
+                                 uint64_t batch_first_id, const std::unordered_set<uint64_t>* taken) {
+  Cluster* c = nullptr;
+  if (auto id = FindExact(tokens)) c = by_id_.at(*id);
+  Node* leaf = Leaf(tokens, false);
+  if (!c) c = BestIn(leaf, tokens, batch_first_id, taken);
   if (!c) {
     std::vector<std::string> t(tokens.begin(), tokens.end());
     return Insert(std::move(t), next_id_, count)->id;
