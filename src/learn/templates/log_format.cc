@@ -141,7 +141,9 @@ Result<LogFormat> LogFormat::Parse(std::string_view format) {
   if (!has_content)
     return InvalidArgument("log format '" + std::string(format) +
                            "' has no <Content> field (the part of each line that is mined)");
-  // Compile it even when the scanner will match: a malformed format is reported either way.
+  // Compiled for plain formats too: a malformed format is reported either way, and a line the
+  // scanner does not match goes to the regex, which may still match it by giving back part
+  // of a whitespace run to a later (empty) field.
   int err = 0;
   PCRE2_SIZE err_offset = 0;
   pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(regex.data()), regex.size(), 0,
@@ -154,10 +156,7 @@ Result<LogFormat> LogFormat::Parse(std::string_view format) {
                            reinterpret_cast<const char*>(msg) + " at offset " +
                            std::to_string(err_offset) + " of '" + regex + "'");
   }
-  if (plain) {
-    pcre2_code_free(code);
-    return f;
-  }
+  f.scanner_ = plain;
   auto c = std::make_shared<Code>();
   c->code = code;
   pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);  // falls back to the interpreter if no JIT
@@ -269,11 +268,12 @@ bool LogFormat::ExtractRegex(std::string_view line, std::string_view* content) c
 
 bool LogFormat::Extract(std::string_view line, std::string_view* content) const {
   line = Trim(line);
-  if (code_) return ExtractRegex(line, content);
-  size_t n = MatchLiteral(literals_[0], line, 0);
-  if (n == std::string_view::npos) return false;
-  int budget = 256;
-  return MatchFrom(line, n, 0, content, &budget);
+  if (scanner_) {
+    size_t n = MatchLiteral(literals_[0], line, 0);
+    int budget = 256;
+    if (n != std::string_view::npos && MatchFrom(line, n, 0, content, &budget)) return true;
+  }
+  return ExtractRegex(line, content);
 }
 
 }  // namespace clawback::learn
