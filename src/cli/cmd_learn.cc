@@ -219,8 +219,10 @@ void Register(CLI::App& app, Cli& cli) {
                 "the Drain-style parse tree (--similarity, --depth)")
       ->check(CLI::IsMember({"frequency", "tree"}))
       ->capture_default_str();
-  t->add_option("--batch", a->batch, "Lines per batch with --grouping frequency")
-      ->check(CLI::PositiveNumber)
+  t->add_option("--batch", a->batch,
+                "Lines per batch with --grouping frequency (a batch keeps its masked tokens in "
+                "memory, about 3x its text)")
+      ->check(CLI::Range(size_t{1}, size_t{50000000}))
       ->capture_default_str();
   t->add_option("--mask", a->masks,
                 "Extra regex (ECMAScript) whose matches are variables; repeatable. Runs before "

@@ -30,7 +30,6 @@ uint64_t Mix(uint64_t x) {  // splitmix64's finaliser
   return x ^ (x >> 31);
 }
 
-
 class Grouper {
  public:
   Grouper(const TokenLines& in, const GroupOptions& o, Grouping* out) : in_(in), o_(o), out_(out) {}

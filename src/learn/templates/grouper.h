@@ -36,7 +36,8 @@
 
 namespace clawback::learn {
 
-// A batch of masked lines: line i is tokens[starts[i] .. starts[i + 1]).
+// A batch of masked lines: line i is tokens[starts[i] .. starts[i + 1]) (fewer than 2^32
+// tokens in all; the CLI caps a batch at 50,000,000 lines).
 struct TokenLines {
   std::vector<std::string_view> tokens;
   std::vector<uint32_t> starts = {0};
