@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <deque>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
@@ -23,6 +24,9 @@ struct TemplatesArgs {
   std::string state;
   bool no_state = false;
   bool no_builtin_masks = false;
+  std::string grouping = "frequency";
+  std::string unmatched = "skip";
+  size_t batch = 1000000;
 };
 
 std::string CsvField(const std::string& s) {
@@ -60,25 +64,62 @@ Status RunTemplates(const TemplatesArgs& a, Cli& cli) {
     ASSIGN_OR_RETURN(miner, learn::LoadTemplateState(state_path, mo));
   }
   const size_t known_before = miner.size();
-  learn::TemplatePipeline pipe(std::move(format), std::move(masker), std::move(miner));
+  learn::TemplatePipeline pipe(std::move(format), std::move(masker), std::move(miner),
+                               a.unmatched == "whole" ? learn::UnmatchedLines::kWhole
+                                                      : learn::UnmatchedLines::kSkip);
 
-  std::vector<uint64_t> line_ids;  // template id per line, for --csv
+  std::vector<uint64_t> line_ids;  // template id per line (0: not mined), for --csv
   std::unordered_map<uint64_t, uint64_t> run_counts;
+  // Where each file's lines start among all lines read, to name a line in messages.
+  std::vector<std::pair<uint64_t, std::string>> file_starts;
+  // Batch mode: the lines waiting for the next batch, viewing into `pending_data`.
+  std::deque<std::string> pending_data;  // a deque: its strings never move
+  std::vector<std::string_view> pending;
+  auto record = [&](uint64_t id) {
+    if (id) ++run_counts[id];
+    if (!a.csv.empty()) line_ids.push_back(id);
+  };
+  auto flush = [&] {
+    for (uint64_t id : pipe.AddBatch(pending)) record(id);
+    pending.clear();
+    pending_data.clear();
+  };
+  const bool batch = a.grouping == "frequency";
   uint64_t lines = 0;
   for (const auto& path : a.files) {
+    file_starts.emplace_back(lines, path);
     ASSIGN_OR_RETURN(std::string data, ReadAll(path));
-    std::string_view rest(data);
+    if (batch) pending_data.push_back(std::move(data));
+    std::string_view rest(batch ? pending_data.back() : data);
     while (!rest.empty()) {
       size_t nl = rest.find('\n');
       std::string_view line = rest.substr(0, nl);
       rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
       if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-      uint64_t id = pipe.AddLine(line);
       ++lines;
-      ++run_counts[id];
-      if (!a.csv.empty()) line_ids.push_back(id);
+      if (!batch) {
+        record(pipe.AddLine(line));
+        continue;
+      }
+      pending.push_back(line);
+      // A full batch: mine it, keeping this file's text for the lines still to come.
+      if (pending.size() >= a.batch) {
+        const size_t offset =
+            rest.empty() ? 0 : static_cast<size_t>(rest.data() - pending_data.back().data());
+        std::string keep = std::move(pending_data.back());
+        flush();
+        pending_data.push_back(std::move(keep));
+        rest = std::string_view(pending_data.back()).substr(offset, rest.size());
+      }
     }
   }
+  if (batch && !pending.empty()) flush();
+  // "FILE:LINE" of the n-th line read (1-based).
+  auto where = [&](uint64_t n) {
+    size_t f = 0;
+    while (f + 1 < file_starts.size() && file_starts[f + 1].first < n) ++f;
+    return file_starts[f].second + ":" + std::to_string(n - file_starts[f].first);
+  };
   const learn::TemplateMiner& m = pipe.miner();
 
   if (!a.csv.empty()) {
@@ -88,6 +129,10 @@ Status RunTemplates(const TemplatesArgs& a, Cli& cli) {
     std::fputs("LineId,EventId,EventTemplate\n", out);
     for (size_t i = 0; i < line_ids.size(); ++i) {
       auto it = text.find(line_ids[i]);
+      if (line_ids[i] == 0) {  // did not match --log-format: not mined
+        std::fprintf(out, "%zu,,\n", i + 1);
+        continue;
+      }
       if (it == text.end()) it = text.emplace(line_ids[i], CsvField(m.TemplateText(line_ids[i]))).first;
       std::fprintf(out, "%zu,%s,%s\n", i + 1, EventId(line_ids[i]).c_str(), it->second.c_str());
     }
@@ -107,6 +152,15 @@ Status RunTemplates(const TemplatesArgs& a, Cli& cli) {
     return x.count != y.count ? x.count > y.count : x.id < y.id;
   });
   const uint64_t new_templates = m.size() - known_before;
+  // Reported in every mode: stderr is not part of --json.
+  if (pipe.unmatched() > 0) {
+    std::fprintf(stderr, "clawback: %llu of %llu lines did not match --log-format and were %s\n",
+                 static_cast<unsigned long long>(pipe.unmatched()),
+                 static_cast<unsigned long long>(lines),
+                 a.unmatched == "whole" ? "mined whole" : "not mined (--unmatched whole mines them)");
+    for (const auto& [n, text] : pipe.unmatched_examples())
+      std::fprintf(stderr, "  %s: %s\n", where(n).c_str(), text.c_str());
+  }
   if (cli.global.json) {
     nlohmann::json j;
     j["lines"] = lines;
@@ -114,6 +168,9 @@ Status RunTemplates(const TemplatesArgs& a, Cli& cli) {
     j["templates_new"] = new_templates;
     j["templates_known"] = m.size();
     j["unmatched_format"] = pipe.unmatched();
+    auto& ex = j["unmatched_examples"] = nlohmann::json::array();
+    for (const auto& [n, text] : pipe.unmatched_examples())
+      ex.push_back({{"line", where(n)}, {"text", text}});
     j["state"] = state_path.empty() ? nlohmann::json(nullptr) : nlohmann::json(state_path);
     if (!a.csv.empty()) j["csv"] = a.csv;
     auto& arr = j["templates"] = nlohmann::json::array();
@@ -135,9 +192,6 @@ Status RunTemplates(const TemplatesArgs& a, Cli& cli) {
     std::printf("%llu lines, %zu templates (%llu new)\n", static_cast<unsigned long long>(lines),
                 rows.size(), static_cast<unsigned long long>(new_templates));
   }
-  if (pipe.unmatched() > 0)
-    std::fprintf(stderr, "clawback: %llu lines did not match --log-format and were mined whole\n",
-                 static_cast<unsigned long long>(pipe.unmatched()));
   return Status::Ok();
 }
 
@@ -150,9 +204,26 @@ void Register(CLI::App& app, Cli& cli) {
       "Mine log templates: group lines by the message they print, with variables as <*>");
   t->add_option("FILE", a->files, "Log files to mine, in order ('-' reads stdin)")->required();
   t->add_option("--log-format", a->log_format,
-                "Header format; <Field> placeholders, text between them is matched literally "
-                "(spaces match any whitespace, \\x escapes x); only <Content> is mined. "
-                "E.g. '<Date> <Time> <Level> <Component>: <Content>'");
+                "Header format as in the log-parsing benchmarks: <Field> placeholders, the text "
+                "between them a regular expression (a run of spaces matches any whitespace; "
+                "\\[ is a bracket); only <Content> is mined. E.g. "
+                "'<Month>  <Date> <Time> <Component>(\\[<PID>\\])?: <Content>'");
+  t->add_option("--unmatched", a->unmatched,
+                "Lines that do not match --log-format: 'skip' (counted, reported, not mined; "
+                "empty EventId in --csv) or 'whole' (mined as they are)")
+      ->check(CLI::IsMember({"skip", "whole"}))
+      ->capture_default_str();
+  t->add_option("--grouping", a->grouping,
+                "'frequency': each batch of lines grouped by how often their words occur "
+                "(Brain-style), then joined to known templates; 'tree': line by line through "
+                "the Drain-style parse tree (--similarity, --depth)")
+      ->check(CLI::IsMember({"frequency", "tree"}))
+      ->capture_default_str();
+  t->add_option("--batch", a->batch,
+                "Lines per batch with --grouping frequency (a batch keeps its masked tokens in "
+                "memory, about 3x its text)")
+      ->check(CLI::Range(size_t{1}, size_t{50000000}))
+      ->capture_default_str();
   t->add_option("--mask", a->masks,
                 "Extra regex (ECMAScript) whose matches are variables; repeatable. Runs before "
                 "the built-in masks (numbers, hex, IPs, UUIDs, paths, URLs, hosts, sizes, "

@@ -2,6 +2,9 @@
 
 #include <cstring>
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
 namespace clawback::learn {
 namespace {
 
@@ -17,72 +20,153 @@ std::string_view Trim(std::string_view s) {
 
 }  // namespace
 
+struct LogFormat::Code {
+  pcre2_code* code = nullptr;
+  uint32_t content_group = 0;
+  uint32_t pairs = 0;  // ovector pairs a match needs: capture groups + 1
+  ~Code() { pcre2_code_free(code); }
+};
+
+namespace {
+
+bool IsFieldName(std::string_view n) {
+  if (n.empty() || n.size() > 32) return false;
+  auto word = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  };
+  if (n[0] >= '0' && n[0] <= '9') return false;
+  for (char c : n)
+    if (!word(c)) return false;
+  return true;
+}
+
+// The literal text of a separator for the hand-written scanner (escapes resolved, a run of
+// spaces as one ' ', which stands for \s+), or false when it uses regex syntax.
+bool PlainLiteral(std::string_view raw, std::string* out) {
+  out->clear();
+  for (size_t i = 0; i < raw.size(); ++i) {
+    const char c = raw[i];
+    if (c == ' ') {
+      if (i == 0 || raw[i - 1] != ' ') out->push_back(' ');
+      continue;
+    }
+    if (c == '\\') {
+      if (i + 1 >= raw.size()) return false;
+      const char e = raw[i + 1];
+      const bool alnum = (e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z') || (e >= '0' && e <= '9');
+      // `\d`, `\s`, ... are classes; `\ ` is rewritten by the space rule into `\\s+`.
+      if (alnum || e == ' ') return false;
+      out->push_back(e);
+      ++i;
+      continue;
+    }
+    if (std::string_view(".^$*+?()[]{}|").find(c) != std::string_view::npos) return false;
+    out->push_back(c);
+  }
+  return true;
+}
+
+// A separator as regex text: as written, with every run of spaces turned into \s+.
+std::string SeparatorRegex(std::string_view raw) {
+  std::string out;
+  for (size_t i = 0; i < raw.size();) {
+    if (raw[i] == ' ') {
+      while (i < raw.size() && raw[i] == ' ') ++i;
+      out += "\\s+";
+    } else {
+      out.push_back(raw[i++]);
+    }
+  }
+  return out;
+}
+
+// Per-thread PCRE2 match data, grown to the largest pattern seen.
+struct MatchScratch {
+  pcre2_match_data* data = nullptr;
+  uint32_t pairs = 0;
+  ~MatchScratch() { pcre2_match_data_free(data); }
+  pcre2_match_data* Get(uint32_t need) {
+    if (need > pairs) {
+      pcre2_match_data_free(data);
+      data = pcre2_match_data_create(need, nullptr);
+      pairs = data ? need : 0;
+    }
+    return data;
+  }
+};
+
+}  // namespace
+
 Result<LogFormat> LogFormat::Parse(std::string_view format) {
   LogFormat f;
-  std::string lit;        // the plain form: unescaped, spaces collapsed
   std::string regex = "^";
-  std::string lit_regex;  // the separator as regex text
-  bool needs_regex = false;
-  auto flush_literal = [&] {
-    f.literals_.push_back(lit);
-    regex += lit_regex;
-    lit.clear();
-    lit_regex.clear();
+  std::string raw;  // the separator being read, as written
+  bool plain = true;
+  auto flush_separator = [&] {
+    std::string lit;
+    plain = plain && PlainLiteral(raw, &lit);
+    f.literals_.push_back(std::move(lit));
+    regex += SeparatorRegex(raw);
+    raw.clear();
   };
   size_t i = 0;
   while (i < format.size()) {
-    char c = format[i];
-    if (c == '<') {
-      size_t close = format.find('>', i + 1);
-      if (close == std::string_view::npos)
-        return InvalidArgument("log format: '<' at offset " + std::to_string(i) +
-                               " has no closing '>'");
-      std::string name(format.substr(i + 1, close - i - 1));
-      if (name.empty() || name.find_first_of("< \t") != std::string::npos)
-        return InvalidArgument("log format: bad field name '<" + name + ">'");
-      flush_literal();
-      if (name == "Content") f.content_ = f.fields_.size();
-      f.fields_.push_back(name);
-      regex += "(.*?)";
-      i = close + 1;
-      continue;
+    // A field is `<`, one or more characters other than `<` and `>`, then `>`; any other
+    // `<` is separator text.
+    if (format[i] == '<') {
+      size_t close = format.find_first_of("<>", i + 1);
+      if (close != std::string_view::npos && format[close] == '>' && close > i + 1) {
+        std::string name(format.substr(i + 1, close - i - 1));
+        if (!IsFieldName(name))
+          return InvalidArgument("log format: field '<" + name +
+                                 ">' is not a valid name (letters, digits and _, at most 32, "
+                                 "not starting with a digit)");
+        for (const auto& n : f.fields_)
+          if (n == name) return InvalidArgument("log format: field '<" + name + ">' appears twice");
+        flush_separator();
+        if (name == "Content") f.content_ = f.fields_.size();
+        f.fields_.push_back(name);
+        regex += "(?<" + name + ">.*?)";
+        i = close + 1;
+        continue;
+      }
     }
-    if (c == ' ') {
-      while (i < format.size() && format[i] == ' ') ++i;
-      lit.push_back(' ');
-      lit_regex += "\\s+";
-      continue;
-    }
-    if (c == '\\' && i + 1 < format.size()) {
-      char e = format[i + 1];
-      if (std::string_view("dDwWsSbBnrtfv0123456789").find(e) != std::string_view::npos)
-        needs_regex = true;
-      lit.push_back(e);
-      lit_regex.push_back('\\');
-      lit_regex.push_back(e);
-      i += 2;
-      continue;
-    }
-    if (std::string_view(".^$*+?()[]{}|").find(c) != std::string_view::npos) needs_regex = true;
-    lit.push_back(c);
-    lit_regex.push_back(c);
-    ++i;
+    raw.push_back(format[i++]);
   }
-  flush_literal();
+  flush_separator();
   regex += "$";
+  f.regex_text_ = regex;
   bool has_content = false;
   for (const auto& n : f.fields_) has_content |= n == "Content";
   if (!has_content)
     return InvalidArgument("log format '" + std::string(format) +
                            "' has no <Content> field (the part of each line that is mined)");
-  if (needs_regex) {
-    try {
-      f.regex_ = std::make_shared<const std::regex>(regex, std::regex::ECMAScript);
-    } catch (const std::regex_error& e) {
-      return InvalidArgument("log format '" + std::string(format) +
-                             "' is not a valid pattern: " + e.what());
-    }
+  // Compiled for plain formats too: a malformed format is reported either way, and a line the
+  // scanner does not match goes to the regex, which may still match it by giving back part
+  // of a whitespace run to a later (empty) field.
+  int err = 0;
+  PCRE2_SIZE err_offset = 0;
+  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(regex.data()), regex.size(), 0,
+                                   &err, &err_offset, nullptr);
+  if (!code) {
+    PCRE2_UCHAR msg[256];
+    pcre2_get_error_message(err, msg, sizeof msg);
+    return InvalidArgument("log format '" + std::string(format) +
+                           "' is not a valid regular expression: " +
+                           reinterpret_cast<const char*>(msg) + " at offset " +
+                           std::to_string(err_offset) + " of '" + regex + "'");
   }
+  f.scanner_ = plain;
+  auto c = std::make_shared<Code>();
+  c->code = code;
+  pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);  // falls back to the interpreter if no JIT
+  uint32_t groups = 0;
+  pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &groups);
+  c->pairs = groups + 1;
+  int n = pcre2_substring_number_from_name(code, reinterpret_cast<PCRE2_SPTR>("Content"));
+  if (n <= 0) return InvalidArgument("log format: no <Content> group in '" + regex + "'");
+  c->content_group = static_cast<uint32_t>(n);
+  f.code_ = std::move(c);
   return f;
 }
 
@@ -164,20 +248,32 @@ bool LogFormat::MatchFrom(std::string_view line, size_t pos, size_t field,
   return false;
 }
 
-bool LogFormat::Extract(std::string_view line, std::string_view* content) const {
-  line = Trim(line);
-  if (regex_) {
-    std::match_results<std::string_view::const_iterator> m;
-    if (!std::regex_match(line.begin(), line.end(), m, *regex_)) return false;
-    const auto& g = m[static_cast<int>(content_) + 1];
-    *content = line.substr(static_cast<size_t>(g.first - line.begin()),
-                           static_cast<size_t>(g.length()));
+bool LogFormat::ExtractRegex(std::string_view line, std::string_view* content) const {
+  thread_local MatchScratch scratch;
+  pcre2_match_data* md = scratch.Get(code_->pairs);
+  if (!md) return false;
+  int rc = pcre2_match(code_->code, reinterpret_cast<PCRE2_SPTR>(line.data()), line.size(), 0, 0,
+                       md, nullptr);
+  // No match, or a match limit hit (pathological backtracking): the line does not match.
+  if (rc < 0) return false;
+  const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
+  const PCRE2_SIZE b = ov[2 * code_->content_group], e = ov[2 * code_->content_group + 1];
+  if (b == PCRE2_UNSET || static_cast<uint32_t>(rc) <= code_->content_group) {
+    *content = line.substr(0, 0);
     return true;
   }
-  size_t n = MatchLiteral(literals_[0], line, 0);
-  if (n == std::string_view::npos) return false;
-  int budget = 256;
-  return MatchFrom(line, n, 0, content, &budget);
+  *content = line.substr(b, e - b);
+  return true;
+}
+
+bool LogFormat::Extract(std::string_view line, std::string_view* content) const {
+  line = Trim(line);
+  if (scanner_) {
+    size_t n = MatchLiteral(literals_[0], line, 0);
+    int budget = 256;
+    if (n != std::string_view::npos && MatchFrom(line, n, 0, content, &budget)) return true;
+  }
+  return ExtractRegex(line, content);
 }
 
 }  // namespace clawback::learn

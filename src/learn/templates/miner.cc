@@ -60,7 +60,7 @@ bool OnlyOf(std::string_view s, std::string_view chars) {
 // True when a and b differ only inside runs of digits (`r24=<*>` and `r7=<*>`, `ccr0` and
 // `ccr3`): the same name with a different number in it, which masking left in place because
 // a digit glued to letters is as often part of a name (`ssh2`, `ee0`) as a value.
-bool SameButDigits(std::string_view a, std::string_view b) {
+bool DifferOnlyInDigits(std::string_view a, std::string_view b) {
   size_t i = 0, j = 0;
   bool digits = false;
   while (i < a.size() && j < b.size()) {
@@ -92,6 +92,9 @@ std::vector<std::string_view> SplitSpaces(std::string_view s) {
 }
 
 }  // namespace
+
+bool IsWordToken(std::string_view token) { return IsWord(token); }
+bool SameButDigits(std::string_view a, std::string_view b) { return DifferOnlyInDigits(a, b); }
 
 std::string GeneralizeToken(std::string_view a, std::string_view b) {
   if (a == b) return std::string(a);
@@ -198,7 +201,9 @@ const TemplateMiner::Node* TemplateMiner::FindLeaf(std::span<const std::string_v
 }
 
 TemplateMiner::Cluster* TemplateMiner::BestIn(const Node* leaf,
-                                              std::span<const std::string_view> tokens) const {
+                                              std::span<const std::string_view> tokens,
+                                              uint64_t below_id,
+                                              const std::unordered_set<uint64_t>* taken) const {
   if (!leaf || tokens.empty()) {
     if (leaf)
       for (Cluster* c : leaf->clusters)
@@ -210,6 +215,7 @@ TemplateMiner::Cluster* TemplateMiner::BestIn(const Node* leaf,
   size_t best_wild = 0;
   const double n = static_cast<double>(tokens.size());
   for (Cluster* c : leaf->clusters) {
+    if (c->id >= below_id || (taken && taken->count(c->id))) continue;
     size_t same = 0, words_differ = 0, constants = 0;
     bool values_align = true;
     for (size_t i = 0; i < tokens.size(); ++i) {
@@ -259,6 +265,15 @@ TemplateMiner::Cluster* TemplateMiner::Insert(std::vector<std::string> tokens, u
   return raw;
 }
 
+void TemplateMiner::Generalize(Cluster* c, std::span<const std::string_view> tokens) {
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    std::string& t = c->tokens[i];
+    if (t == tokens[i] || t == kWildcard) continue;
+    t = GeneralizeToken(t, tokens[i]);
+    if (t == kWildcard) ++c->wildcards;
+  }
+}
+
 uint64_t TemplateMiner::Add(std::span<const std::string_view> tokens) {
   Node* leaf = Leaf(tokens, false);
   Cluster* c = BestIn(leaf, tokens);
@@ -267,12 +282,31 @@ uint64_t TemplateMiner::Add(std::span<const std::string_view> tokens) {
     return Insert(std::move(t), next_id_, 1)->id;
   }
   ++c->count;
-  for (size_t i = 0; i < tokens.size(); ++i) {
-    std::string& t = c->tokens[i];
-    if (t == tokens[i] || t == kWildcard) continue;
-    t = GeneralizeToken(t, tokens[i]);
-    if (t == kWildcard) ++c->wildcards;
+  Generalize(c, tokens);
+  return c->id;
+}
+
+std::optional<uint64_t> TemplateMiner::FindExact(std::span<const std::string_view> tokens) const {
+  const Node* leaf = FindLeaf(tokens);
+  if (leaf)
+    for (const Cluster* x : leaf->clusters)
+      if (std::equal(x->tokens.begin(), x->tokens.end(), tokens.begin(), tokens.end()))
+        return x->id;
+  return std::nullopt;
+}
+
+uint64_t TemplateMiner::AddGroup(std::span<const std::string_view> tokens, uint64_t count,
+                                 uint64_t batch_first_id, const std::unordered_set<uint64_t>* taken) {
+  Cluster* c = nullptr;
+  if (auto id = FindExact(tokens)) c = by_id_.at(*id);
+  Node* leaf = Leaf(tokens, false);
+  if (!c) c = BestIn(leaf, tokens, batch_first_id, taken);
+  if (!c) {
+    std::vector<std::string> t(tokens.begin(), tokens.end());
+    return Insert(std::move(t), next_id_, count)->id;
   }
+  c->count += count;
+  Generalize(c, tokens);
   return c->id;
 }
 

@@ -25,6 +25,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/status.h"
@@ -50,6 +51,14 @@ struct TemplateInfo {
 // shared part carries a letter (or is only the token's brackets), else `<*>`.
 std::string GeneralizeToken(std::string_view a, std::string_view b);
 
+// A token made only of letters, digits and inner `_` or `-`, starting with a letter, once
+// its outer brackets and punctuation are set aside (`[preauth]`, `(TERM,`): wording, not a
+// value.
+bool IsWordToken(std::string_view token);
+// True when a and b differ only inside runs of digits (`r24=<*>` and `r7=<*>`, `ccr0` and
+// `ccr3`).
+bool SameButDigits(std::string_view a, std::string_view b);
+
 class TemplateMiner {
  public:
   explicit TemplateMiner(MinerOptions options = {});
@@ -59,6 +68,18 @@ class TemplateMiner {
 
   // Learns one masked line; returns the id of the template that now covers it.
   uint64_t Add(std::span<const std::string_view> tokens);
+  // Learns a template that a batch grouping found for `count` lines (GroupByFrequency): a
+  // known template with the same tokens takes it; else the template most similar to it, as
+  // Add would choose, among those created before the batch (ids below batch_first_id) and
+  // not in `taken` (the caller's set of ids other groups of the batch have joined), so that
+  // groups of one batch never merge with each other; else it becomes a new template.
+  // Returns the id that now covers those lines.
+  uint64_t AddGroup(std::span<const std::string_view> tokens, uint64_t count,
+                    uint64_t batch_first_id, const std::unordered_set<uint64_t>* taken = nullptr);
+  // The id of the template with exactly these tokens, if any.
+  std::optional<uint64_t> FindExact(std::span<const std::string_view> tokens) const;
+  // The id the next new template will get.
+  uint64_t next_id() const { return next_id_; }
   // The id of the template that would take the line, without learning.
   std::optional<uint64_t> Match(std::span<const std::string_view> tokens) const;
 
@@ -79,7 +100,10 @@ class TemplateMiner {
   struct Node;
   Node* Leaf(std::span<const std::string_view> tokens, bool create);
   const Node* FindLeaf(std::span<const std::string_view> tokens) const;
-  Cluster* BestIn(const Node* leaf, std::span<const std::string_view> tokens) const;
+  Cluster* BestIn(const Node* leaf, std::span<const std::string_view> tokens,
+                  uint64_t below_id = UINT64_MAX,
+                  const std::unordered_set<uint64_t>* taken = nullptr) const;
+  void Generalize(Cluster* c, std::span<const std::string_view> tokens);
   Cluster* Insert(std::vector<std::string> tokens, uint64_t id, uint64_t count);
 
   MinerOptions options_;
