@@ -11,6 +11,7 @@
 #include "cli/spine_client.h"
 #include "cli/time_arg.h"
 #include "common/uuid.h"
+#include "ledger/event_kinds.h"
 #include "ledger/trace_json.h"
 
 namespace clawback::cli {
@@ -55,49 +56,52 @@ Result<ledger::Deployment> LoadDeployment(ledger::Ledger& l, const std::string& 
 
 void PrintJson(const Json& j) { std::printf("%s\n", j.dump().c_str()); }
 
+// The client deploy's writes go through: the server with --server, else the data dir's
+// ledger, with the local learning system to advise on a failed check.
+struct DeployClient {
+  std::unique_ptr<ledger::Ledger> advice_ledger;  // outlives `client` (the advice reads it)
+  std::unique_ptr<SpineClient> client;
+};
+
+Result<DeployClient> OpenDeployClient(Cli& cli) {
+  DeployClient d;
+  if (!cli.ServerUrl().empty()) {
+    ASSIGN_OR_RETURN(d.client, OpenServerClient(cli.ServerUrl()));
+    return d;
+  }
+  ASSIGN_OR_RETURN(d.advice_ledger, OpenDataDirLedger(cli));
+  ASSIGN_OR_RETURN(Config config, cli.LoadConfig());
+  ASSIGN_OR_RETURN(d.client, OpenLedgerClient(cli, ServeRecommendations(config, d.advice_ledger.get())));
+  return d;
+}
+
+void PrintWarnings(const Json& answer) {
+  if (!answer.contains("warnings")) return;
+  for (const auto& w : answer["warnings"])
+    if (w.is_string()) std::fprintf(stderr, "warning: %s\n", w.get<std::string>().c_str());
+}
+
 Status RunStart(const DeployArgs& a, Cli& cli) {
   if (a.env.empty()) return InvalidArgument("--env is required");
   if (!a.commit.empty() && (a.commit.size() > 64 || !IsHex(a.commit)))
     return InvalidArgument("--commit \"" + a.commit + "\": expected hex digits (a git SHA)");
   ASSIGN_OR_RETURN(int64_t at, When(a));
-  ASSIGN_OR_RETURN(auto l, OpenDataDirLedger(cli));
-  ledger::WriteBatch b;
-  Uuid conv;
+  Json body = {{"environment", a.env}, {"started_at", at}, {"actor", "cli"}};
+  if (!a.commit.empty()) body["commit_sha"] = a.commit;
   if (!a.conversation.empty()) {
-    ASSIGN_OR_RETURN(conv, ParseId(a.conversation));
-    ASSIGN_OR_RETURN(auto c, l->GetConversation(conv));
-    (void)c;
-  } else {
-    ledger::Conversation c;
-    c.id = NewUuidV7();
-    c.source = "cli";
-    c.title = "deploy " + a.env;
-    c.started_at_ms = at;
-    conv = c.id;
-    b.Add(c);
+    ASSIGN_OR_RETURN(Uuid conv, ParseId(a.conversation));
+    body["conversation_id"] = conv.ToString();
   }
-  ledger::Deployment d;
-  d.id = NewUuidV7();
-  d.conversation_id = conv;
-  d.environment = a.env;
-  std::string sha = a.commit;
-  std::transform(sha.begin(), sha.end(), sha.begin(), ::tolower);
-  d.commit_sha = sha;
-  d.started_at_ms = at;
-  if (!a.services.empty()) d.attributes["services"] = a.services;
-  if (!a.paths.empty()) d.attributes["paths"] = a.paths;
-  b.Add(d);
-  ledger::Event e = NewEvent(conv, "deployment",
-                             {{"deployment_id", d.id.ToString()}, {"environment", d.environment},
-                              {"commit_sha", d.commit_sha}, {"status", d.status}},
-                             "cli");
-  e.time_ms = at;
-  b.Add(std::move(e));
-  RETURN_IF_ERROR(l->Apply(b));
+  Json attrs = Json::object();
+  if (!a.services.empty()) attrs["services"] = a.services;
+  if (!a.paths.empty()) attrs["paths"] = a.paths;
+  body["attributes"] = attrs;
+  ASSIGN_OR_RETURN(DeployClient d, OpenDeployClient(cli));
+  ASSIGN_OR_RETURN(Json answer, d.client->Write("POST", "/v1/deployments", body, "deploy start"));
   if (cli.global.json)
-    PrintJson({{"deployment_id", d.id.ToString()}, {"conversation_id", conv.ToString()}});
+    PrintJson(answer);
   else
-    std::printf("%s\n", d.id.ToString().c_str());
+    std::printf("%s\n", answer.value("deployment_id", "").c_str());
   return Status::Ok();
 }
 
@@ -107,41 +111,21 @@ Status RunFinish(const DeployArgs& a, Cli& cli) {
   if (a.rollback_mode != "exact" && a.rollback_mode != "selective")
     return InvalidArgument("--rollback-mode must be exact or selective");
   ASSIGN_OR_RETURN(int64_t at, When(a));
-  ASSIGN_OR_RETURN(auto l, OpenDataDirLedger(cli));
-  ASSIGN_OR_RETURN(ledger::Deployment d, LoadDeployment(*l, a.id));
-  d.status = a.status;
-  d.finished_at_ms = at;
-  ledger::WriteBatch b;
-  b.Add(d);
-  ledger::Event e = NewEvent(d.conversation_id, "deployment.updated",
-                             {{"deployment_id", d.id.ToString()}, {"status", d.status}}, "cli");
-  e.time_ms = at;
-  b.Add(std::move(e));
-  std::optional<Uuid> rollback_id;
-  if (a.status == "rolled_back") {
-    ledger::RollbackRecord r;
-    r.id = NewUuidV7();
-    rollback_id = r.id;
-    r.conversation_id = d.conversation_id;
-    r.target_kind = "deployment";
-    r.target = d.id.ToString();
-    r.mode = a.rollback_mode;
-    r.status = "succeeded";
-    r.started_at_ms = at;
-    r.finished_at_ms = at;
-    r.plan = {{"recorded_by", "clawback deploy finish"}, {"environment", d.environment}};
-    if (d.conversation_id) r.plan["conversation_id"] = d.conversation_id->ToString();
-    if (!a.note.empty()) r.plan["note"] = a.note;
-    b.Add(r);
-  }
-  RETURN_IF_ERROR(l->Apply(b));
+  ASSIGN_OR_RETURN(Uuid id, ParseId(a.id, "deployment id"));
+  Json body = {{"status", a.status}, {"finished_at", at}, {"time", at}, {"actor", "cli"}};
+  if (a.status == "rolled_back") body["rollback_mode"] = a.rollback_mode;
+  if (!a.note.empty()) body["note"] = a.note;
+  ASSIGN_OR_RETURN(DeployClient d, OpenDeployClient(cli));
+  ASSIGN_OR_RETURN(Json answer, d.client->Write("PATCH", "/v1/deployments/" + id.ToString(), body,
+                                                "deploy finish " + id.ToString()));
   if (cli.global.json) {
-    Json j = ledger::DeploymentToJson(d);
-    j["rollback_id"] = rollback_id ? Json(rollback_id->ToString()) : Json(nullptr);
-    PrintJson(j);
+    PrintJson(answer);
   } else {
-    std::printf("deployment %s: %s%s\n", d.id.ToString().c_str(), d.status.c_str(),
-                rollback_id ? (" (rollback " + rollback_id->ToString() + ")").c_str() : "");
+    std::string rollback = answer.contains("rollback_id") && answer["rollback_id"].is_string()
+                               ? " (rollback " + answer["rollback_id"].get<std::string>() + ")"
+                               : "";
+    std::printf("deployment %s: %s%s\n", id.ToString().c_str(), answer.value("status", "").c_str(),
+                rollback.c_str());
   }
   return Status::Ok();
 }
@@ -150,76 +134,50 @@ Status RunCheck(const DeployArgs& a, Cli& cli) {
   if (a.name.empty()) return InvalidArgument("--name is required");
   if (a.passed == a.failed) return InvalidArgument("give exactly one of --passed and --failed");
   ASSIGN_OR_RETURN(int64_t at, When(a));
-  ASSIGN_OR_RETURN(LearnSession s, OpenLearnSession(cli));
-  ASSIGN_OR_RETURN(ledger::Deployment d, LoadDeployment(*s.ledger, a.id));
-  if (!d.conversation_id)
-    return FailedPrecondition("deployment " + d.id.ToString() +
-                              " has no conversation to record the check on");
-  ledger::WriteBatch b;
-  Json attrs = {{"deployment_id", d.id.ToString()}, {"name", a.name}, {"passed", a.passed}};
-  if (!a.message.empty()) attrs["message"] = a.message;
-  ledger::Event e = NewEvent(d.conversation_id, "health_check", attrs, "cli");
-  e.time_ms = at;
-  b.Add(std::move(e));
-  RETURN_IF_ERROR(s.ledger->Apply(b));
-  Json out = {{"deployment_id", d.id.ToString()}, {"name", a.name}, {"passed", a.passed}};
-  std::optional<learn::Recommendation> rec;
-  if (a.failed) {
-    // A failed check after a deployment: compute the advice now and keep it in the record.
-    ASSIGN_OR_RETURN(learn::Recommendation r, s.engine->RecommendForDeployment(d.id));
-    Json rj = r.ToJson();
-    if (rj["similar"].size() > 5) rj["similar"].erase(rj["similar"].begin() + 5, rj["similar"].end());
-    if (rj["actions"].size() > 3) rj["actions"].erase(rj["actions"].begin() + 3, rj["actions"].end());
-    ledger::WriteBatch rb;
-    ledger::Event re = NewEvent(d.conversation_id, "learn.recommendation", rj, "clawback-learn");
-    re.time_ms = std::max(at, re.time_ms);
-    out["recommendation_event_id"] = re.id.ToString();
-    rb.Add(std::move(re));
-    RETURN_IF_ERROR(s.ledger->Apply(rb));
-    out["recommendation"] = rj;
-    rec = std::move(r);
-  }
+  ASSIGN_OR_RETURN(Uuid id, ParseId(a.id, "deployment id"));
+  Json body = {{"name", a.name}, {"passed", a.passed}, {"time", at}, {"actor", "cli"}};
+  if (!a.message.empty()) body["message"] = a.message;
+  ASSIGN_OR_RETURN(DeployClient d, OpenDeployClient(cli));
+  ASSIGN_OR_RETURN(Json answer, d.client->Write("POST", "/v1/deployments/" + id.ToString() + "/checks",
+                                                body, "deploy check " + id.ToString()));
+  PrintWarnings(answer);
   if (cli.global.json) {
-    PrintJson(out);
+    PrintJson(answer);
   } else {
-    std::printf("health check %s on %s: %s\n", a.name.c_str(), d.id.ToString().c_str(),
+    std::printf("health check %s on %s: %s\n", a.name.c_str(), id.ToString().c_str(),
                 a.passed ? "passed" : "failed");
-    if (rec) PrintRecommendation(*rec);
+    if (answer.contains("recommendation")) PrintRecommendation(answer["recommendation"]);
   }
   return Status::Ok();
 }
 
 Status RunResolve(const DeployArgs& a, Cli& cli) {
-  static const std::vector<std::string> kActions = {"revert_commit", "restore_file", "wait",
-                                                    "fix_forward"};
   std::string action = a.action;
   std::replace(action.begin(), action.end(), '-', '_');
   if (action == "rollback")
     return InvalidArgument("record a rollback with `clawback deploy finish ID --status rolled_back`");
-  if (std::find(kActions.begin(), kActions.end(), action) == kActions.end())
-    return InvalidArgument("--action must be revert-commit, restore-file, wait or fix-forward");
   if (action == "restore_file" && a.path.empty())
     return InvalidArgument("--action restore-file needs --path (and ideally --snapshot)");
   ASSIGN_OR_RETURN(int64_t at, When(a));
-  ASSIGN_OR_RETURN(auto l, OpenDataDirLedger(cli));
-  ASSIGN_OR_RETURN(ledger::Deployment d, LoadDeployment(*l, a.id));
-  if (!d.conversation_id)
-    return FailedPrecondition("deployment " + d.id.ToString() +
-                              " has no conversation to record the resolution on");
-  Json attrs = {{"deployment_id", d.id.ToString()}, {"action", action}};
-  if (!a.commit.empty()) attrs["commit"] = a.commit;
-  if (!a.path.empty()) attrs["path"] = a.path;
-  if (!a.snapshot.empty()) attrs["snapshot"] = a.snapshot;
-  if (!a.note.empty()) attrs["note"] = a.note;
-  ledger::WriteBatch b;
-  ledger::Event e = NewEvent(d.conversation_id, "deployment.resolution", attrs, "cli");
-  e.time_ms = at;
-  b.Add(e);
-  RETURN_IF_ERROR(l->Apply(b));
+  ASSIGN_OR_RETURN(Uuid id, ParseId(a.id, "deployment id"));
+  Json body = {{"action", action}, {"time", at}, {"actor", "cli"}};
+  if (!a.commit.empty()) body["commit"] = a.commit;
+  if (!a.path.empty()) body["path"] = a.path;
+  if (!a.snapshot.empty()) body["snapshot"] = a.snapshot;
+  if (!a.note.empty()) body["note"] = a.note;
+  ASSIGN_OR_RETURN(DeployClient d, OpenDeployClient(cli));
+  auto answer = d.client->Write("POST", "/v1/deployments/" + id.ToString() + "/resolutions", body,
+                                "deploy resolve " + id.ToString());
+  if (!answer.ok()) {
+    // The route names the allowed actions with underscores; the flag takes dashes.
+    if (answer.status().message().find("field action") != std::string::npos)
+      return InvalidArgument("--action must be revert-commit, restore-file, wait or fix-forward");
+    return answer.status();
+  }
   if (cli.global.json)
-    PrintJson({{"event_id", e.id.ToString()}, {"deployment_id", d.id.ToString()}, {"action", action}});
+    PrintJson(*answer);
   else
-    std::printf("deployment %s: resolved by %s\n", d.id.ToString().c_str(), action.c_str());
+    std::printf("deployment %s: resolved by %s\n", id.ToString().c_str(), action.c_str());
   return Status::Ok();
 }
 
@@ -257,7 +215,7 @@ Status RunShow(const DeployArgs& a, Cli& cli) {
   if (d.conversation_id) {
     ASSIGN_OR_RETURN(auto t, s.ledger->GetTrace(*d.conversation_id));
     for (const auto& e : t.events)
-      if ((e.kind == "health_check" || e.kind == "deployment.resolution") &&
+      if ((e.kind == ledger::kHealthCheck || e.kind == ledger::kDeploymentResolution) &&
           e.attributes.value("deployment_id", "") == d.id.ToString())
         checks.push_back({{"kind", e.kind}, {"time_ms", e.time_ms}, {"attributes", e.attributes}});
   }

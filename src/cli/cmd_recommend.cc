@@ -67,7 +67,7 @@ Status RunRecommend(const RecommendArgs& a, Cli& cli) {
   if (cli.global.json)
     std::printf("%s\n", rec.ToJson().dump().c_str());
   else
-    PrintRecommendation(rec);
+    PrintRecommendation(rec.ToJson());
   return Status::Ok();
 }
 

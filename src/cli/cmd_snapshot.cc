@@ -9,6 +9,7 @@
 #include "cli/spine_client.h"
 #include "common/clock.h"
 #include "common/uuid.h"
+#include "record/direct.h"
 #include "store/archiver/archiver.h"
 #include "store/lock/repo_lock.h"
 
@@ -40,19 +41,13 @@ void RecordInLedger(Cli& cli, const std::string& repo_url, const store::ArchiveS
     }
     return;
   }
-  ledger::SnapshotRecord rec = SnapshotRecordFor(repo_url, s, conversation, reason);
-  ledger::WriteBatch b;
-  b.Add(rec);
-  b.Add(NewEvent(conversation, "snapshot",
-                 {{"snapshot_id", rec.snapshot_id},
-                  {"repository", repo_url},
-                  {"reason", rec.reason},
-                  {"paths", rec.paths}},
-                 "cli"));
-  Status st = (*ledger)->Apply(b);
+  record::SnapshotOutcome outcome;
+  outcome.record = SnapshotRecordFor(repo_url, s, conversation, reason);
+  // The rule `clawback serve` records its snapshots with (POST /v1/snapshots).
+  auto st = record::ApplyJob(ledger->get(), record::RecordSnapshotJob(std::move(outcome), conversation, "cli"));
   if (!st.ok()) {
     std::fprintf(stderr, "warning: snapshot not recorded in the ledger: %s\n",
-                 st.ToString().c_str());
+                 st.status().ToString().c_str());
   }
 }
 
@@ -93,7 +88,7 @@ void PrintSummary(const Cli& cli, const nlohmann::json& sum) {
 // Through `clawback serve` (POST /v1/snapshots): its repository is already open, so no key
 // derivation here; the server records the snapshot in its ledger.
 Status RunSnapshotOnServer(Cli& cli, const std::string& server, const SnapshotOptions& opt,
-                           ingest::SnapshotRequest req) {
+                           record::SnapshotRequest req) {
   if (!opt.parent.empty()) return InvalidArgument("--parent cannot be used with --server");
   if (!opt.repo.password_file.empty()) {
     return InvalidArgument("--password-file cannot be used with --server (the server's repository is open)");
@@ -104,7 +99,8 @@ Status RunSnapshotOnServer(Cli& cli, const std::string& server, const SnapshotOp
     p = *abs;
   }
   nlohmann::json body = {{"paths", req.paths}, {"tags", req.tags},     {"reason", req.reason},
-                         {"host", req.host},   {"excludes", req.excludes}, {"force", req.force}};
+                         {"host", req.host},   {"excludes", req.excludes}, {"force", req.force},
+                         {"actor", "cli"}};
   if (req.conversation) body["conversation"] = req.conversation->ToString();
   if (!opt.repo.repo.empty()) body["repository"] = CanonicalRepoUrl(opt.repo.repo);
   // Long read timeout: a first snapshot of a large tree takes a while.
@@ -118,7 +114,7 @@ Status RunSnapshotOnServer(Cli& cli, const std::string& server, const SnapshotOp
 }
 
 Status RunSnapshot(Cli& cli, SnapshotOptions opt) {
-  ingest::SnapshotRequest req;
+  record::SnapshotRequest req;
   req.paths = opt.paths;
   std::string conv_text = opt.conversation;
   if (conv_text.empty()) {
@@ -135,7 +131,7 @@ Status RunSnapshot(Cli& cli, SnapshotOptions opt) {
   req.force = opt.force;
   // Validate before talking to anyone.
   {
-    ingest::SnapshotRequest probe = req;
+    record::SnapshotRequest probe = req;
     if (probe.paths.empty()) probe.paths.push_back("/");
     RETURN_IF_ERROR(MakeArchiveOptions(probe).status());
   }

@@ -63,32 +63,42 @@ std::function<Result<nlohmann::json>(const Uuid&)> ServeRecommendations(const Co
   };
 }
 
-void PrintRecommendation(const learn::Recommendation& rec) {
-  std::printf("%s\n", rec.subject.c_str());
-  if (!rec.error_templates.empty()) {
+void PrintRecommendation(const nlohmann::json& rec) {
+  auto str = [](const nlohmann::json& j, const char* k) {
+    return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : std::string();
+  };
+  auto num = [](const nlohmann::json& j, const char* k) {
+    return j.contains(k) && j[k].is_number() ? j[k].get<double>() : 0.0;
+  };
+  std::printf("%s\n", str(rec, "subject").c_str());
+  if (rec.contains("error_templates") && !rec["error_templates"].empty()) {
     std::printf("  error/warning lines:\n");
-    for (const auto& t : rec.error_templates) std::printf("    %s\n", t.c_str());
+    for (const auto& t : rec["error_templates"])
+      if (t.is_string()) std::printf("    %s\n", t.get<std::string>().c_str());
   }
-  std::printf("%s\n", rec.confident ? "Recommendation:" : "No confident recommendation.");
-  if (!rec.actions.empty()) {
+  bool confident = rec.value("confident", false);
+  std::printf("%s\n", confident ? "Recommendation:" : "No confident recommendation.");
+  if (rec.contains("actions") && !rec["actions"].empty()) {
     std::printf("Ranked actions:\n");
     int i = 0;
-    for (const auto& a : rec.actions)
+    for (const auto& a : rec["actions"])
       std::printf("  %d. %-55s score %.2f  confidence %.2f\n     evidence: %s\n", ++i,
-                  a.text.c_str(), a.score, a.confidence, a.evidence_text.c_str());
+                  str(a, "text").c_str(), num(a, "score"), num(a, "confidence"),
+                  str(a, "evidence_text").c_str());
   }
-  if (!rec.similar.empty()) {
+  if (rec.contains("similar") && !rec["similar"].empty()) {
     std::printf("Similar past situations:\n");
-    for (const auto& c : rec.similar) {
-      std::string what = c.outcome.label;
-      if (c.outcome.action != "none") what += " (" + c.outcome.action + ")";
-      std::printf("  %.3f  %s  %-10s %-8s %s\n", c.score, c.deployment_id.c_str(),
-                  c.environment.c_str(), c.commit_sha.substr(0, 8).c_str(), what.c_str());
+    for (const auto& c : rec["similar"]) {
+      const nlohmann::json& o = c.contains("outcome") ? c["outcome"] : nlohmann::json::object();
+      std::string what = str(o, "label");
+      if (!str(o, "action").empty() && str(o, "action") != "none") what += " (" + str(o, "action") + ")";
+      std::printf("  %.3f  %s  %-10s %-8s %s\n", num(c, "score"), str(c, "deployment_id").c_str(),
+                  str(c, "environment").c_str(), str(c, "commit_sha").substr(0, 8).c_str(), what.c_str());
     }
   } else {
     std::printf("No similar past situations.\n");
   }
-  std::printf("%s\n", rec.summary.c_str());
+  std::printf("%s\n", str(rec, "summary").c_str());
 }
 
 }  // namespace clawback::cli

@@ -34,7 +34,7 @@ Result<std::vector<std::string>> ReadLines(const std::string& path);
 std::function<Result<nlohmann::json>(const Uuid&)> ServeRecommendations(const Config& config,
                                                                         ledger::Ledger* ledger);
 
-// The human form of a recommendation on stdout.
-void PrintRecommendation(const learn::Recommendation& rec);
+// The human form of a recommendation (its ToJson() document, local or from a server) on stdout.
+void PrintRecommendation(const nlohmann::json& rec);
 
 }  // namespace clawback::cli

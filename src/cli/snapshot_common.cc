@@ -11,7 +11,7 @@
 
 namespace clawback::cli {
 
-Result<store::ArchiveOptions> MakeArchiveOptions(const ingest::SnapshotRequest& req) {
+Result<store::ArchiveOptions> MakeArchiveOptions(const record::SnapshotRequest& req) {
   store::ArchiveOptions a;
   a.paths = req.paths;
   for (const auto& t : req.tags) RETURN_IF_ERROR(ValidateTag(t));
@@ -80,7 +80,7 @@ std::string CanonicalRepoUrl(const std::string& url) {
   return abs.ok() ? *abs : url;
 }
 
-ingest::SnapshotFn OpenServeSnapshots(const Cli& cli, const Config& config) {
+record::SnapshotFn OpenServeSnapshots(const Cli& cli, const Config& config) {
   using Service = std::shared_ptr<store::SnapshotService>;
   // The opening thread, joined with the last copy of the SnapshotFn. (It was detached: a
   // server stopped during the key derivation returned from main while the thread still
@@ -128,8 +128,8 @@ ingest::SnapshotFn OpenServeSnapshots(const Cli& cli, const Config& config) {
     opener->thread = std::thread(std::move(task));
   }
   std::vector<std::string> managed = config.repository.managed_paths;
-  return [opener, managed](const ingest::SnapshotRequest& in) -> Result<ingest::SnapshotOutcome> {
-    ingest::SnapshotRequest req = in;
+  return [opener, managed](const record::SnapshotRequest& in) -> Result<record::SnapshotOutcome> {
+    record::SnapshotRequest req = in;
     if (req.paths.empty()) req.paths = managed;
     if (req.paths.empty()) {
       return InvalidArgument("no paths to snapshot: give paths or set [repository] managed_paths in the server's config");
@@ -143,7 +143,7 @@ ingest::SnapshotFn OpenServeSnapshots(const Cli& cli, const Config& config) {
     }
     if (!req.parent.empty()) return InvalidArgument("--parent is not supported through --server");
     ASSIGN_OR_RETURN(store::ArchiveSummary s, (*svc)->Take(std::move(a)));
-    ingest::SnapshotOutcome out;
+    record::SnapshotOutcome out;
     out.record = SnapshotRecordFor((*svc)->url(), s, req.conversation, req.reason);
     out.summary = ArchiveSummaryJson(s);
     return out;

@@ -14,7 +14,7 @@
 #include "common/config.h"
 #include "common/status.h"
 #include "common/uuid.h"
-#include "ingest/snapshots.h"
+#include "record/snapshots.h"
 #include "ledger/ledger.h"
 #include "store/archiver/archiver.h"
 
@@ -22,7 +22,7 @@ namespace clawback::cli {
 
 // Validates tags, adds conversation=<id> and reason=<r> tags, compiles excludes.
 // `paths` must already be non-empty.
-Result<store::ArchiveOptions> MakeArchiveOptions(const ingest::SnapshotRequest& req);
+Result<store::ArchiveOptions> MakeArchiveOptions(const record::SnapshotRequest& req);
 
 // The `summary` document (`clawback --json snapshot`'s last line, the server's answer).
 nlohmann::json ArchiveSummaryJson(const store::ArchiveSummary& s);
@@ -43,6 +43,6 @@ std::string CanonicalRepoUrl(const std::string& url);
 // cannot be opened makes each request fail with the reason (and is reported on stderr).
 // The thread is joined when the last copy of the SnapshotFn goes: a server stopped while
 // the key derivation runs waits for it (up to 5 s) rather than exiting under it.
-ingest::SnapshotFn OpenServeSnapshots(const Cli& cli, const Config& config);
+record::SnapshotFn OpenServeSnapshots(const Cli& cli, const Config& config);
 
 }  // namespace clawback::cli

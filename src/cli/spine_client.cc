@@ -6,54 +6,42 @@
 #include <cstdlib>
 
 #include "common/clock.h"
+#include "ledger/event_kinds.h"
 #include "ledger/trace_json.h"
+#include "record/direct.h"
 
 namespace clawback::cli {
 namespace {
 
 using ledger::Ledger;
 
+Result<Uuid> IdFrom(const Json& answer, std::initializer_list<const char*> keys,
+                           const std::string& what) {
+  for (const char* k : keys) {
+    if (answer.is_object() && answer.contains(k) && answer[k].is_string()) {
+      if (auto id = Uuid::Parse(answer[k].get<std::string>())) return *id;
+    }
+}
+  return Internal(what + ": the server's answer has no id: " + answer.dump());
+}
+
 class LedgerClient : public SpineClient {
  public:
-  LedgerClient(std::unique_ptr<Ledger> ledger, std::string url)
-      : ledger_(std::move(ledger)), url_(std::move(url)) {}
+  LedgerClient(std::unique_ptr<Ledger> ledger, std::string url,
+               std::function<Result<Json>(const Uuid&)> recommendations)
+      : ledger_(std::move(ledger)), url_(std::move(url)) {
+    deps_.ledger = ledger_.get();
+    deps_.recommendations = std::move(recommendations);
+  }
 
   // SpineClient
   std::string Describe() const override { return "ledger " + url_; }
 
-  Result<Uuid> StartConversation(const StartConversationRequest& req) override {
-    ledger::Conversation c;
-    c.id = NewUuidV7();
-    c.source = req.source;
-    c.title = req.title;
-    c.agent = req.agent;
-    c.started_at_ms = c.id.UnixMillis();
-    c.external_ids = req.external_ids;
-    c.attributes = req.attributes;
-    ledger::WriteBatch b;
-    b.Add(c);
-    Json attrs = {{"source", c.source}, {"title", c.title}};
-    if (!c.external_ids.empty()) {
-      Json ext = Json::object();
-      for (const auto& e : c.external_ids) ext[e.kind] = e.value;
-      attrs["external_ids"] = ext;
-    }
-    ledger::Event e = NewEvent(c.id, "conversation.start", attrs, Actor(req.source));
-    e.time_ms = c.started_at_ms;
-    b.Add(std::move(e));
-    RETURN_IF_ERROR(ledger_->Apply(b));
-    return c.id;
-  }
-
-  Status EndConversation(const Uuid& id, const std::string& status) override {
-    ASSIGN_OR_RETURN(auto conv, ledger_->GetConversation(id));
-    ledger::WriteBatch b;
-    int64_t now = SystemClock().NowUnixMillis();
-    b.Add(ledger::EndConversation{id, status, now});
-    ledger::Event e = NewEvent(id, "conversation.end", {{"status", status}}, Actor(conv.source));
-    e.time_ms = now;
-    b.Add(std::move(e));
-    return ledger_->Apply(b);
+  Result<Json> Write(const std::string& method, const std::string& path, const Json& body,
+                     const std::string& what) override {
+    auto answer = record::WriteDirect(ledger_.get(), deps_, method, path, body, "cli");
+    if (!answer.ok()) return answer.status().WithContext(what);
+    return answer;
   }
 
   Result<Json> ListConversations(const ledger::ConversationFilter& filter) override {
@@ -71,61 +59,10 @@ class LedgerClient : public SpineClient {
     return ledger::TraceToJson(t);
   }
 
-  Result<Uuid> RecordEvent(const Uuid& conversation_id, const std::string& kind,
-                           const Json& attributes) override {
-    RETURN_IF_ERROR(ledger_->GetConversation(conversation_id).status());
-    ledger::WriteBatch b;
-    ledger::Event e = NewEvent(conversation_id, kind, attributes, "cli");
-    Uuid id = e.id;
-    // A recorded file change is also a row of the trace's file changes.
-    if (kind == "file_change" && attributes.contains("path") && attributes["path"].is_string()) {
-      ledger::FileChange f;
-      f.id = NewUuidV7();
-      f.conversation_id = conversation_id;
-      f.path = attributes["path"].get<std::string>();
-      f.change = attributes.value("change", std::string("modified"));
-      f.time_ms = e.time_ms;
-      f.tool_call_id = attributes.value("tool_call_id", std::string());
-      f.attributes = attributes;
-      b.Add(std::move(f));
-    }
-    b.Add(std::move(e));
-    RETURN_IF_ERROR(ledger_->Apply(b));
-    return id;
-  }
-
-  Status RecordCommand(const ledger::Command& command) override {
-    return RecordWithEvent(command, command.conversation_id, ledger::CommandToJson(command),
-                           "command", "exec",
-                           command.started_at_ms + command.duration_ms.value_or(0));
-  }
-
-  Status RecordCommit(const ledger::Commit& commit) override {
-    return RecordWithEvent(commit, commit.conversation_id, ledger::CommitToJson(commit), "commit",
-                           "git-hook", commit.time_ms);
-  }
-
  private:
-  // A typed record plus its event (its JSON without the conversation id) in one batch, after
-  // checking that the conversation exists.
-  template <typename Record>
-  Status RecordWithEvent(const Record& record, const std::optional<Uuid>& conversation, Json attrs,
-                         const char* kind, const char* actor, int64_t time_ms) {
-    if (conversation) RETURN_IF_ERROR(ledger_->GetConversation(*conversation).status());
-    ledger::WriteBatch b;
-    b.Add(record);
-    attrs.erase("conversation_id");
-    ledger::Event e = NewEvent(conversation, kind, attrs, actor);
-    e.time_ms = time_ms;
-    b.Add(std::move(e));
-    return ledger_->Apply(b);
-  }
-
-  static std::string Actor(const std::string& source) {
-    return source.empty() ? std::string("cli") : source;
-  }
   std::unique_ptr<Ledger> ledger_;
   std::string url_;
+  record::RouteDeps deps_;
 };
 
 // Maps an HTTP answer back to a Status: the JSON error body's code when there is one
@@ -197,19 +134,10 @@ class ServerClient : public SpineClient {
   // SpineClient
   std::string Describe() const override { return "server " + url_; }
 
-  Result<Uuid> StartConversation(const StartConversationRequest& req) override {
-    Json ext = Json::array();
-    for (const auto& e : req.external_ids) ext.push_back({{"kind", e.kind}, {"value", e.value}});
-    Json body = {{"title", req.title}, {"source", req.source}, {"agent", req.agent},
-                 {"external_ids", ext}, {"attributes", req.attributes}};
-    ASSIGN_OR_RETURN(Json answer, Post("/v1/conversations", body, "start conversation"));
-    return IdFrom(answer, {"conversation_id", "id"}, "start conversation");
-  }
-
-  Status EndConversation(const Uuid& id, const std::string& status) override {
-    return Post("/v1/conversations/" + id.ToString() + "/end", {{"status", status}},
-                "end conversation " + id.ToString())
-        .status();
+  Result<Json> Write(const std::string& method, const std::string& path, const Json& body,
+                     const std::string& what) override {
+    if (method == "PATCH") return Decode(http_.Patch(path, body.dump(), "application/json"), what);
+    return Post(path, body, what);
   }
 
   Result<Json> ListConversations(const ledger::ConversationFilter& f) override {
@@ -231,30 +159,6 @@ class ServerClient : public SpineClient {
     return Get("/v1/conversations/" + id.ToString() + "/trace", "trace " + id.ToString());
   }
 
-  Result<Uuid> RecordEvent(const Uuid& conversation_id, const std::string& kind,
-                           const Json& attributes) override {
-    Json body = {{"conversation_id", conversation_id.ToString()},
-                 {"kind", kind},
-                 {"attributes", attributes}};
-    ASSIGN_OR_RETURN(Json answer, Post("/v1/events", body, "record " + kind));
-    return IdFrom(answer, {"event_id", "id"}, "record " + kind);
-  }
-
-  Status RecordCommand(const ledger::Command& command) override {
-    Json attrs = WithoutNulls(ledger::CommandToJson(command));
-    attrs.erase("conversation_id");
-    attrs.erase("id");  // the server assigns ids
-    Json body = {{"kind", "command"}, {"attributes", attrs}};
-    if (command.conversation_id) body["conversation_id"] = command.conversation_id->ToString();
-    return Post("/v1/events", body, "record command").status();
-  }
-
-  Status RecordCommit(const ledger::Commit& commit) override {
-    return Post("/v1/commits", WithoutNulls(ledger::CommitToJson(commit)),
-                "record commit " + commit.sha)
-        .status();
-  }
-
  private:
   Result<Json> Decode(const httplib::Result& res, const std::string& what) {
     RETURN_IF_ERROR(StatusFromResponse(res, what, url_));
@@ -269,16 +173,6 @@ class ServerClient : public SpineClient {
   Result<Json> Post(const std::string& path, const Json& body, const std::string& what) {
     return Decode(http_.Post(path, body.dump(), "application/json"), what);
   }
-  static Result<Uuid> IdFrom(const Json& answer, std::initializer_list<const char*> keys,
-                             const std::string& what) {
-    for (const char* k : keys) {
-      if (answer.is_object() && answer.contains(k) && answer[k].is_string()) {
-        if (auto id = Uuid::Parse(answer[k].get<std::string>())) return *id;
-      }
-    }
-    return Internal(what + ": the server's answer has no id: " + answer.dump());
-  }
-
   std::string url_;
   httplib::Client http_;
 };
@@ -297,6 +191,53 @@ ledger::Event NewEvent(const std::optional<Uuid>& conversation_id, const std::st
   return e;
 }
 
+// What each write sends: one route, one body, the same in both modes. `actor` names who
+// acts: the token's name would otherwise stand in the record when a server writes it.
+
+Result<Uuid> SpineClient::StartConversation(const StartConversationRequest& req) {
+  Json ext = Json::array();
+  for (const auto& e : req.external_ids) ext.push_back({{"kind", e.kind}, {"value", e.value}});
+  Json body = {{"title", req.title}, {"source", req.source}, {"agent", req.agent},
+               {"external_ids", ext}, {"attributes", req.attributes},
+               {"actor", req.source.empty() ? std::string("cli") : req.source}};
+  ASSIGN_OR_RETURN(Json answer, Write("POST", "/v1/conversations", body, "start conversation"));
+  return IdFrom(answer, {"conversation_id", "id"}, "start conversation");
+}
+
+Status SpineClient::EndConversation(const Uuid& id, const std::string& status) {
+  return Write("POST", "/v1/conversations/" + id.ToString() + "/end",
+               {{"status", status}, {"actor", "cli"}}, "end conversation " + id.ToString())
+      .status();
+}
+
+Result<Uuid> SpineClient::RecordEvent(const Uuid& conversation_id, const std::string& kind,
+                                      const Json& attributes) {
+  Json body = {{"conversation_id", conversation_id.ToString()},
+               {"kind", kind},
+               {"attributes", attributes},
+               {"actor", "cli"}};
+  ASSIGN_OR_RETURN(Json answer, Write("POST", "/v1/events", body, "record " + kind));
+  return IdFrom(answer, {"event_id", "id"}, "record " + kind);
+}
+
+Status SpineClient::RecordCommand(const ledger::Command& command) {
+  Json attrs = WithoutNulls(ledger::CommandToJson(command));
+  attrs.erase("conversation_id");
+  attrs.erase("id");  // the record assigns ids
+  Json body = {{"kind", ledger::kCommand},
+               {"attributes", attrs},
+               {"actor", "exec"},
+               {"time", command.started_at_ms + command.duration_ms.value_or(0)}};
+  if (command.conversation_id) body["conversation_id"] = command.conversation_id->ToString();
+  return Write("POST", "/v1/events", body, "record command").status();
+}
+
+Status SpineClient::RecordCommit(const ledger::Commit& commit) {
+  Json body = WithoutNulls(ledger::CommitToJson(commit));
+  body["actor"] = "git-hook";
+  return Write("POST", "/v1/commits", body, "record commit " + commit.sha).status();
+}
+
 Result<std::unique_ptr<ledger::Ledger>> OpenDataDirLedger(const Cli& cli) {
   struct stat st;
   if (::stat(cli.ConfigPath().c_str(), &st) != 0) {
@@ -311,10 +252,12 @@ Result<std::unique_ptr<ledger::Ledger>> OpenDataDirLedger(const Cli& cli) {
   return ledger;
 }
 
-Result<std::unique_ptr<SpineClient>> OpenLedgerClient(const Cli& cli) {
+Result<std::unique_ptr<SpineClient>> OpenLedgerClient(
+    const Cli& cli, std::function<Result<Json>(const Uuid&)> recommendations) {
   ASSIGN_OR_RETURN(auto ledger, OpenDataDirLedger(cli));
   ASSIGN_OR_RETURN(Config config, cli.LoadConfig());
-  return std::unique_ptr<SpineClient>(new LedgerClient(std::move(ledger), config.LedgerUrl()));
+  return std::unique_ptr<SpineClient>(
+      new LedgerClient(std::move(ledger), config.LedgerUrl(), std::move(recommendations)));
 }
 
 Result<std::unique_ptr<SpineClient>> OpenServerClient(const std::string& url,
@@ -352,10 +295,11 @@ Result<Json> PostToServer(const std::string& url, const std::string& path, const
   return j;
 }
 
-Result<std::unique_ptr<SpineClient>> OpenSpineClient(const Cli& cli) {
+Result<std::unique_ptr<SpineClient>> OpenSpineClient(
+    const Cli& cli, std::function<Result<Json>(const Uuid&)> recommendations) {
   std::string server = cli.ServerUrl();
   if (!server.empty()) return OpenServerClient(server);
-  return OpenLedgerClient(cli);
+  return OpenLedgerClient(cli, std::move(recommendations));
 }
 
 Result<ledger::ExternalId> ParseExternalId(const std::string& text) {

@@ -6,6 +6,7 @@
 // Thread-safety: one client per command invocation; not shared between threads.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,6 +29,10 @@ struct StartConversationRequest {
   Json attributes = Json::object();
 };
 
+// Writes are the same request either way: each method builds the body of a write route
+// (record/routes.h) and Write() either POSTs it to the server or runs the route's rule
+// against the ledger in this process (record/direct.h). So a command writes the same rows
+// with or without --server.
 class SpineClient {
  public:
   virtual ~SpineClient() = default;
@@ -35,26 +40,34 @@ class SpineClient {
   // "ledger <url>" or "server <url>", for messages.
   virtual std::string Describe() const = 0;
 
-  virtual Result<Uuid> StartConversation(const StartConversationRequest& req) = 0;
+  // One write route: its answer body, or its error prefixed with `what`.
+  virtual Result<Json> Write(const std::string& method, const std::string& path, const Json& body,
+                             const std::string& what) = 0;
+
+  Result<Uuid> StartConversation(const StartConversationRequest& req);
   // NotFound when the conversation does not exist.
-  virtual Status EndConversation(const Uuid& id, const std::string& status) = 0;
+  Status EndConversation(const Uuid& id, const std::string& status);
+  // Appends an event; returns its id.
+  Result<Uuid> RecordEvent(const Uuid& conversation_id, const std::string& kind,
+                           const Json& attributes);
+  // A command with its exit code and duration (and the matching `command` event).
+  Status RecordCommand(const ledger::Command& command);
+  // A git commit (and the matching `commit` event).
+  Status RecordCommit(const ledger::Commit& commit);
+
   // {"conversations": [...]}
   virtual Result<Json> ListConversations(const ledger::ConversationFilter& filter) = 0;
   // The conversation document.
   virtual Result<Json> GetConversation(const Uuid& id) = 0;
   // The trace document.
   virtual Result<Json> GetTrace(const Uuid& id) = 0;
-  // Appends an event; returns its id.
-  virtual Result<Uuid> RecordEvent(const Uuid& conversation_id, const std::string& kind,
-                                   const Json& attributes) = 0;
-  // A command with its exit code and duration (and the matching `command` event).
-  virtual Status RecordCommand(const ledger::Command& command) = 0;
-  // A git commit (and the matching `commit` event).
-  virtual Status RecordCommit(const ledger::Commit& commit) = 0;
 };
 
 // The data dir's ledger (FailedPrecondition when the data dir is not initialised).
-Result<std::unique_ptr<SpineClient>> OpenLedgerClient(const Cli& cli);
+// `recommendations` computes advice for a deployment (a failed health check records it);
+// empty: none is recorded.
+Result<std::unique_ptr<SpineClient>> OpenLedgerClient(
+    const Cli& cli, std::function<Result<Json>(const Uuid&)> recommendations = nullptr);
 // A server at `url` ("http://127.0.0.1:18800"), token from $CLAWBACK_TOKEN.
 Result<std::unique_ptr<SpineClient>> OpenServerClient(const std::string& url,
                                                       int connect_timeout_ms = 3000);
@@ -64,7 +77,8 @@ Result<std::unique_ptr<SpineClient>> OpenServerClient(const std::string& url,
 Result<Json> PostToServer(const std::string& url, const std::string& path, const Json& body,
                           const std::string& what, int read_timeout_s);
 // The server when one is configured (Cli::ServerUrl()), else the ledger.
-Result<std::unique_ptr<SpineClient>> OpenSpineClient(const Cli& cli);
+Result<std::unique_ptr<SpineClient>> OpenSpineClient(
+    const Cli& cli, std::function<Result<Json>(const Uuid&)> recommendations = nullptr);
 
 // The data dir's ledger, opened and migrated (FailedPrecondition when not initialised).
 Result<std::unique_ptr<ledger::Ledger>> OpenDataDirLedger(const Cli& cli);
@@ -74,7 +88,7 @@ Result<ledger::ExternalId> ParseExternalId(const std::string& text);
 // A conversation id argument; InvalidArgument naming `what` when it is not a UUID.
 Result<Uuid> ParseId(const std::string& text, const std::string& what = "conversation id");
 
-// The event batch entries `record` and friends write in direct mode (exposed for tests).
+// An event with a fresh id, stamped now (for records only the CLI writes, e.g. tokens).
 ledger::Event NewEvent(const std::optional<Uuid>& conversation_id, const std::string& kind,
                        const Json& attributes, const std::string& actor);
 

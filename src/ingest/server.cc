@@ -14,7 +14,7 @@
 #include <regex>
 
 #include "common/version.h"
-#include "ingest/requests.h"
+#include "record/routes.h"
 #include "ledger/trace_json.h"
 #include "telemetry/process_metrics.h"
 
@@ -23,6 +23,8 @@ namespace {
 
 using httplib::Request;
 using httplib::Response;
+using record::FieldError;
+using record::Json;
 
 constexpr const char* kJson = "application/json";
 
@@ -122,41 +124,13 @@ class IngestServer::Handlers {
 
   void Install(httplib::Server& http) {
     using ledger::Role;
-    Write(http, "POST", "/v1/openclaw/events", "/v1/openclaw/events",
-          [](Json& body, const Request&, const RequestInfo& info, PrepareFn* fn, FieldError* err) {
-            return BuildOpenClawJob(std::move(body), info, fn, err);
-          });
-    Write(http, "POST", "/v1/events", "/v1/events",
-          [](const Json& body, const Request&, const RequestInfo& info, PrepareFn* fn, FieldError* err) {
-            return BuildEventJob(body, info, fn, err);
-          });
-    Write(http, "POST", "/v1/conversations", "/v1/conversations",
-          [](const Json& body, const Request&, const RequestInfo& info, PrepareFn* fn, FieldError* err) {
-            return BuildConversationStartJob(body, info, fn, err);
-          },
-          201);
-    Write(http, "POST", R"(/v1/conversations/([^/]+)/end)", "/v1/conversations/{id}/end",
-          [](const Json& body, const Request& req, const RequestInfo& info, PrepareFn* fn,
-             FieldError* err) { return BuildConversationEndJob(req.matches[1].str(), body, info, fn, err); },
-          200, /*empty_body_ok=*/true);
-    Write(http, "POST", "/v1/commits", "/v1/commits",
-          [](const Json& body, const Request&, const RequestInfo& info, PrepareFn* fn, FieldError* err) {
-            return BuildCommitJob(body, info, fn, err);
-          },
-          201);
-    Write(http, "POST", "/v1/deployments", "/v1/deployments",
-          [](const Json& body, const Request&, const RequestInfo& info, PrepareFn* fn, FieldError* err) {
-            return BuildDeploymentCreateJob(body, info, fn, err);
-          },
-          201);
-    Write(http, "PATCH", R"(/v1/deployments/([^/]+))", "/v1/deployments/{id}",
-          [](const Json& body, const Request& req, const RequestInfo& info, PrepareFn* fn,
-             FieldError* err) { return BuildDeploymentPatchJob(req.matches[1].str(), body, info, fn, err); });
-    Write(http, "POST", "/v1/snapshots", "/v1/snapshots",
-          [this](const Json& body, const Request&, const RequestInfo& info, PrepareFn* fn, FieldError* err) {
-            return BuildSnapshotJob(s_->options_.snapshots, s_->ledger_, body, info, fn, err);
-          },
-          201, /*empty_body_ok=*/true, Role::kOperator);
+    // Every write route is one of record/'s rules: the CLI's direct mode runs the same.
+    record::RouteDeps deps;
+    deps.snapshots = s_->options_.snapshots;
+    deps.ledger = s_->ledger_;
+    deps.recommendations = s_->options_.recommendations;
+    write_routes_ = record::WriteRoutes(deps);
+    for (const auto& route : write_routes_) Write(http, route);
 
     Read(http, "/v1/conversations", "/v1/conversations", Role::kViewer,
          [this](const Request& req, Response& res) { ListConversations(req, res); });
@@ -247,8 +221,6 @@ class IngestServer::Handlers {
   }
 
  private:
-  // May consume the parsed body (it is not used after the builder).
-  using Builder = std::function<bool(Json&, const Request&, const RequestInfo&, PrepareFn*, FieldError*)>;
 
   void Count(const std::string& route, const std::string& method, int code) {
     requests_->WithLabels({route, method, std::to_string(code)}).Inc();
@@ -267,25 +239,24 @@ class IngestServer::Handlers {
     return *p;
   }
 
-  void Write(httplib::Server& http, const std::string& method, const std::string& pattern,
-             const std::string& route, Builder build, int ok_status = 200,
-             bool empty_body_ok = false, ledger::Role role = ledger::Role::kIngest) {
-    auto& latency = ingest_latency_->WithLabels({route});
-    auto& duration = duration_->WithLabels({route});
-    routes_.push_back({method, std::regex(pattern)});
-    auto handler = [this, route, method, build, ok_status, empty_body_ok, role, &latency, &duration](
-                       const Request& req, Response& res, const httplib::ContentReader& reader) {
+  // REQUIRES: `route` outlives the server (it is an element of write_routes_).
+  void Write(httplib::Server& http, const record::WriteRoute& route) {
+    auto& latency = ingest_latency_->WithLabels({route.name});
+    auto& duration = duration_->WithLabels({route.name});
+    routes_.push_back({route.method, std::regex(route.pattern)});
+    const record::WriteRoute* r = &route;
+    auto handler = [this, r, &latency, &duration](const Request& req, Response& res,
+                                                  const httplib::ContentReader& reader) {
       int64_t t0 = s_->clock_.MonotonicNanos();
       std::string body;
-      if (ReadBody(req, res, reader, &body))
-        Handle(req, body, res, build, ok_status, empty_body_ok, &latency, role);
+      if (ReadBody(req, res, reader, &body)) Handle(req, body, res, *r, &latency);
       duration.Observe(static_cast<double>(s_->clock_.MonotonicNanos() - t0) / 1e9);
-      Count(route, method, res.status);
+      Count(r->name, r->method, res.status);
     };
-    if (method == "POST") {
-      http.Post(pattern, handler);
+    if (route.method == "POST") {
+      http.Post(route.pattern, handler);
     } else {
-      http.Patch(pattern, handler);
+      http.Patch(route.pattern, handler);
     }
   }
 
@@ -346,11 +317,10 @@ class IngestServer::Handlers {
                     "-byte limit ([server] max_body_bytes)");
   }
 
-  void Handle(const Request& req, const std::string& req_body, Response& res, const Builder& build,
-              int ok_status, bool empty_body_ok, telemetry::Histogram* latency,
-              ledger::Role role) {
+  void Handle(const Request& req, const std::string& req_body, Response& res,
+              const record::WriteRoute& route, telemetry::Histogram* latency) {
     int64_t t0 = s_->clock_.MonotonicNanos();
-    auto principal = Authorize(req, res, role);
+    auto principal = Authorize(req, res, route.role);
     if (!principal) return;
     if (!s_->options_.hmac_secret.empty()) {
       Status sig = VerifySignature(s_->options_.hmac_secret, req_body,
@@ -359,26 +329,35 @@ class IngestServer::Handlers {
     }
     Json body;
     FieldError err;
-    if (req_body.empty() && empty_body_ok) {
+    if (req_body.empty() && route.empty_body_ok) {
       body = Json();
     } else if (req_body.empty()) {
       return SendError(res, InvalidArgument("the request body is empty: this route takes a JSON body"));
-    } else if (!ParseJsonBody(req_body, &body, &err)) {
+    } else if (!record::ParseJsonBody(req_body, &body, &err)) {
       return SendError(res, err.status, err.field);
     }
-    RequestInfo info;
+    record::RequestInfo info;
     info.actor = principal->token_name;
     info.now_ms = s_->clock_.NowUnixMillis();
     info.max_events = s_->options_.max_events_per_request;
-    PrepareFn fn;
-    if (!build(body, req, info, &fn, &err)) return SendError(res, err.status, err.field);
-    // This thread keeps a reference to the request's data (the writer drops its own before
-    // answering), so the frees happen here and not on the single writer thread.
-    PrepareFn keep = fn;
-    std::future<Reply> f = s_->writer_.Submit(std::move(fn));
-    if (f.wait_for(s_->options_.write_timeout) != std::future_status::ready)
-      return SendError(res, Unavailable("the ledger did not commit within the write timeout"));
-    Reply r = f.get();
+    record::ApplyDeclaredActor(body, &info);
+    std::vector<std::string> params;
+    for (size_t i = 1; i < req.matches.size(); ++i) params.push_back(req.matches[i].str());
+    record::PrepareFn fn;
+    if (!route.build(body, params, info, &fn, &err)) return SendError(res, err.status, err.field);
+    auto commit = [this](record::PrepareFn job) {
+      // This thread keeps a reference to the request's data (the writer drops its own before
+      // answering), so the frees happen here and not on the single writer thread.
+      record::PrepareFn keep = job;
+      std::future<record::Reply> f = s_->writer_.Submit(std::move(job));
+      if (f.wait_for(s_->options_.write_timeout) != std::future_status::ready) {
+        record::Reply timed_out;
+        timed_out.status = Unavailable("the ledger did not commit within the write timeout");
+        return timed_out;
+      }
+      return f.get();
+    };
+    record::Reply r = commit(std::move(fn));
     if (!r.status.ok()) return SendError(res, r.status, r.field);
     double secs = static_cast<double>(s_->clock_.MonotonicNanos() - t0) / 1e9;
     if (r.conversation_id) {
@@ -387,7 +366,8 @@ class IngestServer::Handlers {
       latency->Observe(secs);
     }
     if (r.finish_body) r.finish_body(&r.body);
-    SendJson(res, ok_status, r.body);
+    record::RunAfterCommit(&r, commit);
+    SendJson(res, route.ok_status, r.body);
   }
 
   void Read(httplib::Server& http, const std::string& pattern, const std::string& route,
@@ -450,6 +430,7 @@ class IngestServer::Handlers {
     std::regex pattern;
   };
   std::vector<RouteEntry> routes_;  // written by Install only, before the server starts
+  std::vector<record::WriteRoute> write_routes_;  // likewise
   IngestServer* s_;
   telemetry::Family<telemetry::Counter>* requests_;
   telemetry::Family<telemetry::Histogram>* duration_;

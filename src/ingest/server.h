@@ -6,7 +6,9 @@
 //   POST  /v1/conversations/{id}/end               ingest   end it
 //   POST  /v1/commits                              ingest   a git commit
 //   POST  /v1/deployments                          ingest   a deployment
-//   PATCH /v1/deployments/{id}                     ingest   its status
+//   PATCH /v1/deployments/{id}                     ingest   its status (rolled_back: a rollback)
+//   POST  /v1/deployments/{id}/checks              ingest   a health check (failed: advice)
+//   POST  /v1/deployments/{id}/resolutions         ingest   what resolved it
 //   POST  /v1/snapshots                            operator take a snapshot (snapshots.h)
 //   GET   /v1/conversations?since=&until=&status=&q=&limit=   viewer
 //   GET   /v1/conversations/{id}                   viewer
@@ -34,7 +36,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "ingest/auth.h"
-#include "ingest/snapshots.h"
+#include "record/snapshots.h"
 #include "ingest/writer.h"
 #include "ledger/ledger.h"
 #include "telemetry/metrics.h"
@@ -58,9 +60,10 @@ struct ServerOptions {
   std::chrono::milliseconds write_timeout{30000};
   // GET /v1/recommendations?deployment=ID (learn/); empty: the route answers
   // FailedPrecondition.
+  // Also records advice on a failed health check (POST /v1/deployments/{id}/checks).
   std::function<Result<nlohmann::json>(const Uuid& deployment)> recommendations;
   // POST /v1/snapshots; empty: the route answers FailedPrecondition.
-  SnapshotFn snapshots;
+  record::SnapshotFn snapshots;
 };
 
 // Splits "HOST:PORT" / "[V6]:PORT" / ":PORT" (host 127.0.0.1). InvalidArgument naming the

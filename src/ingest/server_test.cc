@@ -12,10 +12,13 @@
 
 #include <filesystem>
 
-#include "ingest/test_util.h"
+#include "record/test_util.h"
 
 namespace clawback::ingest {
 namespace {
+
+using record::Json;
+namespace testing = record::testing;
 
 using ::testing::HasSubstr;
 

@@ -1,7 +1,7 @@
 // POST /v1/snapshots over real HTTP with a temp SQLite ledger and a fake SnapshotFn (the
 // store side has its own tests: store/archiver/snapshot_service_test.cc; the whole path
 // through the binary is tests/compat/serve_snapshot_test.sh).
-#include "ingest/snapshots.h"
+#include "record/snapshots.h"
 
 #include <httplib.h>
 #include <gtest/gtest.h>
@@ -16,6 +16,11 @@
 
 namespace clawback::ingest {
 namespace {
+
+using record::Json;
+using record::SnapshotFn;
+using record::SnapshotOutcome;
+using record::SnapshotRequest;
 
 class SnapshotRouteTest : public ::testing::Test {
  protected:

@@ -2,49 +2,6 @@
 
 namespace clawback::ingest {
 
-Result<std::optional<SessionState>*> WriterContext::Session(const std::string& session_key) {
-  auto it = sessions_.find(session_key);
-  if (it != sessions_.end()) return &it->second;
-  // "id:<sessionId>" keys sessions that came without a sessionKey.
-  bool by_id = session_key.rfind("id:", 0) == 0;
-  auto found = ledger_->FindConversationByExternal(by_id ? kExtSessionId : kExtSessionKey,
-                                                   by_id ? session_key.substr(3) : session_key);
-  if (!found.ok()) return found.status();
-  std::optional<SessionState> st;
-  if (found->has_value()) {
-    st = SessionStateFromConversation(**found);
-    known_conversations_.insert((*found)->id.ToHex());
-  }
-  return &sessions_.emplace(session_key, std::move(st)).first->second;
-}
-
-Result<bool> WriterContext::ConversationExists(const Uuid& id) {
-  if (known_conversations_.count(id.ToHex())) return true;
-  auto c = ledger_->GetConversation(id);
-  if (c.ok()) {
-    known_conversations_.insert(id.ToHex());
-    return true;
-  }
-  if (c.status().code() == StatusCode::kNotFound) return false;
-  return c.status();
-}
-
-void WriterContext::NoteConversationEnded(const Uuid& id) {
-  for (auto& [key, st] : sessions_)
-    if (st && st->conversation_id == id) st->open = false;
-}
-
-void WriterContext::Invalidate() {
-  sessions_.clear();
-  known_conversations_.clear();
-}
-
-void WriterContext::TrimIfLarge() {
-  // Sessions are cheap to reload; bound memory for long-running servers.
-  if (sessions_.size() > 100000) sessions_.clear();
-  if (known_conversations_.size() > 200000) known_conversations_.clear();
-}
-
 BatchingWriter::BatchingWriter(ledger::Ledger* ledger, const Clock& clock, WriterOptions options,
                                telemetry::Registry* metrics)
     : ledger_(ledger), options_(options), ctx_(ledger, clock) {
@@ -94,13 +51,13 @@ bool BatchingWriter::running() const {
   return running_ && !stopping_;
 }
 
-std::future<Reply> BatchingWriter::Submit(PrepareFn fn) {
+std::future<record::Reply> BatchingWriter::Submit(record::PrepareFn fn) {
   Job job{std::move(fn), {}};
-  std::future<Reply> f = job.promise.get_future();
+  std::future<record::Reply> f = job.promise.get_future();
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!running_ || stopping_ || queue_.size() >= options_.max_queue) {
-      Reply r;
+      record::Reply r;
       r.status = Unavailable(running_ && !stopping_ ? "the ingest queue is full; retry later"
                                                     : "the server is shutting down");
       job.promise.set_value(std::move(r));
@@ -134,7 +91,7 @@ void BatchingWriter::Loop() {
 
 void BatchingWriter::RunGroup(std::vector<Job>* jobs) {
   std::vector<ledger::WriteBatch> batches(jobs->size());
-  std::vector<Reply> replies(jobs->size());
+  std::vector<record::Reply> replies(jobs->size());
   std::vector<size_t> to_commit;
   std::vector<const ledger::WriteBatch*> ptrs;
   for (size_t i = 0; i < jobs->size(); ++i) {
@@ -149,13 +106,13 @@ void BatchingWriter::RunGroup(std::vector<Job>* jobs) {
     commits_->Inc();
     group_size_->Observe(static_cast<double>(ptrs.size()));
     for (size_t k = 0; k < to_commit.size(); ++k) {
-      Reply& r = replies[to_commit[k]];
+      record::Reply& r = replies[to_commit[k]];
       Status st = k < results.size() ? results[k] : Internal("ledger returned too few results");
       if (!st.ok()) {
         any_failed = true;
         commit_failures_->Inc();
         r.status = st;
-        r.body = Json();
+        r.body = record::Json();
         continue;
       }
       int events = 0;

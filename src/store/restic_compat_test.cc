@@ -108,7 +108,8 @@ class ResticCompat : public ::testing::Test {
 TEST_F(ResticCompat, ReadResticRepositoryAndWriteIntoIt) {
   fs::path src = dir_ / "src";
   fs::create_directories(src / "nested" / "deeper");
-  std::string big = Pseudo(3 * 1024 * 1024 + 12345, 42);
+  // Past restic's 8 MiB largest chunk: at least two chunks whatever polynomial restic chose.
+  std::string big = Pseudo(9 * 1024 * 1024 + 12345, 42);
   std::string text;
   for (int i = 0; i < 20000; ++i) text += "log line " + std::to_string(i) + " level=info msg=\"ok <&>\"\n";
   WriteFile(src / "big.bin", big);

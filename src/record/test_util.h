@@ -7,13 +7,13 @@
 #include <string>
 #include <vector>
 
-namespace clawback::ingest::testing {
+namespace clawback::record::testing {
 
 // The real OpenClaw 2026.9.6 hook events (captured from a gateway; see
 // ../shared/docs/openclaw-e2e.md), one JSON object per line.
 inline std::vector<nlohmann::json> LoadOpenClawFixture() {
   std::string dir = std::getenv("CLAWBACK_SOURCE_DIR") ? std::getenv("CLAWBACK_SOURCE_DIR") : ".";
-  std::ifstream in(dir + "/src/ingest/testdata/hooks-openclaw-2026.9.6.jsonl");
+  std::ifstream in(dir + "/src/record/testdata/hooks-openclaw-2026.9.6.jsonl");
   std::vector<nlohmann::json> out;
   std::string line;
   while (std::getline(in, line))
@@ -21,4 +21,4 @@ inline std::vector<nlohmann::json> LoadOpenClawFixture() {
   return out;
 }
 
-}  // namespace clawback::ingest::testing
+}  // namespace clawback::record::testing

@@ -1,6 +1,8 @@
-#include "ingest/snapshots.h"
+#include "record/snapshots.h"
 
-namespace clawback::ingest {
+#include "ledger/event_kinds.h"
+
+namespace clawback::record {
 
 bool ParseSnapshotRequest(const Json& body, SnapshotRequest* out, FieldError* err) {
   if (body.is_null()) return true;  // an empty body: the default paths
@@ -33,6 +35,31 @@ bool ParseSnapshotRequest(const Json& body, SnapshotRequest* out, FieldError* er
   return true;
 }
 
+PrepareFn RecordSnapshotJob(SnapshotOutcome outcome, std::optional<Uuid> conv, std::string actor) {
+  auto o = std::make_shared<SnapshotOutcome>(std::move(outcome));
+  return [o, conv, actor](Context& ctx, ledger::WriteBatch* batch, Reply* reply) {
+    ledger::SnapshotRecord rec = o->record;
+    rec.conversation_id = conv;
+    if (rec.reason.empty()) rec.reason = "manual";
+    ledger::Event e;
+    e.id = ctx.NewId();
+    e.conversation_id = conv;
+    e.kind = ledger::kSnapshot;
+    e.time_ms = ctx.NowMs();
+    e.actor = actor;
+    e.attributes = Json{{"snapshot_id", rec.snapshot_id},
+                        {"repository", rec.repository},
+                        {"reason", rec.reason},
+                        {"paths", rec.paths}};
+    if (conv) ctx.NoteConversation(*conv);
+    reply->conversation_id = conv;
+    reply->body = o->summary;
+    reply->body["conversation_id"] = conv ? Json(conv->ToString()) : Json(nullptr);
+    batch->Add(std::move(rec));
+    batch->Add(std::move(e));
+  };
+}
+
 bool BuildSnapshotJob(const SnapshotFn& take, ledger::Ledger* ledger, const Json& body,
                       const RequestInfo& info, PrepareFn* out, FieldError* err) {
   SnapshotRequest req;
@@ -58,31 +85,8 @@ bool BuildSnapshotJob(const SnapshotFn& take, ledger::Ledger* ledger, const Json
     *err = FieldError{outcome.status(), ""};
     return false;
   }
-  auto o = std::make_shared<SnapshotOutcome>(std::move(*outcome));
-  std::optional<Uuid> conv = req.conversation;
-  std::string actor = info.actor;
-  *out = [o, conv, actor](WriterContext& ctx, ledger::WriteBatch* batch, Reply* reply) {
-    ledger::SnapshotRecord rec = o->record;
-    rec.conversation_id = conv;
-    if (rec.reason.empty()) rec.reason = "manual";
-    ledger::Event e;
-    e.id = ctx.NewId();
-    e.conversation_id = conv;
-    e.kind = "snapshot";
-    e.time_ms = ctx.NowMs();
-    e.actor = actor;
-    e.attributes = Json{{"snapshot_id", rec.snapshot_id},
-                        {"repository", rec.repository},
-                        {"reason", rec.reason},
-                        {"paths", rec.paths}};
-    if (conv) ctx.NoteConversation(*conv);
-    reply->conversation_id = conv;
-    reply->body = o->summary;
-    reply->body["conversation_id"] = conv ? Json(conv->ToString()) : Json(nullptr);
-    batch->Add(std::move(rec));
-    batch->Add(std::move(e));
-  };
+  *out = RecordSnapshotJob(std::move(*outcome), req.conversation, info.actor);
   return true;
 }
 
-}  // namespace clawback::ingest
+}  // namespace clawback::record

@@ -48,10 +48,10 @@
 #include <vector>
 
 #include "common/uuid.h"
-#include "ingest/json_fields.h"
+#include "record/json_fields.h"
 #include "ledger/ledger.h"
 
-namespace clawback::ingest {
+namespace clawback::record {
 
 inline constexpr const char* kExtSessionKey = "openclaw.session_key";
 inline constexpr const char* kExtSessionId = "openclaw.session_id";
@@ -118,4 +118,4 @@ std::optional<Uuid> MapOpenClawItem(OpenClawItem& item, std::optional<SessionSta
                                     const std::function<Uuid()>& new_id,
                                     ledger::WriteBatch* batch);
 
-}  // namespace clawback::ingest
+}  // namespace clawback::record

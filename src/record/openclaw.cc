@@ -1,10 +1,11 @@
-#include "ingest/openclaw.h"
+#include "record/openclaw.h"
 
 #include <algorithm>
 
 #include "common/suggest.h"
+#include "ledger/event_kinds.h"
 
-namespace clawback::ingest {
+namespace clawback::record {
 namespace {
 
 // The first non-empty string among ctx.<key> and event.<key>.
@@ -344,7 +345,7 @@ std::optional<Uuid> MapOpenClawItem(OpenClawItem& item, std::optional<SessionSta
   ledger::Event e;
   e.id = new_id();
   e.conversation_id = conversation;
-  e.kind = "openclaw." + item.hook;
+  e.kind = ledger::kOpenClawPrefix + item.hook;
   e.time_ms = item.time_ms;
   e.actor = item.agent_id.empty() ? "openclaw" : "openclaw:" + item.agent_id;
   // The item is spent here: its trees move into the event instead of being copied.
@@ -357,4 +358,4 @@ std::optional<Uuid> MapOpenClawItem(OpenClawItem& item, std::optional<SessionSta
   return conversation;
 }
 
-}  // namespace clawback::ingest
+}  // namespace clawback::record

@@ -1,12 +1,12 @@
-#include "ingest/openclaw.h"
+#include "record/openclaw.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "ingest/test_util.h"
+#include "record/test_util.h"
 #include "ledger/ledger_internal.h"
 
-namespace clawback::ingest {
+namespace clawback::record {
 namespace {
 
 using ledger::WriteBatch;
@@ -347,4 +347,4 @@ TEST(OpenClawAttributesText, MatchesTheLedgersSerialisationOfTheEvent) {
 }
 
 }  // namespace
-}  // namespace clawback::ingest
+}  // namespace clawback::record

@@ -14,7 +14,7 @@
 #include "common/status.h"
 #include "common/uuid.h"
 
-namespace clawback::ingest {
+namespace clawback::record {
 
 using Json = nlohmann::json;
 
@@ -55,4 +55,4 @@ bool ReadTime(const Json& obj, const std::string& prefix, const std::string& key
 std::string GetString(const Json& j, std::initializer_list<const char*> path);
 const Json* GetPath(const Json& j, std::initializer_list<const char*> path);
 
-}  // namespace clawback::ingest
+}  // namespace clawback::record

@@ -1,8 +1,8 @@
-#include "ingest/json_fields.h"
+#include "record/json_fields.h"
 
 #include "common/clock.h"
 
-namespace clawback::ingest {
+namespace clawback::record {
 namespace {
 
 const char* TypeName(const Json& j) {
@@ -178,4 +178,4 @@ std::string GetString(const Json& j, std::initializer_list<const char*> path) {
   return v && v->is_string() ? v->get<std::string>() : std::string();
 }
 
-}  // namespace clawback::ingest
+}  // namespace clawback::record

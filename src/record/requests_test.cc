@@ -1,10 +1,10 @@
 // Validation of the write routes' bodies (no ledger needed: only the HTTP-thread half).
-#include "ingest/requests.h"
+#include "record/requests.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-namespace clawback::ingest {
+namespace clawback::record {
 namespace {
 
 using ::testing::HasSubstr;
@@ -113,4 +113,4 @@ TEST(Requests, CommitAndDeploymentValidation) {
 }
 
 }  // namespace
-}  // namespace clawback::ingest
+}  // namespace clawback::record

@@ -1,10 +1,12 @@
-#include "ingest/requests.h"
+#include "record/requests.h"
 
+#include <algorithm>
 #include <cctype>
 
+#include "ledger/event_kinds.h"
 #include "ledger/trace_json.h"
 
-namespace clawback::ingest {
+namespace clawback::record {
 namespace {
 
 void Fail(Reply* r, Status st, std::string field) {
@@ -50,7 +52,7 @@ bool ParseUuidText(std::string_view text, const std::string& field, Uuid* out, F
 
 // Resolves "conversation_id" / "external_id" on the writer thread. Fails the reply with
 // NotFound naming the field when the conversation does not exist.
-bool ResolveConversation(WriterContext& ctx, const std::optional<Uuid>& id,
+bool ResolveConversation(Context& ctx, const std::optional<Uuid>& id,
                          const std::optional<ledger::ExternalId>& ext, std::optional<Uuid>* out,
                          Reply* reply) {
   if (id) {
@@ -132,7 +134,7 @@ bool BuildOpenClawJob(Json body, const RequestInfo& info, PrepareFn* out, FieldE
   const bool single = body.is_object();
   if (!ParseOpenClawBody(std::move(body), info.now_ms, info.max_events, items.get(), err))
     return false;
-  *out = [items, single](WriterContext& ctx, ledger::WriteBatch* batch, Reply* reply) {
+  *out = [items, single](Context& ctx, ledger::WriteBatch* batch, Reply* reply) {
     // Look every session up before changing any state, so a lookup failure leaves the
     // cache as it was.
     std::vector<std::optional<SessionState>*> states(items->size(), nullptr);
@@ -198,7 +200,7 @@ bool BuildEventJob(const Json& body, const RequestInfo& info, PrepareFn* out, Fi
   std::shared_ptr<ledger::Command> cmd;
   std::shared_ptr<ledger::FileChange> fc;
   const Json& a = ev->attributes;
-  if (ev->kind == "command") {
+  if (ev->kind == ledger::kCommand) {
     cmd = std::make_shared<ledger::Command>();
     if (!ReadStringArray(a, "attributes", "argv", true, &cmd->argv, err)) return false;
     if (!ReadString(a, "attributes", "cwd", false, &cmd->cwd, err)) return false;
@@ -211,7 +213,7 @@ bool BuildEventJob(const Json& body, const RequestInfo& info, PrepareFn* out, Fi
     if (!ReadTime(a, "attributes", "started_at", &started, err)) return false;
     cmd->started_at_ms = started.value_or(ev->time_ms - dur.value_or(0));
     if (!ReadString(a, "attributes", "tool_call_id", false, &cmd->tool_call_id, err)) return false;
-  } else if (ev->kind == "file_change") {
+  } else if (ev->kind == ledger::kFileChange) {
     fc = std::make_shared<ledger::FileChange>();
     if (!ReadString(a, "attributes", "path", true, &fc->path, err)) return false;
     fc->change = "modified";
@@ -220,7 +222,7 @@ bool BuildEventJob(const Json& body, const RequestInfo& info, PrepareFn* out, Fi
     fc->time_ms = ev->time_ms;
     fc->attributes = a;
   }
-  *out = [conv, ext, ev, cmd, fc](WriterContext& ctx, ledger::WriteBatch* batch, Reply* reply) {
+  *out = [conv, ext, ev, cmd, fc](Context& ctx, ledger::WriteBatch* batch, Reply* reply) {
     std::optional<Uuid> c;
     if (!ResolveConversation(ctx, conv, ext, &c, reply)) return;
     ledger::Event e = *ev;
@@ -280,7 +282,8 @@ bool BuildConversationStartJob(const Json& body, const RequestInfo& info, Prepar
       c->external_ids.push_back(std::move(e));
     }
   }
-  *out = [c, id, prev](WriterContext& ctx, ledger::WriteBatch* batch, Reply* reply) {
+  std::string actor = info.actor;
+  *out = [c, id, prev, actor](Context& ctx, ledger::WriteBatch* batch, Reply* reply) {
     ledger::Conversation conv = *c;
     if (id) {
       auto exists = ctx.ConversationExists(*id);
@@ -305,7 +308,20 @@ bool BuildConversationStartJob(const Json& body, const RequestInfo& info, Prepar
     ctx.NoteConversation(conv.id);
     reply->conversation_id = conv.id;
     reply->body = Json{{"conversation_id", conv.id.ToString()}};
+    ledger::Event e;
+    e.id = ctx.NewId();
+    e.conversation_id = conv.id;
+    e.kind = ledger::kConversationStart;
+    e.time_ms = conv.started_at_ms;
+    e.actor = actor;
+    e.attributes = Json{{"source", conv.source}, {"title", conv.title}};
+    if (!conv.external_ids.empty()) {
+      Json ext = Json::object();
+      for (const auto& x : conv.external_ids) ext[x.kind] = x.value;
+      e.attributes["external_ids"] = std::move(ext);
+    }
     batch->Add(std::move(conv));
+    batch->Add(std::move(e));
   };
   return true;
 }
@@ -326,7 +342,8 @@ bool BuildConversationEndJob(std::string_view id_text, const Json& body, const R
     if (!ReadTime(body, "", "ended_at", &t, err)) return false;
     if (t) end.ended_at_ms = *t;
   }
-  *out = [end](WriterContext& ctx, ledger::WriteBatch* batch, Reply* reply) {
+  std::string actor = info.actor;
+  *out = [end, actor](Context& ctx, ledger::WriteBatch* batch, Reply* reply) {
     auto exists = ctx.ConversationExists(end.id);
     if (!exists.ok()) return Fail(reply, exists.status(), "id");
     if (!*exists)
@@ -337,9 +354,9 @@ bool BuildConversationEndJob(std::string_view id_text, const Json& body, const R
     ledger::Event e;
     e.id = ctx.NewId();
     e.conversation_id = end.id;
-    e.kind = "conversation.end";
+    e.kind = ledger::kConversationEnd;
     e.time_ms = end.ended_at_ms;
-    e.actor = "api";
+    e.actor = actor;
     e.attributes = Json{{"status", end.status}};
     batch->Add(end);
     batch->Add(std::move(e));
@@ -381,7 +398,7 @@ bool BuildCommitJob(const Json& body, const RequestInfo& info, PrepareFn* out, F
   if (!ReadTime(body, "", "time", &t, err)) return false;
   c->time_ms = t.value_or(info.now_ms);
   std::string actor = info.actor;
-  *out = [c, conv, conv_field, actor](WriterContext& ctx, ledger::WriteBatch* batch, Reply* reply) {
+  *out = [c, conv, conv_field, actor](Context& ctx, ledger::WriteBatch* batch, Reply* reply) {
     ledger::Commit commit = *c;
     if (conv) {
       auto exists = ctx.ConversationExists(*conv);
@@ -394,7 +411,7 @@ bool BuildCommitJob(const Json& body, const RequestInfo& info, PrepareFn* out, F
     ledger::Event e;
     e.id = ctx.NewId();
     e.conversation_id = conv;
-    e.kind = "commit";
+    e.kind = ledger::kCommit;
     e.time_ms = commit.time_ms;
     e.actor = actor;
     e.attributes = Json{{"sha", commit.sha}, {"repo", commit.repo}, {"branch", commit.branch}};
@@ -433,7 +450,7 @@ bool BuildDeploymentCreateJob(const Json& body, const RequestInfo& info, Prepare
   if (!ReadObject(body, "", "attributes", false, &d->attributes, err)) return false;
   if (d->attributes.is_null()) d->attributes = Json::object();
   std::string actor = info.actor;
-  *out = [d, id, conv, actor](WriterContext& ctx, ledger::WriteBatch* batch, Reply* reply) {
+  *out = [d, id, conv, actor](Context& ctx, ledger::WriteBatch* batch, Reply* reply) {
     ledger::Deployment dep = *d;
     dep.id = id ? *id : ctx.NewId();
     std::optional<Uuid> c;
@@ -443,11 +460,30 @@ bool BuildDeploymentCreateJob(const Json& body, const RequestInfo& info, Prepare
       if (!commit.ok()) return Fail(reply, commit.status(), "commit_sha");
       if (commit->has_value()) c = (*commit)->conversation_id;
     }
+    if (!c) {
+      // Its checks and resolutions are recorded on a conversation: open one for it.
+      ledger::Conversation opened;
+      opened.id = ctx.NewId();
+      opened.source = actor.empty() ? "api" : actor;
+      opened.title = "deploy " + dep.environment;
+      opened.started_at_ms = dep.started_at_ms;
+      ledger::Event start;
+      start.id = ctx.NewId();
+      start.conversation_id = opened.id;
+      start.kind = ledger::kConversationStart;
+      start.time_ms = opened.started_at_ms;
+      start.actor = actor;
+      start.attributes = Json{{"source", opened.source}, {"title", opened.title}};
+      c = opened.id;
+      ctx.NoteConversation(opened.id);
+      batch->Add(std::move(opened));
+      batch->Add(std::move(start));
+    }
     dep.conversation_id = c;
     ledger::Event e;
     e.id = ctx.NewId();
     e.conversation_id = c;
-    e.kind = "deployment";
+    e.kind = ledger::kDeployment;
     e.time_ms = dep.started_at_ms;
     e.actor = actor;
     e.attributes = Json{{"deployment_id", dep.id.ToString()}, {"environment", dep.environment},
@@ -475,10 +511,20 @@ bool BuildDeploymentPatchJob(std::string_view id_text, const Json& body, const R
   if (!ReadTime(body, "", "finished_at", &fin, err)) return false;
   Json attrs;
   if (!ReadObject(body, "", "attributes", false, &attrs, err)) return false;
+  std::string mode = "exact", note;
+  if (!ReadString(body, "", "rollback_mode", false, &mode, err)) return false;
+  if (mode != "exact" && mode != "selective") {
+    *err = Invalid("rollback_mode", "must be exact or selective");
+    return false;
+  }
+  if (!ReadString(body, "", "note", false, &note, err)) return false;
   int64_t now = info.now_ms;
+  std::optional<int64_t> at;
+  if (!ReadTime(body, "", "time", &at, err)) return false;
+  if (at) now = *at;
   std::string actor = info.actor;
-  *out = [id, status, fin, attrs, now, actor](WriterContext& ctx, ledger::WriteBatch* batch,
-                                              Reply* reply) {
+  *out = [id, status, fin, attrs, now, actor, mode, note](Context& ctx, ledger::WriteBatch* batch,
+                                                          Reply* reply) {
     auto got = ctx.ledger().GetDeployment(id);
     if (!got.ok()) {
       if (got.status().code() == StatusCode::kNotFound)
@@ -499,16 +545,177 @@ bool BuildDeploymentPatchJob(std::string_view id_text, const Json& body, const R
     ledger::Event e;
     e.id = ctx.NewId();
     e.conversation_id = d.conversation_id;
-    e.kind = "deployment.updated";
+    e.kind = ledger::kDeploymentUpdated;
     e.time_ms = now;
     e.actor = actor;
     e.attributes = Json{{"deployment_id", d.id.ToString()}, {"status", d.status}};
     reply->conversation_id = d.conversation_id;
     reply->body = ledger::DeploymentToJson(d);
+    reply->body["rollback_id"] = nullptr;
+    if (status == "rolled_back") {
+      // A rollback someone did by hand, recorded as the time machine records its own.
+      ledger::RollbackRecord r;
+      r.id = ctx.NewId();
+      r.conversation_id = d.conversation_id;
+      r.target_kind = "deployment";
+      r.target = d.id.ToString();
+      r.mode = mode;
+      r.status = "succeeded";
+      r.started_at_ms = now;
+      r.finished_at_ms = now;
+      r.plan = {{"recorded_by", actor}, {"environment", d.environment}};
+      if (d.conversation_id) r.plan["conversation_id"] = d.conversation_id->ToString();
+      if (!note.empty()) r.plan["note"] = note;
+      reply->body["rollback_id"] = r.id.ToString();
+      batch->Add(std::move(r));
+    }
     batch->Add(std::move(d));
     batch->Add(std::move(e));
   };
   return true;
 }
 
-}  // namespace clawback::ingest
+namespace {
+
+// The deployment `id` names, for a job that records on its conversation.
+bool LoadDeploymentWithConversation(Context& ctx, const Uuid& id, const char* what,
+                                    ledger::Deployment* out, Reply* reply) {
+  auto got = ctx.ledger().GetDeployment(id);
+  if (!got.ok()) {
+    if (got.status().code() == StatusCode::kNotFound) {
+      Fail(reply, NotFound("deployment " + id.ToString() + " does not exist"), "id");
+    } else {
+      Fail(reply, got.status(), "id");
+    }
+    return false;
+  }
+  if (!got->conversation_id) {
+    Fail(reply, FailedPrecondition("deployment " + id.ToString() + " has no conversation to record the " +
+                                   what + " on"),
+         "id");
+    return false;
+  }
+  *out = *got;
+  return true;
+}
+
+}  // namespace
+
+bool BuildDeploymentCheckJob(std::string_view id_text, const Json& body, const RequestInfo& info,
+                             const std::function<Result<Json>(const Uuid&)>& recommend,
+                             PrepareFn* out, FieldError* err) {
+  Uuid id;
+  if (!ParseUuidText(id_text, "id", &id, err)) return false;
+  if (!RequireObject(body, err)) return false;
+  std::string name, message;
+  if (!ReadString(body, "", "name", true, &name, err)) return false;
+  if (name.empty()) {
+    *err = Invalid("name", "is empty");
+    return false;
+  }
+  if (!body.contains("passed") || !body["passed"].is_boolean()) {
+    *err = Invalid("passed", "must be true or false");
+    return false;
+  }
+  bool passed = body["passed"].get<bool>();
+  if (!ReadString(body, "", "message", false, &message, err)) return false;
+  std::optional<int64_t> t;
+  if (!ReadTime(body, "", "time", &t, err)) return false;
+  int64_t at = t.value_or(info.now_ms);
+  std::string actor = info.actor;
+  *out = [id, name, message, passed, at, actor, recommend](Context& ctx, ledger::WriteBatch* batch,
+                                                          Reply* reply) {
+    ledger::Deployment d;
+    if (!LoadDeploymentWithConversation(ctx, id, "check", &d, reply)) return;
+    ledger::Event e;
+    e.id = ctx.NewId();
+    e.conversation_id = d.conversation_id;
+    e.kind = ledger::kHealthCheck;
+    e.time_ms = at;
+    e.actor = actor;
+    e.attributes = Json{{"deployment_id", d.id.ToString()}, {"name", name}, {"passed", passed}};
+    if (!message.empty()) e.attributes["message"] = message;
+    reply->conversation_id = d.conversation_id;
+    reply->body = Json{{"event_id", e.id.ToString()}, {"deployment_id", d.id.ToString()},
+                       {"name", name}, {"passed", passed}};
+    batch->Add(std::move(e));
+    if (passed || !recommend) return;
+    // A failed check: the advice for it, computed once the check is in the ledger (it is one
+    // of the situation's features), and kept in the record.
+    std::optional<Uuid> conv = d.conversation_id;
+    reply->after_commit = [recommend, id, conv, at]() -> Result<std::optional<PrepareFn>> {
+      ASSIGN_OR_RETURN(Json rj, recommend(id));
+      if (rj.contains("similar") && rj["similar"].is_array() && rj["similar"].size() > 5)
+        rj["similar"].erase(rj["similar"].begin() + 5, rj["similar"].end());
+      if (rj.contains("actions") && rj["actions"].is_array() && rj["actions"].size() > 3)
+        rj["actions"].erase(rj["actions"].begin() + 3, rj["actions"].end());
+      PrepareFn record = [rj, conv, at](Context& ctx2, ledger::WriteBatch* batch2, Reply* reply2) {
+        ledger::Event re;
+        re.id = ctx2.NewId();
+        re.conversation_id = conv;
+        re.kind = ledger::kLearnRecommendation;
+        re.time_ms = std::max(at, ctx2.NowMs());
+        re.actor = "clawback-learn";
+        re.attributes = rj;
+        reply2->conversation_id = conv;
+        reply2->body = Json{{"recommendation", rj}, {"recommendation_event_id", re.id.ToString()}};
+        batch2->Add(std::move(re));
+      };
+      return std::optional<PrepareFn>(std::move(record));
+    };
+  };
+  return true;
+}
+
+bool BuildDeploymentResolutionJob(std::string_view id_text, const Json& body, const RequestInfo& info,
+                                  PrepareFn* out, FieldError* err) {
+  static const std::vector<std::string> kActions = {"revert_commit", "restore_file", "wait",
+                                                    "fix_forward"};
+  Uuid id;
+  if (!ParseUuidText(id_text, "id", &id, err)) return false;
+  if (!RequireObject(body, err)) return false;
+  std::string action;
+  if (!ReadString(body, "", "action", true, &action, err)) return false;
+  std::replace(action.begin(), action.end(), '-', '_');
+  if (action == "rollback") {
+    *err = Invalid("action", "a rollback is a deployment's status rolled_back (PATCH /v1/deployments/{id})");
+    return false;
+  }
+  if (std::find(kActions.begin(), kActions.end(), action) == kActions.end()) {
+    *err = Invalid("action", "must be revert_commit, restore_file, wait or fix_forward");
+    return false;
+  }
+  Json attrs = {{"action", action}};
+  for (const char* k : {"commit", "path", "snapshot", "note"}) {
+    std::string v;
+    if (!ReadString(body, "", k, false, &v, err)) return false;
+    if (!v.empty()) attrs[k] = v;
+  }
+  if (action == "restore_file" && !attrs.contains("path")) {
+    *err = Invalid("path", "is required for restore_file");
+    return false;
+  }
+  std::optional<int64_t> t;
+  if (!ReadTime(body, "", "time", &t, err)) return false;
+  int64_t at = t.value_or(info.now_ms);
+  std::string actor = info.actor;
+  *out = [id, attrs, at, actor, action](Context& ctx, ledger::WriteBatch* batch, Reply* reply) {
+    ledger::Deployment d;
+    if (!LoadDeploymentWithConversation(ctx, id, "resolution", &d, reply)) return;
+    ledger::Event e;
+    e.id = ctx.NewId();
+    e.conversation_id = d.conversation_id;
+    e.kind = ledger::kDeploymentResolution;
+    e.time_ms = at;
+    e.actor = actor;
+    e.attributes = attrs;
+    e.attributes["deployment_id"] = d.id.ToString();
+    reply->conversation_id = d.conversation_id;
+    reply->body = Json{{"event_id", e.id.ToString()}, {"deployment_id", d.id.ToString()},
+                       {"action", action}};
+    batch->Add(std::move(e));
+  };
+  return true;
+}
+
+}  // namespace clawback::record

@@ -14,8 +14,8 @@
 // without a server) is then committed by the writer. A conversation that the ledger does
 // not know is refused before any file is read.
 //
-// ingest does not depend on the store: the server is handed a SnapshotFn (the CLI wires
-// store::SnapshotService in).
+// record (and ingest) do not depend on the store: the server is handed a SnapshotFn (the
+// service wiring puts store::SnapshotService in).
 //
 // Thread-safety: pure functions; the SnapshotFn must be safe to call from many threads.
 #pragma once
@@ -27,12 +27,12 @@
 
 #include "common/status.h"
 #include "common/uuid.h"
-#include "ingest/json_fields.h"
-#include "ingest/requests.h"
-#include "ingest/writer.h"
+#include "record/context.h"
+#include "record/json_fields.h"
+#include "record/requests.h"
 #include "ledger/ledger.h"
 
-namespace clawback::ingest {
+namespace clawback::record {
 
 struct SnapshotRequest {
   std::vector<std::string> paths;  // absolute; empty: the server's default paths
@@ -57,9 +57,14 @@ using SnapshotFn = std::function<Result<SnapshotOutcome>(const SnapshotRequest&)
 // Parses the body into a SnapshotRequest (InvalidArgument naming the field otherwise).
 bool ParseSnapshotRequest(const Json& body, SnapshotRequest* out, FieldError* err);
 
+// The job that records a snapshot someone took: its SnapshotRecord (against `conv`, reason
+// "manual" when none) and a `snapshot` event by `actor`; answers with the summary. The CLI
+// records its own snapshots with it too (record/direct.h ApplyJob).
+PrepareFn RecordSnapshotJob(SnapshotOutcome outcome, std::optional<Uuid> conv, std::string actor);
+
 // Validates, checks the conversation against `ledger`, takes the snapshot with `take` (on
 // the calling thread) and returns the writer job that records it.
 bool BuildSnapshotJob(const SnapshotFn& take, ledger::Ledger* ledger, const Json& body,
                       const RequestInfo& info, PrepareFn* out, FieldError* err);
 
-}  // namespace clawback::ingest
+}  // namespace clawback::record
