@@ -56,26 +56,36 @@ void PrintJson(const nlohmann::json& j) { std::printf("%s\n", j.dump().c_str());
 Status RunVerify(Cli& cli) {
   ASSIGN_OR_RETURN(OpenedLedger l, OpenForCommand(cli, true));
   ASSIGN_OR_RETURN(ledger::VerifyReport report, l.ledger->VerifyChain());
+  // Where it fails: an event of the chain ("event 42") or a projection row ("tool_calls
+  // row conversation_id=…, tool_call_id=…").
+  std::string where = report.first_bad_seq ? "event " + std::to_string(*report.first_bad_seq)
+                                           : report.table + " row " + report.row;
   if (cli.global.json) {
     PrintJson({{"ok", report.ok},
                {"rows_checked", report.rows_checked},
+               {"projection_rows_checked", report.projection_rows_checked},
                {"first_bad_seq", report.first_bad_seq ? nlohmann::json(*report.first_bad_seq)
                                                       : nlohmann::json(nullptr)},
+               {"table", report.table.empty() ? nlohmann::json(nullptr) : nlohmann::json(report.table)},
+               {"row", report.row.empty() ? nlohmann::json(nullptr) : nlohmann::json(report.row)},
                {"problem", report.problem},
                {"backend", std::string(l.ledger->backend())},
                {"ledger", l.url}});
   } else if (report.ok) {
-    std::printf("ledger ok: %lld events checked, the hash chain is intact (%s)\n",
+    std::printf(
+        "ledger ok: %lld events checked, the hash chain is intact; %lld projection rows match "
+        "their seals (%s)\n",
+        static_cast<long long>(report.rows_checked),
+        static_cast<long long>(report.projection_rows_checked), l.url.c_str());
+  } else if (report.first_bad_seq) {
+    std::printf("ledger CORRUPT: event %lld fails the hash chain after %lld events checked (%s)\n",
+                static_cast<long long>(*report.first_bad_seq),
                 static_cast<long long>(report.rows_checked), l.url.c_str());
   } else {
-    std::printf("ledger CORRUPT: row %lld fails the hash chain after %lld rows checked (%s)\n",
-                static_cast<long long>(report.first_bad_seq.value_or(0)),
-                static_cast<long long>(report.rows_checked), l.url.c_str());
+    std::printf("ledger CORRUPT: %s %s does not match its seal (%s)\n", report.table.c_str(),
+                report.row.c_str(), l.url.c_str());
   }
-  if (!report.ok) {
-    return Corruption("row " + std::to_string(report.first_bad_seq.value_or(0)) + ": " +
-                      report.problem);
-  }
+  if (!report.ok) return Corruption(where + ": " + report.problem);
   return Status::Ok();
 }
 
@@ -124,15 +134,17 @@ void Register(CLI::App& app, Cli& cli) {
   group->footer(
       "The ledger is the data dir's database (config.toml [ledger] url; SQLite at\n"
       "<data dir>/ledger.db by default, or PostgreSQL). Every event row carries the SHA-256\n"
-      "of its content and of the row before it, so an edited or deleted row breaks the chain.");
+      "of its content and of the row before it, so an edited or deleted row breaks the chain;\n"
+      "every row `trace` shows carries a seal tying it to the chain, so an edited one fails too.");
 
-  auto* verify = group->add_subcommand("verify", "Walk the whole event hash chain and check every row");
+  auto* verify = group->add_subcommand("verify", "Check the event hash chain and every projection row's seal");
   verify->footer(
-      "Exit codes: 0 the chain is intact; 8 a row fails the check (the message names its\n"
-      "seq: `row <seq>: …`); 6 the data dir or ledger is not initialised.\n\n"
+      "Exit codes: 0 the chain and every seal hold; 8 an event or a row fails the check (the\n"
+      "message names it: `event <seq>: …`, `commands row id=…: …`); 6 the data dir or ledger\n"
+      "is not initialised.\n\n"
       "Examples:\n"
       "  clawback ledger verify\n"
-      "  clawback ledger verify --json   # {\"ok\":…,\"rows_checked\":…,\"first_bad_seq\":…}");
+      "  clawback ledger verify --json   # {\"ok\":…,\"first_bad_seq\":…,\"table\":…,\"row\":…}");
   verify->callback([&cli] { cli.status = RunVerify(cli); });
 
   auto* stats = group->add_subcommand("stats", "Count conversations and events; show the size on disk");

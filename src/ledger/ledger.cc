@@ -226,31 +226,41 @@ std::string CanonicalEventBytes(const Event& e) {
   return CanonicalEventBytesWithAttributes(e, StoredAttributes(e.attributes));
 }
 
+namespace {
+// The digest context and the fetched algorithm are kept per thread: the writer hashes every
+// event it appends (and every projection row it seals), and fetching SHA-256 anew per call
+// (EVP_sha256() with EVP_Digest) costs more than the hash itself.
+struct Hasher {
+  EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  std::string input;  // reused input buffer
+  ~Hasher() {
+    EVP_MD_CTX_free(ctx);
+    EVP_MD_free(md);
+  }
+  std::string HexDigest(std::string_view bytes) {
+    CLAWBACK_CHECK(md != nullptr && ctx != nullptr);
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    CLAWBACK_CHECK(EVP_DigestInit_ex(ctx, md, nullptr) == 1 &&
+                   EVP_DigestUpdate(ctx, bytes.data(), bytes.size()) == 1 &&
+                   EVP_DigestFinal_ex(ctx, digest, &len) == 1);
+    return HexEncode(digest, len);
+  }
+};
+thread_local Hasher hasher;
+}  // namespace
+
+std::string Sha256Hex(std::string_view bytes) { return hasher.HexDigest(bytes); }
+
 std::string ChainHashWithAttributes(const std::string& prev_hash_hex, const Event& e,
                                     const std::string& attributes_json) {
-  // The input buffer, the digest context and the fetched algorithm are kept per thread: the
-  // writer hashes every event it appends, and fetching SHA-256 anew per call (EVP_sha256()
-  // with EVP_Digest) and allocating the input cost more than the hash itself.
-  struct Hasher {
-    EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-    std::string input;
-    ~Hasher() {
-      EVP_MD_CTX_free(ctx);
-      EVP_MD_free(md);
-    }
-  };
-  thread_local Hasher h;
-  CLAWBACK_CHECK(h.md != nullptr && h.ctx != nullptr);
-  h.input.assign(prev_hash_hex);
-  AppendCanonicalEventBytes(e, attributes_json, &h.input);
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  CLAWBACK_CHECK(EVP_DigestInit_ex(h.ctx, h.md, nullptr) == 1 &&
-                 EVP_DigestUpdate(h.ctx, h.input.data(), h.input.size()) == 1 &&
-                 EVP_DigestFinal_ex(h.ctx, digest, &len) == 1);
-  if (h.input.capacity() > (1u << 20)) std::string().swap(h.input);  // a huge event's buffer
-  return HexEncode(digest, len);
+  std::string& input = hasher.input;
+  input.assign(prev_hash_hex);
+  AppendCanonicalEventBytes(e, attributes_json, &input);
+  std::string hash = hasher.HexDigest(input);
+  if (input.capacity() > (1u << 20)) std::string().swap(input);  // a huge event's buffer
+  return hash;
 }
 
 std::string ChainHash(const std::string& prev_hash_hex, const Event& e) {

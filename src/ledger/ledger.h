@@ -255,9 +255,12 @@ struct DeploymentFilter {
 };
 
 struct VerifyReport {
-  int64_t rows_checked = 0;
+  int64_t rows_checked = 0;             // events
+  int64_t projection_rows_checked = 0;  // rows of the projection tables, against their seals
   bool ok = true;
-  std::optional<int64_t> first_bad_seq;  // the first row whose hash does not match
+  std::optional<int64_t> first_bad_seq;  // the first event whose hash does not match
+  std::string table;                     // or the first projection row that does not match
+  std::string row;                       //   its seal: its table and key ("id=…")
   std::string problem;                   // what did not match
 };
 
@@ -306,7 +309,8 @@ class Ledger {
   // bookkeeping, not a record of what happened. Returns whether the row changed.
   virtual Result<bool> TouchToken(const Uuid& id, int64_t at_ms) = 0;
 
-  // Walks the whole event chain.
+  // Walks the whole event chain, then checks every projection row against its seal
+  // (row_seal.h): a row edited outside clawback fails, named by table and key.
   virtual Result<VerifyReport> VerifyChain() = 0;
   virtual Result<LedgerStats> Stats() = 0;
 };

@@ -1193,6 +1193,156 @@ TEST_F(LedgerConformance, VerifyChainNoticesADeletedRow) {
   EXPECT_EQ(report->first_bad_seq, 2);
 }
 
+// One row in every projection table, written both ways (one op at a time, and a group
+// through the multi-row upserts).
+void WriteEveryProjection(Ledger* ledger, UuidV7Generator* ids, const Conversation& c) {
+  WriteBatch b;
+  ToolCall call;
+  call.conversation_id = c.id;
+  call.tool_call_id = "call-1";
+  call.name = "exec";
+  call.params = Json{{"command", "make deploy"}};
+  b.Add(call);
+  Command cmd;
+  cmd.id = ids->Next();
+  cmd.conversation_id = c.id;
+  cmd.argv = {"make", "deploy"};
+  cmd.cwd = "/srv/app";
+  cmd.started_at_ms = 1200;
+  b.Add(cmd);
+  FileChange fc;
+  fc.id = ids->Next();
+  fc.conversation_id = c.id;
+  fc.path = "/etc/app.conf";
+  fc.change = "modified";
+  fc.time_ms = 1300;
+  b.Add(fc);
+  Commit commit;
+  commit.sha = "0123456789abcdef0123456789abcdef01234567";
+  commit.conversation_id = c.id;
+  commit.message = "tune the pool";
+  commit.time_ms = 1400;
+  b.Add(commit);
+  Deployment dep;
+  dep.id = ids->Next();
+  dep.conversation_id = c.id;
+  dep.environment = "prod";
+  dep.started_at_ms = 1500;
+  b.Add(dep);
+  SnapshotRecord snap;
+  snap.snapshot_id = "abcdef";
+  snap.conversation_id = c.id;
+  snap.reason = "pre";
+  snap.time_ms = 1600;
+  b.Add(snap);
+  BackupRecord backup;
+  backup.id = ids->Next();
+  backup.job = "backup";
+  backup.started_at_ms = 1700;
+  b.Add(backup);
+  RollbackRecord rb;
+  rb.id = ids->Next();
+  rb.conversation_id = c.id;
+  rb.target_kind = "deployment";
+  rb.target = dep.id.ToString();
+  rb.started_at_ms = 1800;
+  b.Add(rb);
+  Event e;
+  e.id = ids->Next();
+  e.conversation_id = c.id;
+  e.kind = "note";
+  e.time_ms = 1900;
+  b.Add(e);
+  ASSERT_TRUE(ledger->Apply(b).ok());
+  // A later write of some of them, in a group (the multi-row path), after more events.
+  WriteBatch later;
+  call.status = "ok";
+  call.exit_code = 0;
+  call.finished_at_ms = 2000;
+  call.params = Json::object();
+  later.Add(call);
+  cmd.exit_code = 0;
+  later.Add(cmd);
+  EndConversation end;
+  end.id = c.id;
+  end.ended_at_ms = 2100;
+  later.Add(end);
+  std::vector<const WriteBatch*> group = {&later};
+  auto results = ledger->ApplyGroup(group);
+  ASSERT_TRUE(results[0].ok()) << results[0].ToString();
+}
+
+TEST_F(LedgerConformance, VerifyNamesAHandEditedProjectionRow) {
+  Conversation c = NewConversation(1000);
+  ApplyOk({{c, NewEvent(c, 1100)}});
+  WriteEveryProjection(ledger_.get(), &ids_, c);
+  ASSERT_FALSE(HasFatalFailure());
+  auto report = ledger_->VerifyChain();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->ok) << report->table << " " << report->row << ": " << report->problem;
+  EXPECT_EQ(report->projection_rows_checked, 9);
+
+  // Each table in turn: one column edited by hand fails verify naming that table and row;
+  // putting the value back passes again.
+  const std::vector<std::pair<std::string, std::string>> edits = {
+      {"conversations", "title"},   {"tool_calls", "params"}, {"commands", "cwd"},
+      {"file_changes", "path"},     {"commits", "message"},   {"deployments", "environment"},
+      {"snapshots", "reason"},      {"backups", "job"},       {"rollbacks", "target"}};
+  for (const auto& [table, column] : edits) {
+    SCOPED_TRACE(table);
+    RawExec("UPDATE " + table + " SET " + column + " = " + column + " || 'x'");
+    report = ledger_->VerifyChain();
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    EXPECT_FALSE(report->ok);
+    EXPECT_EQ(report->table, table);
+    EXPECT_FALSE(report->row.empty());
+    EXPECT_NE(report->problem.find("seal"), std::string::npos) << report->problem;
+    RawExec("UPDATE " + table + " SET " + column + " = substr(" + column + ", 1, length(" +
+            column + ") - 1)");
+    report = ledger_->VerifyChain();
+    ASSERT_TRUE(report.ok());
+    EXPECT_TRUE(report->ok) << report->table << " " << report->row << ": " << report->problem;
+  }
+  // The key names the row.
+  RawExec("UPDATE commands SET exit_code = 3");
+  report = ledger_->VerifyChain();
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->table, "commands");
+  EXPECT_EQ(report->row.rfind("id=", 0), 0u) << report->row;
+  // A seal removed, or a row added by hand, is named too.
+  RawExec("UPDATE commands SET exit_code = 0");
+  RawExec("UPDATE deployments SET row_hash = NULL");
+  report = ledger_->VerifyChain();
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->table, "deployments");
+  EXPECT_NE(report->problem.find("no seal"), std::string::npos) << report->problem;
+}
+
+TEST_F(LedgerConformance, MigratingToRowSealsSealsTheRowsAlreadyThere) {
+  Conversation c = NewConversation(1000);
+  ApplyOk({{c, NewEvent(c, 1100)}});
+  WriteEveryProjection(ledger_.get(), &ids_, c);
+  ASSERT_FALSE(HasFatalFailure());
+  // Back to schema version 3: no seal columns.
+  for (const char* table : {"conversations", "tool_calls", "commands", "file_changes", "commits",
+                            "deployments", "snapshots", "backups", "rollbacks"}) {
+    RawExec(std::string("ALTER TABLE ") + table + " DROP COLUMN row_seq");
+    RawExec(std::string("ALTER TABLE ") + table + " DROP COLUMN row_hash");
+  }
+  RawExec("DELETE FROM schema_migrations WHERE version >= 4");
+  ledger_.reset();
+  auto reopened = OpenLedger(harness_.url, clock_);
+  ASSERT_TRUE(reopened.ok());
+  ledger_ = std::move(reopened).value();
+  ASSERT_EQ(*ledger_->SchemaVersion(), 3);
+  Status st = ledger_->Migrate();
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  auto report = ledger_->VerifyChain();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->ok) << report->table << " " << report->row << ": " << report->problem;
+  EXPECT_EQ(report->projection_rows_checked, 9);
+}
+
 TEST_F(LedgerConformance, AppendsContinueTheChainAcrossOpens) {
   Conversation c = NewConversation(1000);
   ApplyOk({{c, NewEvent(c, 1)}});

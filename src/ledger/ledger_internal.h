@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "ledger/ledger.h"
 
@@ -19,5 +20,7 @@ void AppendCanonicalEventBytes(const Event& e, const std::string& attributes_jso
                                std::string* out);
 std::string ChainHashWithAttributes(const std::string& prev_hash_hex, const Event& e,
                                     const std::string& attributes_json);
+// Hex SHA-256 of `bytes`.
+std::string Sha256Hex(std::string_view bytes);
 
 }  // namespace clawback::ledger

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "ledger/ledger_internal.h"
+#include "ledger/row_seal.h"
 
 namespace clawback::ledger {
 
@@ -596,6 +597,12 @@ Status SqlLedger::Migrate() {
           "INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES ($1, $2, $3)",
           {Int(m.version), Text(m.name), Int(clock_.NowUnixMillis())}, nullptr));
     }
+    if (current < kRowSealVersion && latest >= kRowSealVersion) {
+      // Rows written before seals existed are sealed now, with the chain as it stands.
+      ChainTail tail;
+      RETURN_IF_ERROR(LoadChainTail(c, &tail));
+      RETURN_IF_ERROR(RowSealer::SealAll(c, tail.seq, tail.hash).WithContext("migration " + std::to_string(kRowSealVersion)));
+    }
     return Status::Ok();
   };
   Status st = run();
@@ -644,6 +651,7 @@ std::vector<Status> SqlLedger::ApplyGroup(const std::vector<const WriteBatch*>& 
 
 Status SqlLedger::ApplyGroupWhole(SqlConnection& c, const std::vector<const WriteBatch*>& batches) {
   txn_conversations_.clear();
+  sealer_.Clear();
   const bool pipelined = c.SupportsPipeline();
   if (pipelined) RETURN_IF_ERROR(c.BeginPipeline());
   Status st = [&]() -> Status {
@@ -653,6 +661,7 @@ Status SqlLedger::ApplyGroupWhole(SqlConnection& c, const std::vector<const Writ
     for (const WriteBatch* batch : batches) {
       if (!batch->empty()) RETURN_IF_ERROR(ApplyBatch(c, *batch, &tail, /*multi_row=*/true));
     }
+    RETURN_IF_ERROR(SealRows(c, &tail));
     return c.Exec("COMMIT");
   }();
   if (pipelined) {
@@ -669,6 +678,7 @@ std::vector<Status> SqlLedger::ApplyGroupBySavepoint(
     SqlConnection& c, const std::vector<const WriteBatch*>& batches) {
   std::vector<Status> results(batches.size());
   txn_conversations_.clear();
+  sealer_.Clear();
   auto fail_all = [&](const Status& st) {
     for (auto& r : results) r = st;
     return results;
@@ -715,6 +725,11 @@ std::vector<Status> SqlLedger::ApplyGroupBySavepoint(
       if (!undo.ok()) broken = undo;
     }
     results[i] = st;
+  }
+  if (broken.ok()) {
+    // A rolled-back batch's rows are sealed as they stand after the rollback (unchanged, or
+    // not there: nothing to seal).
+    if (Status st = SealRows(c, &tail); !st.ok()) broken = st.WithContext("ledger commit");
   }
   if (broken.ok()) {
     if (Status st = c.Exec("COMMIT"); !st.ok()) broken = st.WithContext("ledger commit");
@@ -789,6 +804,7 @@ Status SqlLedger::UpsertRun(SqlConnection& conn, const WriteBatch& batch,
         return "op " + std::to_string(i) + ": tool call " + t->tool_call_id;
       }));
       AppendToolCallParams(*t, &params);
+      sealer_.Touch(SealedTable::kToolCalls, {params[0], params[1]});
       rows = &tool_rows;
       key = Cat({"t", t->conversation_id.ToHex(), "/", t->tool_call_id});
     } else {
@@ -801,6 +817,7 @@ Status SqlLedger::UpsertRun(SqlConnection& conn, const WriteBatch& batch,
         }));
       }
       AppendCommandParams(c, &params);
+      sealer_.Touch(SealedTable::kCommands, {params[0]});
       rows = &command_rows;
       key = Cat({"c", c.id.ToHex()});
     }
@@ -882,13 +899,7 @@ Status SqlLedger::AppendEvents(SqlConnection& c, const std::vector<const Event*>
       }));
     }
   }
-  if (!tail->loaded) {  // the write transaction holds the chain lock (ApplyGroup)
-    std::vector<SqlRow> rows;
-    RETURN_IF_ERROR(c.Query(kChainTail, {}, &rows));
-    tail->loaded = true;
-    tail->seq = rows.empty() ? 0 : RowInt(rows[0], 0);
-    tail->hash = rows.empty() ? "" : RowStr(rows[0], 1);
-  }
+  RETURN_IF_ERROR(LoadChainTail(c, tail));  // the write transaction holds the chain lock
   int64_t seq = tail->seq;
   std::string prev = tail->hash;
   std::vector<SqlValue> params;
@@ -963,6 +974,22 @@ void SqlLedger::EndWriteTransaction(bool committed) {
   txn_conversations_.clear();
 }
 
+Status SqlLedger::LoadChainTail(SqlConnection& c, ChainTail* tail) {
+  if (tail->loaded) return Status::Ok();
+  std::vector<SqlRow> rows;
+  RETURN_IF_ERROR(c.Query(kChainTail, {}, &rows));
+  tail->loaded = true;
+  tail->seq = rows.empty() ? 0 : RowInt(rows[0], 0);
+  tail->hash = rows.empty() ? "" : RowStr(rows[0], 1);
+  return Status::Ok();
+}
+
+Status SqlLedger::SealRows(SqlConnection& c, ChainTail* tail) {
+  if (sealer_.empty()) return Status::Ok();
+  RETURN_IF_ERROR(LoadChainTail(c, tail));  // under the chain lock: no other writer moves it
+  return sealer_.Seal(c, tail->seq, tail->hash);
+}
+
 Status SqlLedger::ApplyOp(SqlConnection& c, const WriteOp& op, ChainTail* tail) {
   // Names what failed; a foreign-key failure names the missing conversation.
   auto check = [](Status st, const std::string& what, const std::optional<Uuid>& conv) {
@@ -987,6 +1014,7 @@ Status SqlLedger::ApplyOp(SqlConnection& c, const WriteOp& op, ChainTail* tail) 
                       nullptr),
               Describe("conversation", v.id.ToString()), std::nullopt));
           txn_conversations_.insert(v.id);
+          sealer_.Touch(SealedTable::kConversations, {IdText(v.id)});
           for (const ExternalId& x : v.external_ids) {
             RETURN_IF_ERROR(c.Query(kInsertExternalId,
                                     {IdText(v.id), Text(x.kind), Text(x.value)}, nullptr)
@@ -1002,6 +1030,7 @@ Status SqlLedger::ApplyOp(SqlConnection& c, const WriteOp& op, ChainTail* tail) 
                                   nullptr, &changed)
                               .WithContext(Describe("end conversation", v.id.ToString())));
           if (changed == 0) return NotFound("conversation " + v.id.ToString() + " does not exist");
+          sealer_.Touch(SealedTable::kConversations, {IdText(v.id)});
           return Status::Ok();
         } else if constexpr (std::is_same_v<T, AddExternalId>) {
           if (v.external_id.kind.empty() || v.external_id.value.empty()) {
@@ -1021,6 +1050,7 @@ Status SqlLedger::ApplyOp(SqlConnection& c, const WriteOp& op, ChainTail* tail) 
                                               [&] { return "tool call " + v.tool_call_id; }));
           std::vector<SqlValue> params;
           AppendToolCallParams(v, &params);
+          sealer_.Touch(SealedTable::kToolCalls, {params[0], params[1]});
           return check(c.Query(UpsertToolCallsSql(1), params, nullptr), "tool call " + v.tool_call_id,
                        v.conversation_id);
         } else if constexpr (std::is_same_v<T, Command>) {
@@ -1031,11 +1061,13 @@ Status SqlLedger::ApplyOp(SqlConnection& c, const WriteOp& op, ChainTail* tail) 
           }
           std::vector<SqlValue> params;
           AppendCommandParams(v, &params);
+          sealer_.Touch(SealedTable::kCommands, {params[0]});
           return check(c.Query(UpsertCommandsSql(1), params, nullptr),
                        Describe("command", v.id.ToString()), v.conversation_id);
         } else if constexpr (std::is_same_v<T, FileChange>) {
           if (v.id.is_nil()) return InvalidArgument("file change: id is nil");
           if (v.path.empty()) return InvalidArgument("file change: path is empty");
+          sealer_.Touch(SealedTable::kFileChanges, {IdText(v.id)});
           return check(c.Query(kInsertFileChange,
                                {IdText(v.id), OptId(v.conversation_id), Text(v.path),
                                 Text(v.change), Int(v.time_ms), Text(v.tool_call_id),
@@ -1044,6 +1076,7 @@ Status SqlLedger::ApplyOp(SqlConnection& c, const WriteOp& op, ChainTail* tail) 
                        Describe("file change", v.id.ToString()), v.conversation_id);
         } else if constexpr (std::is_same_v<T, Commit>) {
           if (v.sha.empty()) return InvalidArgument("commit: sha is empty");
+          sealer_.Touch(SealedTable::kCommits, {Text(v.sha)});
           return check(c.Query(kUpsertCommit,
                                {Text(v.sha), OptId(v.conversation_id), NonEmpty(v.repo),
                                 NonEmpty(v.branch), NonEmpty(v.message), NonEmpty(v.author),
@@ -1053,6 +1086,7 @@ Status SqlLedger::ApplyOp(SqlConnection& c, const WriteOp& op, ChainTail* tail) 
                        Describe("commit", v.sha), v.conversation_id);
         } else if constexpr (std::is_same_v<T, Deployment>) {
           if (v.id.is_nil()) return InvalidArgument("deployment: id is nil");
+          sealer_.Touch(SealedTable::kDeployments, {IdText(v.id)});
           return check(c.Query(kUpsertDeployment,
                                {IdText(v.id), OptId(v.conversation_id), NonEmpty(v.environment),
                                 NonEmpty(v.commit_sha),
@@ -1063,6 +1097,7 @@ Status SqlLedger::ApplyOp(SqlConnection& c, const WriteOp& op, ChainTail* tail) 
                        Describe("deployment", v.id.ToString()), v.conversation_id);
         } else if constexpr (std::is_same_v<T, SnapshotRecord>) {
           if (v.snapshot_id.empty()) return InvalidArgument("snapshot: snapshot_id is empty");
+          sealer_.Touch(SealedTable::kSnapshots, {Text(v.snapshot_id)});
           return check(c.Query(kUpsertSnapshot,
                                {Text(v.snapshot_id), OptId(v.conversation_id),
                                 NonEmpty(v.repository), NonEmpty(v.reason),
@@ -1073,6 +1108,7 @@ Status SqlLedger::ApplyOp(SqlConnection& c, const WriteOp& op, ChainTail* tail) 
                        Describe("snapshot", v.snapshot_id), v.conversation_id);
         } else if constexpr (std::is_same_v<T, BackupRecord>) {
           if (v.id.is_nil()) return InvalidArgument("backup: id is nil");
+          sealer_.Touch(SealedTable::kBackups, {IdText(v.id)});
           return check(c.Query(kUpsertBackup,
                                {IdText(v.id), NonEmpty(v.job), NonEmpty(v.snapshot_id),
                                 Text(v.status.empty() ? "running" : v.status),
@@ -1082,6 +1118,7 @@ Status SqlLedger::ApplyOp(SqlConnection& c, const WriteOp& op, ChainTail* tail) 
                        Describe("backup", v.id.ToString()), std::nullopt);
         } else if constexpr (std::is_same_v<T, RollbackRecord>) {
           if (v.id.is_nil()) return InvalidArgument("rollback: id is nil");
+          sealer_.Touch(SealedTable::kRollbacks, {IdText(v.id)});
           return check(c.Query(kUpsertRollback,
                                {IdText(v.id), OptId(v.conversation_id), NonEmpty(v.target_kind),
                                 NonEmpty(v.target), NonEmpty(v.mode),
@@ -1393,6 +1430,14 @@ Result<VerifyReport> SqlLedger::VerifyChain() {
         after = e.seq;
       }
       if (static_cast<int64_t>(rows.size()) < kPage) break;
+    }
+    // The chain holds: now every projection row against its seal.
+    ASSIGN_OR_RETURN(std::optional<RowProblem> bad, VerifyRowSeals(c, &report.projection_rows_checked));
+    if (bad) {
+      report.ok = false;
+      report.table = bad->table;
+      report.row = bad->row;
+      report.problem = bad->problem;
     }
     return report;
   });

@@ -24,6 +24,7 @@
 
 #include "common/uuid.h"
 #include "ledger/ledger.h"
+#include "ledger/row_seal.h"
 #include "ledger/sql_connection.h"
 
 namespace clawback::ledger {
@@ -110,6 +111,12 @@ class SqlLedger : public Ledger {
   void EndWriteTransaction(bool committed);
   // Appends events to the chain, up to kMaxEventRows per INSERT; `op_index[k]` is run[k]'s
   // index in its batch (for error messages).
+  // Reads the chain's last seq and hash into *tail unless it holds them already.
+  // REQUIRES: in the write transaction, under the chain lock.
+  Status LoadChainTail(SqlConnection& conn, ChainTail* tail);
+  // Seals the rows this transaction wrote (row_seal.h) with the chain's tail. Runs just
+  // before COMMIT. REQUIRES: write_mu_ held, in the write transaction.
+  Status SealRows(SqlConnection& conn, ChainTail* tail);
   Status AppendEvents(SqlConnection& conn, const std::vector<const Event*>& run,
                       const std::vector<size_t>& op_index, ChainTail* tail);
   // "INSERT INTO events … VALUES (…), (…)" for `rows` rows, and the tool call and command
@@ -119,6 +126,8 @@ class SqlLedger : public Ledger {
   const std::string& UpsertCommandsSql(size_t rows);
 
   static constexpr size_t kEventColumns = 9;
+  // The schema version that added row seals (its migration seals the rows already there).
+  static constexpr int kRowSealVersion = 4;
   static constexpr size_t kMaxEventRows = 64;
   static constexpr size_t kMaxUpsertRows = 64;
 
@@ -130,6 +139,7 @@ class SqlLedger : public Ledger {
   std::atomic<int64_t> group_fallbacks_{0};
   std::mutex write_mu_;
   std::unique_ptr<SqlConnection> writer_;  // GUARDED_BY(write_mu_)
+  RowSealer sealer_;                       // GUARDED_BY(write_mu_): the open transaction's rows
   std::array<std::string, kMaxEventRows + 1> insert_events_sql_;  // GUARDED_BY(write_mu_)
   std::array<std::string, kMaxUpsertRows + 1> upsert_tool_calls_sql_;  // GUARDED_BY(write_mu_)
   std::array<std::string, kMaxUpsertRows + 1> upsert_commands_sql_;    // GUARDED_BY(write_mu_)

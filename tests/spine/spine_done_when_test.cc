@@ -182,7 +182,7 @@ TEST(DoneWhen, OpenClawSessionExecCommitDeploymentTraceAndTamperedLedger) {
             0);
   auto verify = cb({"ledger", "verify"});
   EXPECT_NE(verify.exit_code, 0);
-  EXPECT_THAT(verify.out + verify.err, HasSubstr("row " + row));
+  EXPECT_THAT(verify.out + verify.err, HasSubstr("event " + row));
 }
 
 }  // namespace

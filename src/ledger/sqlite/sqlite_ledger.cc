@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "ledger/sql_connection.h"
+#include "ledger/row_seal.h"
 #include "ledger/sql_ledger.h"
 
 namespace clawback::ledger {
@@ -184,10 +185,18 @@ constexpr const char* kSchemaV3 = R"sql(
 ALTER TABLE tokens ADD COLUMN last_used_at_ms INTEGER;
 )sql";
 
+// Version 4: every projection row carries a seal (row_seal.h); SqlLedger::Migrate seals the
+// rows already there.
+const char* RowSealMigration() {
+  static const std::string sql = SealColumnsMigrationSql();
+  return sql.c_str();
+}
+
 const std::vector<Migration>& SqliteMigrations() {
   static const std::vector<Migration> m = {{1, "initial schema", kSchemaV1},
                                            {2, "cheaper ingest writes", kSchemaV2},
-                                           {3, "token last use", kSchemaV3}};
+                                           {3, "token last use", kSchemaV3},
+                                           {4, "row seals", RowSealMigration()}};
   return m;
 }
 
