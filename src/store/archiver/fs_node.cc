@@ -192,4 +192,29 @@ Status ApplyNodeMetadata(const std::string& path, const Node& node,
   return Status::Ok();
 }
 
+Status ApplyNodeMetadataFd(int fd, const std::string& path, const Node& node,
+                           const RestoreMetadataOptions& options) {
+  if (options.chown) {
+    if (fchown(fd, node.uid, node.gid) != 0 && errno != EPERM) {
+      return ErrnoStatus("lchown " + path, errno);
+    }
+  }
+  if (fchmod(fd, PosixModeFromGo(node.mode)) != 0) return ErrnoStatus("chmod " + path, errno);
+  if (options.xattrs) {
+    for (const auto& x : node.xattrs) {
+      if (fsetxattr(fd, x.name.c_str(), x.value.data(), x.value.size(), 0) != 0 &&
+          errno != ENOTSUP && errno != EPERM) {
+        return ErrnoStatus("setxattr " + path + " " + x.name, errno);
+      }
+    }
+  }
+  struct timespec times[2];
+  times[0].tv_sec = static_cast<time_t>(node.atime.unix_seconds);
+  times[0].tv_nsec = node.atime.nanos;
+  times[1].tv_sec = static_cast<time_t>(node.mtime.unix_seconds);
+  times[1].tv_nsec = node.mtime.nanos;
+  if (futimens(fd, times) != 0) return ErrnoStatus("utimensat " + path, errno);
+  return Status::Ok();
+}
+
 }  // namespace clawback::store

@@ -7,7 +7,8 @@
 // (not for symlinks, as restic 0.14).
 //
 // ApplyNodeMetadata restores owner (when running as root), mode (not for symlinks), extended
-// attributes and atime/mtime with nanoseconds (symlinks too, without following them).
+// attributes and atime/mtime with nanoseconds (symlinks too, without following them);
+// ApplyNodeMetadataFd does the same through an open file descriptor.
 //
 // Thread-safety: OwnerNames is safe to share between threads; the functions are reentrant.
 #pragma once
@@ -51,5 +52,9 @@ struct RestoreMetadataOptions {
 // Applies the node's metadata to `path` (which exists and has the node's type).
 Status ApplyNodeMetadata(const std::string& path, const Node& node,
                          const RestoreMetadataOptions& options);
+// The same for a regular file or directory open as `fd` (no path lookups); `path` names it
+// in errors only.
+Status ApplyNodeMetadataFd(int fd, const std::string& path, const Node& node,
+                           const RestoreMetadataOptions& options);
 
 }  // namespace clawback::store

@@ -1,12 +1,15 @@
 #include "store/restorer/restorer.h"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 
@@ -28,12 +31,6 @@ Status WriteAll(int fd, std::string_view data, const std::string& path) {
     data.remove_prefix(static_cast<size_t>(n));
   }
   return Status::Ok();
-}
-
-// Removes whatever is at `path` unless it is a directory.
-void RemoveNonDir(const std::string& path) {
-  struct stat st;
-  if (lstat(path.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) unlink(path.c_str());
 }
 
 std::string NormalizeInclude(std::string s) {
@@ -64,12 +61,36 @@ struct Restorer::Impl {
   std::map<std::pair<uint64_t, uint64_t>, std::string> link_first;  // walker only
   std::vector<std::pair<std::string, Node>> written;  // files to verify (walker only)
 
+  // The directories from the target down to the one being restored (walker only). A level
+  // is made (mkdir) when something below it is selected; `fd` (O_PATH) once it was entered.
   struct Level {
     std::string path;
+    std::string name;
     const Node* node;  // null for the target root
     bool created;
+    int fd = -1;
   };
   std::vector<Level> stack;
+
+  // A file created (and open) by the walker, filled by a worker.
+  struct OpenFile {
+    int fd;
+    std::string path;
+    std::shared_ptr<const Node> node;
+  };
+  // Small files go to the workers in batches (one task per 4 KiB file cost more in queueing
+  // than in writing).
+  static constexpr size_t kBatchFiles = 32;
+  static constexpr uint64_t kBatchBytes = 1 << 20;
+  std::vector<OpenFile> batch;  // walker only
+  uint64_t batch_bytes = 0;
+
+  // Open file descriptors handed to the workers, at most fd_budget (well below
+  // RLIMIT_NOFILE): the walker helps or waits when it is reached.
+  std::mutex fd_mu;
+  std::condition_variable fd_cv;
+  size_t open_fds = 0;  // GUARDED_BY(fd_mu)
+  size_t fd_budget = 256;
 
   void Error(const std::string& e) {
     std::lock_guard<std::mutex> l(mu);
@@ -98,20 +119,53 @@ struct Restorer::Impl {
     return false;
   }
 
-  // Creates the directories of the stack that are not there yet.
-  Status EnsureDirs() {
-    for (auto& lv : stack) {
-      if (lv.created) continue;
-      if (mkdir(lv.path.c_str(), 0700) != 0 && errno != EEXIST) {
-        return ErrnoStatus("mkdir " + lv.path, errno);
-      }
-      lv.created = true;
-      if (lv.node != nullptr) {
-        dir_meta.emplace_back(lv.path, *lv.node);
-        dirs++;
-      }
+  void WillCreate(const std::string& path) {
+    if (opt.on_create_for_test) opt.on_create_for_test(path);
+  }
+
+  // mkdir of `name` in directory fd `parent` (an existing directory is fine).
+  Status MakeDir(int parent, const std::string& name, const std::string& path, const Node* node) {
+    WillCreate(path);
+    if (mkdirat(parent, name.c_str(), 0700) != 0 && errno != EEXIST) {
+      return ErrnoStatus("mkdir " + path, errno);
+    }
+    if (node != nullptr) {
+      dir_meta.emplace_back(path, *node);
+      dirs++;
     }
     return Status::Ok();
+  }
+
+  // Opens a made directory of the stack for the *at calls below it (not following a
+  // symlink that stands where the directory should be).
+  Status OpenLevel(size_t i) {
+    Level& lv = stack[i];
+    if (lv.fd >= 0) return Status::Ok();
+    lv.fd = openat(stack[i - 1].fd, lv.name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (lv.fd < 0) return ErrnoStatus("open directory " + lv.path, errno);
+    return Status::Ok();
+  }
+
+  // Makes and opens the directories of the stack that are not there yet.
+  Status EnsureDirs() {
+    for (size_t i = 1; i < stack.size(); i++) {
+      Level& lv = stack[i];
+      if (!lv.created) {
+        RETURN_IF_ERROR(MakeDir(stack[i - 1].fd, lv.name, lv.path, lv.node));
+        lv.created = true;
+      }
+      RETURN_IF_ERROR(OpenLevel(i));
+    }
+    return Status::Ok();
+  }
+
+  // Runs `make` (which creates `name` in `dir`); when something is in the way, removes it
+  // (unless it is a directory) and runs `make` once more. Existing files are replaced.
+  template <typename Make>
+  static int Replacing(int dir, const std::string& name, Make make) {
+    int r = make();
+    if (r < 0 && errno == EEXIST && unlinkat(dir, name.c_str(), 0) == 0) r = make();
+    return r;
   }
 
   // Blob buffers go from one file to the next (a fresh 1-8 MiB mapping per blob or per file
@@ -121,32 +175,112 @@ struct Restorer::Impl {
   };
   BufferPool<BlobBuffers> buffers;
 
-  // REQUIRES: nothing but (possibly) our own pre-created file is at `path`.
-  Status WriteFile(const std::string& path, const Node& node) {
-    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) return ErrnoStatus("create " + path, errno);
+  void ReleaseFd(int fd, Status* st, const std::string& path) {
+    if (close(fd) != 0 && st->ok()) *st = ErrnoStatus("close " + path, errno);
+    std::lock_guard<std::mutex> l(fd_mu);
+    open_fds--;
+    fd_cv.notify_one();
+  }
+
+  // Worker: writes the contents of a file the walker created and applies its metadata.
+  Status FillFile(const OpenFile& f, BlobBuffers* bufs) {
+    const Node& node = *f.node;
     Status st;
-    if (node.size > 0) {
+    for (const auto& id : node.content) {
+      st = repo->LoadBlobInto(BlobType::kData, id, &bufs->plain, &bufs->scratch);
+      if (!st.ok()) {
+        st = st.WithContext(f.path + ": blob " + id.ShortHex());
+        break;
+      }
+      st = WriteAll(f.fd, bufs->plain, f.path);
+      if (!st.ok()) break;
+      bytes += bufs->plain.size();
+    }
+    if (st.ok()) {
+      RestoreMetadataOptions mo;
+      mo.chown = opt.chown;
+      st = ApplyNodeMetadataFd(f.fd, f.path, node, mo);
+    }
+    ReleaseFd(f.fd, &st, f.path);
+    if (st.ok()) files++;
+    return st;
+  }
+
+  void FlushBatch() {
+    if (batch.empty()) return;
+    auto task = std::make_shared<std::vector<OpenFile>>(std::move(batch));
+    batch.clear();
+    batch_bytes = 0;
+    pool->Submit([this, task] {
       std::unique_ptr<BlobBuffers> bufs = buffers.Take();
-      std::string& blob = bufs->plain;
-      for (const auto& id : node.content) {
-        st = repo->LoadBlobInto(BlobType::kData, id, &blob, &bufs->scratch);
-        if (!st.ok()) {
-          st = st.WithContext(path + ": blob " + id.ShortHex());
-          break;
-        }
-        st = WriteAll(fd, blob, path);
-        if (!st.ok()) break;
-        bytes += blob.size();
+      for (const OpenFile& f : *task) {
+        Status s = FillFile(f, bufs.get());
+        if (!s.ok()) Error(s.message());
       }
       buffers.Give(std::move(bufs));
+    });
+  }
+
+  // Before the walker opens one more file: keeps the files handed out under the budget.
+  void WaitForFd() {
+    std::unique_lock<std::mutex> l(fd_mu);
+    while (open_fds >= fd_budget) {
+      l.unlock();
+      FlushBatch();  // what is waiting in the batch holds descriptors too
+      if (!pool->TryRunOne()) {
+        l.lock();
+        fd_cv.wait_for(l, std::chrono::milliseconds(5), [&] { return open_fds < fd_budget; });
+        continue;
+      }
+      l.lock();
     }
-    if (close(fd) != 0 && st.ok()) st = ErrnoStatus("close " + path, errno);
-    RETURN_IF_ERROR(st);
+    open_fds++;
+  }
+
+  Status RestoreFile(const Node& node, int dir, const std::string& path) {
     RestoreMetadataOptions mo;
     mo.chown = opt.chown;
-    RETURN_IF_ERROR(ApplyNodeMetadata(path, node, mo));
-    files++;
+    if (node.links > 1) {
+      auto key = std::make_pair(node.device_id, node.inode);
+      auto it = link_first.find(key);
+      if (it != link_first.end()) {
+        WillCreate(path);
+        const std::string& first = it->second;
+        if (Replacing(dir, node.name, [&] {
+              return linkat(AT_FDCWD, first.c_str(), dir, node.name.c_str(), 0);
+            }) != 0) {
+          return ErrnoStatus("link " + path, errno);
+        }
+        hardlinks++;
+        files++;
+        return Status::Ok();
+      }
+    }
+    WaitForFd();
+    WillCreate(path);
+    int fd = Replacing(dir, node.name, [&] {
+      return openat(dir, node.name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                    0600);
+    });
+    if (fd < 0) {
+      Status st = ErrnoStatus("create " + path, errno);
+      std::lock_guard<std::mutex> l(fd_mu);
+      open_fds--;
+      return st;
+    }
+    if (node.links > 1) link_first[std::make_pair(node.device_id, node.inode)] = path;
+    if (opt.verify) written.emplace_back(path, node);
+    if (node.size == 0 || node.content.empty()) {
+      // Nothing to write: the walker finishes it (a task would cost more than this).
+      Status st = ApplyNodeMetadataFd(fd, path, node, mo);
+      ReleaseFd(fd, &st, path);
+      if (st.ok()) files++;
+      return st;
+    }
+    total_bytes += node.size;
+    batch.push_back({fd, path, std::make_shared<const Node>(node)});
+    batch_bytes += node.size;
+    if (batch.size() >= kBatchFiles || batch_bytes >= kBatchBytes) FlushBatch();
     return Status::Ok();
   }
 
@@ -186,45 +320,18 @@ struct Restorer::Impl {
     return st;
   }
 
-  Status RestoreNode(const Node& node, const std::string& path, const std::string& rel) {
+  // A non-directory entry of the directory open as `dir`.
+  Status RestoreNode(const Node& node, int dir, const std::string& path) {
     RestoreMetadataOptions mo;
     mo.chown = opt.chown;
     switch (node.type) {
-      case NodeType::kFile: {
-        RETURN_IF_ERROR(EnsureDirs());
-        if (node.links > 1) {
-          auto key = std::make_pair(node.device_id, node.inode);
-          auto it = link_first.find(key);
-          if (it != link_first.end()) {
-            RemoveNonDir(path);
-            if (link(it->second.c_str(), path.c_str()) != 0) {
-              return ErrnoStatus("link " + path, errno);
-            }
-            hardlinks++;
-            files++;
-            return Status::Ok();
-          }
-          // Create it now so later links can point at it; the task fills it.
-          RemoveNonDir(path);
-          int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-          if (fd < 0) return ErrnoStatus("create " + path, errno);
-          close(fd);
-          link_first[key] = path;
-        }
-        if (node.links <= 1) RemoveNonDir(path);
-        total_bytes += node.size;
-        auto shared = std::make_shared<Node>(node);
-        pool->Submit([this, path, shared] {
-          Status s = WriteFile(path, *shared);
-          if (!s.ok()) Error(s.message());
-        });
-        if (opt.verify) written.emplace_back(path, node);
-        return Status::Ok();
-      }
+      case NodeType::kFile:
+        return RestoreFile(node, dir, path);
       case NodeType::kSymlink: {
-        RETURN_IF_ERROR(EnsureDirs());
-        RemoveNonDir(path);
-        if (symlink(node.linktarget.c_str(), path.c_str()) != 0) {
+        WillCreate(path);
+        if (Replacing(dir, node.name, [&] {
+              return symlinkat(node.linktarget.c_str(), dir, node.name.c_str());
+            }) != 0) {
           return ErrnoStatus("symlink " + path, errno);
         }
         symlinks++;
@@ -234,12 +341,13 @@ struct Restorer::Impl {
       case NodeType::kFifo:
       case NodeType::kCharDev:
       case NodeType::kDev: {
-        RETURN_IF_ERROR(EnsureDirs());
-        RemoveNonDir(path);
         mode_t type = node.type == NodeType::kFifo      ? S_IFIFO
                       : node.type == NodeType::kCharDev ? S_IFCHR
                                                         : S_IFBLK;
-        if (mknod(path.c_str(), type | 0600, static_cast<dev_t>(node.device)) != 0) {
+        WillCreate(path);
+        if (Replacing(dir, node.name, [&] {
+              return mknodat(dir, node.name.c_str(), type | 0600, static_cast<dev_t>(node.device));
+            }) != 0) {
           return ErrnoStatus("mknod " + path, errno);
         }
         others++;
@@ -248,56 +356,89 @@ struct Restorer::Impl {
       case NodeType::kSocket:
       case NodeType::kIrregular:
       case NodeType::kUnknown:
-        return Status::Ok();  // nothing restic restores either
       case NodeType::kDir:
-        break;
+        return Status::Ok();  // nothing restic restores either (directories: RestoreTree)
     }
-    (void)rel;
     return Status::Ok();
   }
 
-  Status RestoreTree(const Id& tree_id, const std::string& dir, const std::string& rel,
-                     bool selected) {
+  // Restores the tree of stack.back(): first makes its selected subdirectories, then its
+  // other entries in the tree's (name) order, then descends into the subdirectories. Every
+  // entry is made here, on the walker's thread: on ext4 a creation holds the directory's
+  // lock while the inode allocator runs, and workers creating files in one directory at
+  // once spun on it (issue 12, item 11).
+  Status RestoreTree(const Id& tree_id, const std::string& rel, bool selected) {
     ASSIGN_OR_RETURN(Tree tree, repo->LoadTree(tree_id));
+    const std::string dir = stack.back().path;
+    struct Sub {
+      const Node* node;
+      bool selected;
+      bool created;
+    };
+    std::vector<Sub> subs;
+    std::vector<const Node*> others_sel;
     for (const Node& node : tree.nodes) {
       if (node.name.empty() || node.name == "." || node.name == ".." ||
           node.name.find('/') != std::string::npos) {
         Error("refusing to restore a node named \"" + node.name + "\" in " + dir);
         continue;
       }
-      const std::string path = dir + "/" + node.name;
       const std::string child_rel = rel + "/" + node.name;
       const bool is_dir = node.type == NodeType::kDir;
       const bool sel = selected || Selected(child_rel, is_dir);
-      if (is_dir) {
-        if (!node.subtree) {
-          Error("directory " + child_rel + " has no subtree");
-          continue;
-        }
-        if (!sel && !MightContain(child_rel)) continue;
-        stack.push_back({path, &node, false});
-        if (sel) {
-          Status s = EnsureDirs();
-          if (!s.ok()) {
-            stack.pop_back();
-            Error(s.message());
-            continue;
-          }
-        }
-        Status s = RestoreTree(*node.subtree, path, child_rel, sel);
-        stack.pop_back();
-        if (!s.ok()) {
-          if (s.code() == StatusCode::kIOError || s.code() == StatusCode::kPermissionDenied) {
-            Error(s.message());
-          } else {
-            return s;
-          }
-        }
+      if (!is_dir) {
+        if (sel) others_sel.push_back(&node);
         continue;
       }
-      if (!sel) continue;
-      Status s = RestoreNode(node, path, child_rel);
+      if (!node.subtree) {
+        Error("directory " + child_rel + " has no subtree");
+        continue;
+      }
+      if (!sel && !MightContain(child_rel)) continue;
+      bool created = false;
+      if (sel) {
+        Status s = EnsureDirs();
+        if (s.ok()) s = MakeDir(stack.back().fd, node.name, dir + "/" + node.name, &node);
+        if (!s.ok()) {
+          Error(s.message());
+          continue;
+        }
+        created = true;
+      }
+      subs.push_back({&node, sel, created});
+    }
+    if (!others_sel.empty()) {
+      Status s = EnsureDirs();
+      if (!s.ok()) {
+        Error(s.message());
+        others_sel.clear();
+      }
+    }
+    for (const Node* node : others_sel) {
+      Status s = RestoreNode(*node, stack.back().fd, dir + "/" + node->name);
       if (!s.ok()) Error(s.message());
+    }
+    for (const Sub& sub : subs) {
+      const Node& node = *sub.node;
+      stack.push_back({dir + "/" + node.name, node.name, &node, sub.created});
+      if (sub.created) {
+        Status o = OpenLevel(stack.size() - 1);
+        if (!o.ok()) {
+          Error(o.message());
+          stack.pop_back();
+          continue;
+        }
+      }
+      Status s = RestoreTree(*node.subtree, rel + "/" + node.name, sub.selected);
+      if (stack.back().fd >= 0) close(stack.back().fd);
+      stack.pop_back();
+      if (!s.ok()) {
+        if (s.code() == StatusCode::kIOError || s.code() == StatusCode::kPermissionDenied) {
+          Error(s.message());
+        } else {
+          return s;
+        }
+      }
     }
     return Status::Ok();
   }
@@ -346,8 +487,17 @@ Result<RestoreSummary> Restorer::Run() {
   }
   const int threads = m.opt.threads > 0 ? m.opt.threads : WorkPool::DefaultThreads();
   m.pool = std::make_unique<WorkPool>(threads, static_cast<size_t>(threads) * 16);
-  m.stack.push_back({target == "/" ? std::string() : target, nullptr, true});
-  Status walk = m.RestoreTree(m.root, target == "/" ? std::string() : target, "", m.select_all);
+  struct rlimit nofile;
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY) {
+    // Half of what is left after ~64 for the repository, directories and the rest.
+    const size_t cur = static_cast<size_t>(nofile.rlim_cur);
+    m.fd_budget = std::clamp<size_t>(cur > 64 ? (cur - 64) / 2 : 1, 1, 1024);
+  }
+  const int root_fd = open(target.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd < 0) return ErrnoStatus("open restore target " + target, errno);
+  m.stack.push_back({target == "/" ? std::string() : target, std::string(), nullptr, true, root_fd});
+  Status walk = m.RestoreTree(m.root, "", m.select_all);
+  m.FlushBatch();
   m.walk_done = true;
   {
     // Drain: help until every file task has run, then stop the workers.
@@ -356,6 +506,8 @@ Result<RestoreSummary> Restorer::Run() {
     m.pool.reset();
     m.buffers.Clear();
   }
+  close(root_fd);
+  m.stack.clear();
   RETURN_IF_ERROR(walk);
   // Directory metadata last, deepest first, so writing files does not disturb mtimes.
   RestoreMetadataOptions mo;

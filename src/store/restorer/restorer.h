@@ -12,14 +12,22 @@
 //
 // --verify re-reads every restored file and checks each content blob's SHA-256.
 //
-// Pipeline: the calling thread walks trees and creates directories, links and special
-// files; file contents are fetched, decrypted, decompressed and written by `threads`
-// workers. Existing files at the target are replaced.
+// Pipeline: the calling thread walks the trees and makes every entry itself, directory by
+// directory (its subdirectories, then its files, links and special files in name order,
+// then the subdirectories' contents), through descriptors of the directories (*at calls; a
+// symlink standing where a directory is restored is not followed). The `threads` workers
+// only fetch, decrypt, decompress and write contents into files the walker created and
+// hands them open (small files in batches), then apply the files' metadata. On ext4 a
+// creation holds the directory's lock while the inode allocator runs — on a file system
+// without a journal that skips every recently deleted inode of the group — so workers
+// creating files in one directory at once spun on that lock (issue 12, item 11). Existing
+// files at the target are replaced.
 //
 // Thread-safety: Run() once; Progress() from any thread.
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +43,9 @@ struct RestoreOptions {
   bool verify = false;
   int threads = 0;                    // 0: number of cores
   bool chown = false;                 // restore owners (the CLI sets it when root)
+  // Tests only: called on the thread about to make a directory entry below the target
+  // (mkdir, open with O_CREAT, symlink, link, mknod), with the entry's path, just before.
+  std::function<void(const std::string& path)> on_create_for_test;
 };
 
 struct RestoreProgress {
