@@ -1,6 +1,8 @@
 #include "store/restorer/restorer.h"
 
 #include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -62,7 +64,7 @@ struct Restorer::Impl {
   std::vector<std::pair<std::string, Node>> written;  // files to verify (walker only)
 
   // The directories from the target down to the one being restored (walker only). A level
-  // is made (mkdir) when something below it is selected; `fd` (O_PATH) once it was entered.
+  // is made (mkdir) when something below it is selected; `fd` (read-only) once it was entered.
   struct Level {
     std::string path;
     std::string name;
@@ -71,6 +73,8 @@ struct Restorer::Impl {
     int fd = -1;
   };
   std::vector<Level> stack;
+  bool spread_dirs = true;           // walker only
+  std::vector<std::string> spread;   // directories given FS_TOPDIR_FL (walker only)
 
   // A file created (and open) by the walker, filled by a worker.
   struct OpenFile {
@@ -141,9 +145,46 @@ struct Restorer::Impl {
   Status OpenLevel(size_t i) {
     Level& lv = stack[i];
     if (lv.fd >= 0) return Status::Ok();
-    lv.fd = openat(stack[i - 1].fd, lv.name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    lv.fd = openat(stack[i - 1].fd, lv.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (lv.fd < 0) return ErrnoStatus("open directory " + lv.path, errno);
+    SpreadChildren(lv.fd, lv.path);
     return Status::Ok();
+  }
+
+  // ext4 puts a new file in the first block group of its directory's flex group that has a
+  // free inode, and a new subdirectory in its parent's flex group; on a file system without
+  // a journal the inode allocator then skips, one by one, every inode of that group deleted
+  // in the last minute (5 when its inode table block is dirty). A restore into a directory
+  // whose previous restore was just deleted thus scanned thousands of inodes per file (most
+  // of its time). With the "top directory" flag (chattr +T) on the directories being
+  // restored, ext4 spreads their subdirectories over the flex groups like top-level ones,
+  // so each directory's files land where few were deleted. The flag is set only on
+  // directories that lacked it and taken off again once the restore is done.
+  void SpreadChildren(int fd, const std::string& path) {
+    if (!spread_dirs) return;
+    int flags = 0;
+    if (ioctl(fd, FS_IOC_GETFLAGS, &flags) != 0) {
+      spread_dirs = false;  // not a file system with such flags
+      return;
+    }
+    if ((flags & FS_TOPDIR_FL) != 0) return;
+    int set = flags | FS_TOPDIR_FL;
+    if (ioctl(fd, FS_IOC_SETFLAGS, &set) != 0) return;
+    spread.push_back(path);
+  }
+
+  // Takes the flag off the directories SpreadChildren put it on.
+  void UnspreadAll() {
+    for (const std::string& path : spread) {
+      int fd = open(path.empty() ? "/" : path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      int flags = 0;
+      if (fd >= 0 && ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0) {
+        flags &= ~FS_TOPDIR_FL;
+        if (ioctl(fd, FS_IOC_SETFLAGS, &flags) != 0) Error("clear the top-directory flag of " + path);
+      }
+      if (fd >= 0) close(fd);
+    }
+    spread.clear();
   }
 
   // Makes and opens the directories of the stack that are not there yet.
@@ -493,8 +534,9 @@ Result<RestoreSummary> Restorer::Run() {
     const size_t cur = static_cast<size_t>(nofile.rlim_cur);
     m.fd_budget = std::clamp<size_t>(cur > 64 ? (cur - 64) / 2 : 1, 1, 1024);
   }
-  const int root_fd = open(target.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  const int root_fd = open(target.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0) return ErrnoStatus("open restore target " + target, errno);
+  m.SpreadChildren(root_fd, target);
   m.stack.push_back({target == "/" ? std::string() : target, std::string(), nullptr, true, root_fd});
   Status walk = m.RestoreTree(m.root, "", m.select_all);
   m.FlushBatch();
@@ -508,6 +550,7 @@ Result<RestoreSummary> Restorer::Run() {
   }
   close(root_fd);
   m.stack.clear();
+  m.UnspreadAll();
   RETURN_IF_ERROR(walk);
   // Directory metadata last, deepest first, so writing files does not disturb mtimes.
   RestoreMetadataOptions mo;

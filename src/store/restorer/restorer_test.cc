@@ -6,6 +6,9 @@
 // a restore into a directory whose previous restore was just deleted took 2.5 -> 6.8 ->
 // 10.9 s. The restorer now creates every entry on its walking thread; the workers only fill
 // files that are already open.
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -135,6 +138,18 @@ TEST_F(RestorerTest, Issue12EveryEntryIsCreatedByTheWalkerDirectoryByDirectory) 
   ASSERT_EQ(stat((out + "/a/f2").c_str(), &a), 0);
   ASSERT_EQ(stat((out + "/c/hard").c_str(), &b), 0);
   EXPECT_EQ(a.st_ino, b.st_ino);
+
+  // The restorer spreads directories over ext4's flex groups while it restores (the
+  // top-directory flag) and leaves no such flag behind.
+  for (const std::string& d : {ro.target, out, out + "/a", out + "/a/b", out + "/c"}) {
+    int fd = open(d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    ASSERT_GE(fd, 0) << d;
+    int flags = 0;
+    if (ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0) {
+      EXPECT_EQ(flags & FS_TOPDIR_FL, 0) << d;
+    }
+    close(fd);
+  }
 
   // 4 * (60 files + symlink) + a, a/b, c, the hard link, and src_'s parents below the target.
   ASSERT_GE(created.size(), 4u * 61 + 4);
