@@ -20,8 +20,11 @@
 // hands them open (small files in batches), then apply the files' metadata. On ext4 a
 // creation holds the directory's lock while the inode allocator runs — on a file system
 // without a journal that skips every recently deleted inode of the group — so workers
-// creating files in one directory at once spun on that lock (issue 12, item 11). Existing
-// files at the target are replaced.
+// creating files in one directory at once spun on that lock (issue 12, item 11). While
+// restoring, directories being filled carry ext4's "top directory" flag (chattr +T, taken
+// off again at the end), so their subdirectories spread over the flex groups and files do
+// not land in a group full of just-deleted inodes, each of which the allocator would skip.
+// Existing files at the target are replaced.
 //
 // Thread-safety: Run() once; Progress() from any thread.
 #pragma once

@@ -125,9 +125,17 @@ TEST_F(RestorerTest, Issue12EveryEntryIsCreatedByTheWalkerDirectoryByDirectory) 
   ro.target = dir_ + "/out";
   ro.threads = 4;
   ro.verify = true;
+  // Whether the directory each entry is made in has the top-directory flag at that moment
+  // (-1: the file system has no such flags).
+  std::vector<int> parent_spread;
   ro.on_create_for_test = [&](const std::string& path) {
+    int flags = 0, spread = -1;
+    int fd = open(Parent(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0 && ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0) spread = (flags & FS_TOPDIR_FL) != 0;
+    if (fd >= 0) close(fd);
     std::lock_guard<std::mutex> l(mu);
     created.push_back({std::this_thread::get_id(), path});
+    parent_spread.push_back(spread);
   };
   auto rs = Restorer(repo_.get(), tree, ro).Run();
   ASSERT_TRUE(rs.ok()) << rs.status().ToString();
@@ -139,6 +147,9 @@ TEST_F(RestorerTest, Issue12EveryEntryIsCreatedByTheWalkerDirectoryByDirectory) 
   ASSERT_EQ(stat((out + "/c/hard").c_str(), &b), 0);
   EXPECT_EQ(a.st_ino, b.st_ino);
 
+  for (size_t i = 0; i < created.size(); i++) {
+    EXPECT_NE(parent_spread[i], 0) << created[i].path << " made in a directory without FS_TOPDIR_FL";
+  }
   // The restorer spreads directories over ext4's flex groups while it restores (the
   // top-directory flag) and leaves no such flag behind.
   for (const std::string& d : {ro.target, out, out + "/a", out + "/a/b", out + "/c"}) {
