@@ -837,6 +837,40 @@ TEST_F(LedgerGroupConformance, TwoWritersShareOneChain) {
   EXPECT_EQ(Fallbacks(), 0);
 }
 
+// Two ledgers on one database (two processes) writing at the same time: the engine's chain
+// lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock) must let one transaction at a
+// time read the chain's tail and append to it. Without it both would append after the same
+// tail (PostgreSQL: a duplicate seq, and batches failing).
+TEST_F(LedgerGroupConformance, TwoWritersAtOnceShareOneChain) {
+  auto other = OpenLedger(harness_.url, clock_);
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  Conversation c = NewConversation(1000);
+  ApplyOk({{c}});
+  constexpr int kGroups = 40;
+  std::atomic<int> failures{0};
+  auto write = [&](Ledger* l, const std::string& who, int64_t t0) {
+    for (int i = 0; i < kGroups; ++i) {
+      WriteBatch a = Request(c, 2, who + std::to_string(i) + "a_", t0 + i * 10);
+      WriteBatch b = Request(c, 1, who + std::to_string(i) + "b_", t0 + i * 10 + 5);
+      for (const Status& st : l->ApplyGroup({&a, &b})) {
+        if (!st.ok()) {
+          ++failures;
+          ADD_FAILURE() << who << " group " << i << ": " << st.ToString();
+        }
+      }
+    }
+  };
+  std::thread t1(write, ledger_.get(), "x", 10000);
+  std::thread t2(write, other->get(), "y", 50000);
+  t1.join();
+  t2.join();
+  EXPECT_EQ(failures.load(), 0);
+  ExpectChainOk(2 * kGroups * 6);
+  auto trace = ledger_->GetTrace(c.id);
+  ASSERT_TRUE(trace.ok()) << trace.status().ToString();
+  EXPECT_EQ(trace->events.size(), static_cast<size_t>(2 * kGroups * 6));
+}
+
 TEST_F(LedgerConformance, LongRunsOfEventsAreChainedAcrossInserts) {
   // Runs longer than one multi-row INSERT, split by other ops, in one group.
   Conversation c = NewConversation(1000);

@@ -485,9 +485,14 @@ Result<std::unique_ptr<Ledger>> OpenPostgresLedger(const std::string& url, const
   d.name = "postgresql";
   d.begin_write = "BEGIN";
   d.begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
-  // Self-conflicting, so one writer at a time (across processes) writes, and appends to the
-  // chain; readers are not blocked.
-  d.lock_chain = "LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE";
+  // One writer at a time (across processes) appends to the chain: a transaction-scoped
+  // advisory lock, one key per schema (so per ledger), released at COMMIT or ROLLBACK.
+  // Readers are not blocked, and neither is (auto)vacuum: `LOCK TABLE events IN SHARE ROW
+  // EXCLUSIVE MODE`, used before, conflicts with the SHARE UPDATE EXCLUSIVE lock that
+  // autovacuum and autoanalyze hold on `events`, so after a burst of inserts every commit
+  // queued behind autovacuum's pass (or its lock request), and single-event requests waited
+  // tens of ms (bench/RESULTS.md, Ingest).
+  d.lock_chain = "SELECT pg_advisory_xact_lock(hashtext('clawback.chain.' || current_schema()))";
   d.lock_migrations = "SELECT pg_advisory_xact_lock(hashtext('clawback.migrate.' || current_schema()))";
   d.table_exists = "SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = $1";
   d.size_bytes =
