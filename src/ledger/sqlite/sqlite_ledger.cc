@@ -4,7 +4,10 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string_view>
@@ -261,6 +264,23 @@ bool IsPlainFile(const std::string& path) {
   return path != ":memory:" && path.rfind("file:", 0) != 0;
 }
 
+// The checkpoint marks, in WAL frames (a frame is one 4 KiB page): the defaults, or what
+// SetSqliteCheckpointMarksForTest set.
+struct CheckpointMarks {
+  int background = 1000;  // ~4 MiB: wake the background thread
+  int finish = 16384;     // ~64 MiB: the committing thread finishes the checkpoint
+  int hard = 65536;       // ~256 MiB: ... even if that means waiting for a background pass
+  std::function<void()> before_pass;  // run by the background thread before each pass
+};
+std::mutex& MarksMutex() {
+  static std::mutex mu;
+  return mu;
+}
+CheckpointMarks& Marks() {  // GUARDED_BY(MarksMutex())
+  static CheckpointMarks marks;
+  return marks;
+}
+
 // Copies the WAL back into the database file on a thread of its own, so no commit pays for
 // it. SQLite's default (wal_autocheckpoint) runs the checkpoint inside the commit that
 // crosses the mark: copying ~4 MiB of pages and two fsyncs, which was a fifth of the ingest
@@ -268,17 +288,25 @@ bool IsPlainFile(const std::string& path) {
 // its commits here (sqlite3_wal_hook, which also turns autocheckpoint off for it).
 //
 // A PASSIVE checkpoint never blocks the writer, but the log only restarts from its
-// beginning when a write transaction starts with every frame already copied, and under a
-// writer that never pauses the thread is always a commit behind: the WAL would grow without
-// bound. So a commit that finds the WAL well past the mark checkpoints inline, as SQLite
-// would have; by then the thread has copied (and synced) all but the last few commits'
-// frames, so the inline pass is short, and the next transaction restarts the log.
+// beginning when a write transaction starts with every frame already copied. Between
+// commits of single events (1,000 a second) the thread's passes catch up by themselves: each
+// copies what the last one left, and a short one fits between two commits. A writer that
+// never pauses (a burst of batches) keeps the thread a commit behind, and the WAL would grow
+// without bound; so past the `finish` mark, once a background pass has left only a little
+// behind (SmallLeftover), the next commit copies that little itself (the thread stops
+// starting passes there to leave it the chance), and the transaction after it restarts the
+// log.
+//
+// A commit never waits for a background pass (a pass's fsyncs take tens of ms while the
+// kernel writes back a burst's pages, and a commit that waited for one made every request
+// queued behind it late), except past the `hard` mark, which only a writer that outruns
+// the thread's copying for a long while reaches.
 class Checkpointer {
  public:
-  static constexpr int kBackgroundFrames = 1000;  // ~4 MiB of 4 KiB pages: wake the thread
-  static constexpr int kInlineFrames = 3000;      // ~12 MiB: the committing thread finishes it
-
-  explicit Checkpointer(std::string path) : path_(std::move(path)) {}
+  explicit Checkpointer(std::string path) : path_(std::move(path)) {
+    std::lock_guard<std::mutex> lock(MarksMutex());
+    marks_ = Marks();
+  }
   ~Checkpointer() {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -296,15 +324,43 @@ class Checkpointer {
   // SQLite calls this after every commit, on the committing thread, outside any lock.
   static int OnCommit(void* self, sqlite3* db, const char* schema, int frames) {
     auto* c = static_cast<Checkpointer*>(self);
-    if (frames >= kInlineFrames) {
-      // Waits for a background pass in progress: two checkpoints at once, the second gets
-      // SQLITE_BUSY and copies nothing, and the WAL went on growing past the mark.
+    c->frames_.store(frames, std::memory_order_relaxed);
+    if (frames >= c->marks_.hard) {
       std::lock_guard<std::mutex> lock(c->checkpoint_mu_);
-      sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-    } else if (frames >= kBackgroundFrames) {
-      c->Request();
+      c->Pass(db, schema);
+      return SQLITE_OK;
     }
+    if (frames >= c->marks_.finish && c->SmallLeftover()) {
+      std::unique_lock<std::mutex> lock(c->checkpoint_mu_, std::try_to_lock);
+      if (lock.owns_lock()) {
+        c->Pass(db, schema);
+        return SQLITE_OK;
+      }
+      // A background pass is running: the next commit tries again.
+    }
+    if (frames >= c->marks_.background) c->Request();
     return SQLITE_OK;
+  }
+
+  // What the last pass left in the WAL is little enough for a commit to copy: a background
+  // mark's worth, or an eighth of the finish mark (~8 MiB). Under a burst each pass leaves
+  // about what was committed while it ran; after a pass slowed by the disk (seconds), it is
+  // more, and the thread copies it rather than the next commit.
+  bool SmallLeftover() const {
+    return leftover_.load(std::memory_order_relaxed) <=
+           std::max(marks_.background, marks_.finish / 8);
+  }
+
+  // One PASSIVE checkpoint on `db`. REQUIRES: checkpoint_mu_ held.
+  void Pass(sqlite3* db, const char* schema) {
+    int log = 0, copied = 0;
+    // SQLITE_BUSY (another process is checkpointing) and I/O errors leave the frames in
+    // the WAL, where they are safe; a later pass retries.
+    if (sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, &log, &copied) ==
+            SQLITE_OK &&
+        log >= copied) {
+      leftover_.store(log - copied, std::memory_order_relaxed);
+    }
   }
 
   void Request() {
@@ -326,6 +382,8 @@ class Checkpointer {
         if (stopping_) break;
         requested_ = false;
       }
+      // Past the finish mark with little left: the next commit finishes it (OnCommit).
+      if (frames_.load(std::memory_order_relaxed) >= marks_.finish && SmallLeftover()) continue;
       if (!db) {
         // A connection learns that the database is in WAL mode (and opens the WAL) on its
         // first read; until then a checkpoint on it does nothing. PRAGMA schema_version
@@ -333,22 +391,24 @@ class Checkpointer {
         if (sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
                             nullptr) != SQLITE_OK ||
             sqlite3_exec(db, "PRAGMA schema_version", nullptr, nullptr, nullptr) != SQLITE_OK) {
-          // The committing connections checkpoint inline once the WAL is large.
+          // The committing connections checkpoint themselves past the finish mark.
           sqlite3_close_v2(db);
           db = nullptr;
           continue;
         }
       }
-      // SQLITE_BUSY (another process is checkpointing) and I/O errors leave the frames in
-      // the WAL, where they are safe; the next request retries.
       std::lock_guard<std::mutex> lock(checkpoint_mu_);
-      sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      if (marks_.before_pass) marks_.before_pass();
+      Pass(db, nullptr);
     }
     if (db) sqlite3_close_v2(db);
   }
 
   const std::string path_;
-  std::mutex checkpoint_mu_;  // held by whichever of this process's checkpoints runs
+  CheckpointMarks marks_;  // fixed at construction
+  std::atomic<int> frames_{0};    // the WAL's size after the last commit, in frames
+  std::atomic<int> leftover_{0};  // frames the last pass could not copy
+  std::mutex checkpoint_mu_;      // held by whichever of this process's passes runs
   std::mutex mu_;
   std::condition_variable cv_;
   bool requested_ = false;  // GUARDED_BY(mu_)
@@ -484,6 +544,20 @@ class SqliteConnection : public SqlConnection {
 };
 
 }  // namespace
+
+void SetSqliteCheckpointMarksForTest(int background_frames, int finish_frames, int hard_frames,
+                                     std::function<void()> before_pass) {
+  std::lock_guard<std::mutex> lock(MarksMutex());
+  CheckpointMarks& m = Marks();
+  if (background_frames <= 0) {
+    m = CheckpointMarks();
+    return;
+  }
+  m.background = background_frames;
+  m.finish = finish_frames;
+  m.hard = hard_frames;
+  m.before_pass = std::move(before_pass);
+}
 
 Result<std::unique_ptr<Ledger>> OpenSqliteLedger(const std::string& path, const Clock& clock) {
   Dialect d;
