@@ -9,6 +9,8 @@
 //     sends single-event requests open-loop at --rate requests/s (each request has a
 //     scheduled send time; latency counts from it, so a stalled server is not hidden by
 //     the client waiting) and reports p50/p99/max latency in ms.
+//     --trace N also prints to stderr the stalls (runs of requests over 10 ms, by send
+//     time, with wall-clock times to line up with server logs) and the N slowest requests.
 // Output: one JSON object on stdout.
 #include <httplib.h>
 
@@ -17,6 +19,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -37,6 +40,7 @@ struct Options {
   int batch = 200;
   int sessions = 50;
   double rate = 1000;
+  int trace = 0;  // latency mode: print the stalls and this many slowest requests
 };
 
 // A before_tool_call or after_tool_call event shaped like OpenClaw 2026.9.6's, with the
@@ -154,16 +158,32 @@ int RunBatch(const Options& o) {
   return errors.load() == 0 ? 0 : 1;
 }
 
+// Wall-clock text (UTC, to the millisecond) of `t`, given that `t0` was `wall0`.
+std::string WallTime(std::chrono::system_clock::time_point wall0, Clock::time_point t0,
+                     Clock::time_point t) {
+  auto wall = wall0 + std::chrono::duration_cast<std::chrono::system_clock::duration>(t - t0);
+  std::time_t secs = std::chrono::system_clock::to_time_t(wall);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(wall.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%02d:%02d:%02d.%03lld", tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<long long>(ms));
+  return buf;
+}
+
 int RunLatency(const Options& o) {
   const auto interval = std::chrono::duration<double>(1.0 / o.rate);
   const int64_t total = static_cast<int64_t>(o.rate * o.seconds);
   std::atomic<int64_t> next{0};
   std::atomic<uint64_t> errors{0};
-  std::vector<std::vector<double>> lat(o.connections);
+  // Each request's latency by its index (the send schedule's order); -1 for an error.
+  std::vector<double> by_index(static_cast<size_t>(total), -1);
   std::vector<std::thread> ts;
   auto start = Clock::now() + std::chrono::milliseconds(100);
+  auto wall_start = std::chrono::system_clock::now() + std::chrono::milliseconds(100);
   for (int c = 0; c < o.connections; ++c) {
-    ts.emplace_back([&, c] {
+    ts.emplace_back([&] {
       httplib::Client cli(o.host, o.port);
       cli.set_keep_alive(true);
       cli.set_tcp_nodelay(true);
@@ -181,20 +201,61 @@ int RunLatency(const Options& o) {
           ++errors;
           continue;
         }
-        lat[c].push_back(ms);
+        by_index[static_cast<size_t>(i)] = ms;  // each index is written by one thread only
       }
     });
   }
   for (auto& t : ts) t.join();
   double secs = std::chrono::duration<double>(Clock::now() - start).count();
   std::vector<double> all;
-  for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
+  for (double ms : by_index)
+    if (ms >= 0) all.push_back(ms);
   std::sort(all.begin(), all.end());
   auto pct = [&](double p) {
     if (all.empty()) return 0.0;
     size_t idx = std::min(all.size() - 1, static_cast<size_t>(p * static_cast<double>(all.size())));
     return all[idx];
   };
+  if (o.trace > 0) {
+    auto sent = [&](int64_t i) {
+      return start + std::chrono::duration_cast<Clock::duration>(interval * i);
+    };
+    auto at_ms = [&](int64_t i) { return 1000.0 * static_cast<double>(i) / o.rate; };
+    // Stalls: runs of requests (in send order) that took over 10 ms, gaps of up to 5 fast
+    // requests inside a run allowed.
+    std::fprintf(stderr, "stalls (requests over 10 ms; time = send time since start):\n");
+    for (int64_t i = 0; i < total;) {
+      if (by_index[i] <= 10) {
+        ++i;
+        continue;
+      }
+      int64_t first = i, last = i, slow = 0;
+      double worst = 0;
+      for (int64_t j = i; j < total && j <= last + 5; ++j) {
+        if (by_index[j] > 10) {
+          last = j;
+          ++slow;
+          worst = std::max(worst, by_index[j]);
+        }
+      }
+      std::fprintf(stderr, "  t=%8.1f ms (%s UTC): %lld requests over 10 ms in %.0f ms, worst %.1f ms\n",
+                   at_ms(first), WallTime(wall_start, start, sent(first)).c_str(),
+                   static_cast<long long>(slow), at_ms(last) - at_ms(first) + 1000.0 / o.rate, worst);
+      i = last + 1;
+    }
+    std::vector<int64_t> order;
+    for (int64_t i = 0; i < total; ++i)
+      if (by_index[i] >= 0) order.push_back(i);
+    size_t n = std::min(order.size(), static_cast<size_t>(o.trace));
+    std::partial_sort(order.begin(), order.begin() + n, order.end(),
+                      [&](int64_t a, int64_t b) { return by_index[a] > by_index[b]; });
+    std::fprintf(stderr, "slowest %zu requests:\n", n);
+    for (size_t k = 0; k < n; ++k) {
+      int64_t i = order[k];
+      std::fprintf(stderr, "  #%lld t=%8.1f ms (%s UTC): %.2f ms\n", static_cast<long long>(i),
+                   at_ms(i), WallTime(wall_start, start, sent(i)).c_str(), by_index[i]);
+    }
+  }
   Json out = {{"mode", "latency"}, {"target_rate", o.rate}, {"connections", o.connections},
               {"requests", all.size()}, {"errors", errors.load()},
               {"achieved_rate", static_cast<double>(all.size()) / secs},
@@ -230,6 +291,8 @@ int main(int argc, char** argv) {
       o.sessions = std::max(1, std::atoi(v.c_str()));
     } else if (k == "--rate") {
       o.rate = std::atof(v.c_str());
+    } else if (k == "--trace") {
+      o.trace = std::max(0, std::atoi(v.c_str()));
     } else {
       std::fprintf(stderr, "ingest_load: unknown option %s\n", k.c_str());
       return 2;
