@@ -44,8 +44,6 @@ const SealedTableSpec kSpecs[kSealedTableCount] = {
       "started_at_ms", "finished_at_ms", "plan"}},
 };
 
-// Rows read back or updated per statement.
-constexpr size_t kSealChunk = 32;
 constexpr int64_t kVerifyPage = 5000;
 
 std::string ColumnList(const SealedTableSpec& s, const char* prefix) {
@@ -128,6 +126,27 @@ std::string RowSeal(const std::string& chain_hash, std::string_view table, const
   return Sha256Hex(input);
 }
 
+std::string PostgresSealExpression(const std::string& chain_param, const std::string& table,
+                                   const std::vector<std::string>& columns) {
+  // The same text RowSeal hashes: every value as PostgreSQL prints it (what libpq returns,
+  // so what VerifyRowSeals reads), lengths in bytes (the database is UTF-8).
+  std::string e = "encode(sha256(convert_to('clawback.row.v1' || chr(10) || CAST(" + chain_param +
+                  " AS TEXT) || chr(10) || '" + table + "' || chr(10)";
+  for (const std::string& c : columns) {
+    e += " || CASE WHEN " + c + " IS NULL THEN 'N' ELSE 'S' || octet_length(CAST(" + c +
+         " AS TEXT)) || ':' || CAST(" + c + " AS TEXT) END";
+  }
+  e += ", 'UTF8')), 'hex')";
+  return e;
+}
+
+std::string SqliteSealExpression(const std::string& chain_param, const std::string& table,
+                                 const std::vector<std::string>& columns) {
+  std::string e = "clawback_row_seal(" + chain_param + ", '" + table + "'";
+  for (const std::string& c : columns) e += ", " + c;
+  return e + ")";
+}
+
 std::string SealColumnsMigrationSql() {
   std::string sql;
   for (const SealedTableSpec& s : kSpecs) {
@@ -159,23 +178,19 @@ bool RowSealer::empty() const {
   return true;
 }
 
-Status RowSealer::Seal(SqlConnection& c, int64_t seq, const std::string& chain_hash) {
+Status RowSealer::Seal(SqlConnection& c, int64_t seq, const std::string& chain_hash,
+                       std::string (*seal_expression)(const std::string&, const std::string&,
+                                                      const std::vector<std::string>&)) {
   for (size_t t = 0; t < kSealedTableCount; ++t) {
     const SealedTableSpec& s = kSpecs[t];
-    const std::vector<SqlRow>& keys = keys_[t];
-    for (size_t begin = 0; begin < keys.size(); begin += kSealChunk) {
-      size_t n = std::min(kSealChunk, keys.size() - begin);
-      std::string sql = "SELECT " + ColumnList(s, "") + " FROM " + s.name + " WHERE ";
-      std::vector<SqlValue> params;
-      for (size_t r = 0; r < n; ++r) {
-        if (r) sql += " OR ";
-        sql += "(" + KeyMatch(s, params.size() + 1) + ")";
-        for (const SqlValue& v : keys[begin + r]) params.push_back(v);
-      }
-      std::vector<SqlRow> rows;
+    if (keys_[t].empty()) continue;
+    std::string sql = std::string("UPDATE ") + s.name + " SET row_seq = $1, row_hash = " +
+                      seal_expression("$2", s.name, s.columns) + " WHERE " + KeyMatch(s, 3);
+    for (const SqlRow& key : keys_[t]) {
+      std::vector<SqlValue> params = {seq, chain_hash};
+      params.insert(params.end(), key.begin(), key.end());
       RETURN_IF_ERROR(
-          c.Query(sql, params, &rows).WithContext(std::string("sealing rows of ") + s.name));
-      for (const SqlRow& row : rows) RETURN_IF_ERROR(StoreSeal(c, s, row, seq, chain_hash));
+          c.Query(sql, params, nullptr).WithContext(std::string("sealing a row of ") + s.name));
     }
   }
   Clear();

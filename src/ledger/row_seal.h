@@ -50,6 +50,15 @@ const SealedTableSpec& SpecOf(SealedTable t);
 // The seal of one row: `row` holds the spec's columns in order, as selected.
 std::string RowSeal(const std::string& chain_hash, std::string_view table, const SqlRow& row);
 
+// The text RowSeal hashes for the engine-computed seal; SQLite's clawback_row_seal(chain,
+// table, columns...) calls this with the values as it stores them.
+// PostgreSQL's form of Dialect::seal_expression.
+std::string PostgresSealExpression(const std::string& chain_param, const std::string& table,
+                                   const std::vector<std::string>& columns);
+// SQLite's: a call of the clawback_row_seal function (RegisterSqliteSealFunction).
+std::string SqliteSealExpression(const std::string& chain_param, const std::string& table,
+                                 const std::vector<std::string>& columns);
+
 // Migration 4 (both engines): the seal columns on every sealed table.
 std::string SealColumnsMigrationSql();
 
@@ -61,9 +70,15 @@ class RowSealer {
   void Clear();
   bool empty() const;
 
-  // Seals every touched row (reads it back, hashes it, stores the seal) with the chain's tail
-  // at (seq, hash), and clears. REQUIRES: inside the write transaction that touched them.
-  Status Seal(SqlConnection& c, int64_t seq, const std::string& chain_hash);
+  // Seals every touched row with the chain's tail at (seq, hash), and clears: one UPDATE per
+  // row by its key, the seal computed by the engine (`seal_expression`, Dialect), so nothing
+  // is read back (a read-back of many keys in one statement got a cached sequential-scan
+  // plan on PostgreSQL, and a round trip per row costs more). A touched row that is not
+  // there (its write rolled back) is skipped. REQUIRES: inside the write transaction that
+  // touched them.
+  Status Seal(SqlConnection& c, int64_t seq, const std::string& chain_hash,
+              std::string (*seal_expression)(const std::string&, const std::string&,
+                                             const std::vector<std::string>&));
 
   // Seals every row of every sealed table (migration 4 on a ledger that has rows already).
   static Status SealAll(SqlConnection& c, int64_t seq, const std::string& chain_hash);

@@ -86,6 +86,12 @@ struct Dialect {
   std::string lock_migrations;    // run at the start of Migrate's transaction, or ""
   std::string table_exists;       // one row when table $1 exists
   std::string size_bytes;         // one row, one integer: the database's size on disk
+  // An SQL expression for a row's seal (row_seal.h) over the row's current columns, with
+  // the chain hash bound as parameter `chain_param` ("$2"): the writer seals rows with one
+  // UPDATE each and reads nothing back. SQLite calls a function its connections register
+  // (clawback_row_seal); PostgreSQL computes it with sha256().
+  std::string (*seal_expression)(const std::string& chain_param, const std::string& table,
+                                 const std::vector<std::string>& columns) = nullptr;
   const std::vector<Migration>* migrations;
 };
 

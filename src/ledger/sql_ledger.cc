@@ -987,7 +987,7 @@ Status SqlLedger::LoadChainTail(SqlConnection& c, ChainTail* tail) {
 Status SqlLedger::SealRows(SqlConnection& c, ChainTail* tail) {
   if (sealer_.empty()) return Status::Ok();
   RETURN_IF_ERROR(LoadChainTail(c, tail));  // under the chain lock: no other writer moves it
-  return sealer_.Seal(c, tail->seq, tail->hash);
+  return sealer_.Seal(c, tail->seq, tail->hash, dialect_.seal_expression);
 }
 
 Status SqlLedger::ApplyOp(SqlConnection& c, const WriteOp& op, ChainTail* tail) {

@@ -499,6 +499,7 @@ Result<std::unique_ptr<Ledger>> OpenPostgresLedger(const std::string& url, const
       "SELECT CAST(COALESCE(SUM(pg_total_relation_size(c.oid)), 0) AS BIGINT) FROM pg_class c "
       "JOIN pg_namespace n ON n.oid = c.relnamespace "
       "WHERE n.nspname = current_schema() AND c.relkind = 'r'";
+  d.seal_expression = &PostgresSealExpression;
   d.migrations = &PostgresMigrations();
   auto ledger = std::make_unique<SqlLedger>(
       std::move(d), [url]() { return PgConnection::Open(url); }, clock);

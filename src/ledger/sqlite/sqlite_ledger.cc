@@ -416,6 +416,30 @@ class Checkpointer {
   std::thread thread_;      // started on the first request
 };
 
+// clawback_row_seal(chain_hash, table, column...): RowSeal over the values as a SELECT would
+// return them (integers in decimal, everything else as its text or bytes).
+void RowSealFunction(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  if (argc < 2) {
+    sqlite3_result_error(ctx, "clawback_row_seal needs a chain hash and a table", -1);
+    return;
+  }
+  auto text = [](sqlite3_value* v) {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_value_text(v));
+    return std::string(p ? p : "", static_cast<size_t>(sqlite3_value_bytes(v)));
+  };
+  SqlRow row;
+  row.reserve(static_cast<size_t>(argc - 2));
+  for (int i = 2; i < argc; ++i) {
+    switch (sqlite3_value_type(argv[i])) {
+      case SQLITE_NULL: row.emplace_back(std::monostate{}); break;
+      case SQLITE_INTEGER: row.emplace_back(static_cast<int64_t>(sqlite3_value_int64(argv[i]))); break;
+      default: row.emplace_back(text(argv[i]));
+    }
+  }
+  std::string seal = RowSeal(text(argv[0]), text(argv[1]), row);
+  sqlite3_result_text(ctx, seal.data(), static_cast<int>(seal.size()), SQLITE_TRANSIENT);
+}
+
 class SqliteConnection : public SqlConnection {
  public:
   SqliteConnection(sqlite3* db, std::string path, std::shared_ptr<Checkpointer> checkpointer)
@@ -450,6 +474,15 @@ class SqliteConnection : public SqlConnection {
       return st;
     }
     sqlite3_extended_result_codes(db, 1);
+    // The row seal the writer computes in its UPDATE (row_seal.h, Dialect::seal_expression).
+    rc = sqlite3_create_function_v2(db, "clawback_row_seal", -1,
+                                    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, nullptr,
+                                    &RowSealFunction, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) {
+      Status st = SqliteStatus(db, rc, "open ledger " + path);
+      sqlite3_close_v2(db);
+      return st;
+    }
     auto conn = std::make_unique<SqliteConnection>(db, path, checkpointer);
     RETURN_IF_ERROR(conn->Exec(
         "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
@@ -568,6 +601,7 @@ Result<std::unique_ptr<Ledger>> OpenSqliteLedger(const std::string& path, const 
   d.lock_migrations = "";
   d.table_exists = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $1";
   d.size_bytes = "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()";
+  d.seal_expression = &SqliteSealExpression;
   d.migrations = &SqliteMigrations();
   // In-memory and URI databases keep SQLite's autocheckpoint (a second connection to them
   // would not be the same database, or might not be).
