@@ -4,6 +4,7 @@
 // with target_kind "deployment" — the record the time machine writes for its rollbacks.
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.h"
@@ -49,31 +50,16 @@ bool IsHex(const std::string& s) {
   return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isxdigit(c); });
 }
 
-Result<ledger::Deployment> LoadDeployment(ledger::Ledger& l, const std::string& text) {
-  ASSIGN_OR_RETURN(Uuid id, ParseId(text, "deployment id"));
-  return l.GetDeployment(id);
-}
-
 void PrintJson(const Json& j) { std::printf("%s\n", j.dump().c_str()); }
 
-// The client deploy's writes go through: the server with --server, else the data dir's
-// ledger, with the local learning system to advise on a failed check.
-struct DeployClient {
-  std::unique_ptr<ledger::Ledger> advice_ledger;  // outlives `client` (the advice reads it)
-  std::unique_ptr<SpineClient> client;
-};
-
-Result<DeployClient> OpenDeployClient(Cli& cli) {
-  DeployClient d;
-  if (!cli.ServerUrl().empty()) {
-    ASSIGN_OR_RETURN(d.client, OpenServerClient(cli.ServerUrl()));
-    return d;
-  }
-  ASSIGN_OR_RETURN(d.advice_ledger, OpenDataDirLedger(cli));
-  ASSIGN_OR_RETURN(Config config, cli.LoadConfig());
-  ASSIGN_OR_RETURN(d.client, OpenLedgerClient(cli, ServeRecommendations(config, d.advice_ledger.get())));
-  return d;
+// A string member of an answer; `none` when it is absent or null.
+std::string Str(const Json& j, const char* key, const char* none = "") {
+  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : none;
 }
+
+// Every deploy command goes through the server with --server, else the data dir's ledger
+// with the learning system over it (advice on a failed check, outcomes), as `serve` has.
+Result<std::unique_ptr<SpineClient>> OpenDeployClient(Cli& cli) { return OpenSpineClient(cli); }
 
 void PrintWarnings(const Json& answer) {
   if (!answer.contains("warnings")) return;
@@ -96,8 +82,8 @@ Status RunStart(const DeployArgs& a, Cli& cli) {
   if (!a.services.empty()) attrs["services"] = a.services;
   if (!a.paths.empty()) attrs["paths"] = a.paths;
   body["attributes"] = attrs;
-  ASSIGN_OR_RETURN(DeployClient d, OpenDeployClient(cli));
-  ASSIGN_OR_RETURN(Json answer, d.client->Write("POST", "/v1/deployments", body, "deploy start"));
+  ASSIGN_OR_RETURN(auto client, OpenDeployClient(cli));
+  ASSIGN_OR_RETURN(Json answer, client->Write("POST", "/v1/deployments", body, "deploy start"));
   if (cli.global.json)
     PrintJson(answer);
   else
@@ -115,8 +101,8 @@ Status RunFinish(const DeployArgs& a, Cli& cli) {
   Json body = {{"status", a.status}, {"finished_at", at}, {"time", at}, {"actor", "cli"}};
   if (a.status == "rolled_back") body["rollback_mode"] = a.rollback_mode;
   if (!a.note.empty()) body["note"] = a.note;
-  ASSIGN_OR_RETURN(DeployClient d, OpenDeployClient(cli));
-  ASSIGN_OR_RETURN(Json answer, d.client->Write("PATCH", "/v1/deployments/" + id.ToString(), body,
+  ASSIGN_OR_RETURN(auto client, OpenDeployClient(cli));
+  ASSIGN_OR_RETURN(Json answer, client->Write("PATCH", "/v1/deployments/" + id.ToString(), body,
                                                 "deploy finish " + id.ToString()));
   if (cli.global.json) {
     PrintJson(answer);
@@ -137,8 +123,8 @@ Status RunCheck(const DeployArgs& a, Cli& cli) {
   ASSIGN_OR_RETURN(Uuid id, ParseId(a.id, "deployment id"));
   Json body = {{"name", a.name}, {"passed", a.passed}, {"time", at}, {"actor", "cli"}};
   if (!a.message.empty()) body["message"] = a.message;
-  ASSIGN_OR_RETURN(DeployClient d, OpenDeployClient(cli));
-  ASSIGN_OR_RETURN(Json answer, d.client->Write("POST", "/v1/deployments/" + id.ToString() + "/checks",
+  ASSIGN_OR_RETURN(auto client, OpenDeployClient(cli));
+  ASSIGN_OR_RETURN(Json answer, client->Write("POST", "/v1/deployments/" + id.ToString() + "/checks",
                                                 body, "deploy check " + id.ToString()));
   PrintWarnings(answer);
   if (cli.global.json) {
@@ -165,8 +151,8 @@ Status RunResolve(const DeployArgs& a, Cli& cli) {
   if (!a.path.empty()) body["path"] = a.path;
   if (!a.snapshot.empty()) body["snapshot"] = a.snapshot;
   if (!a.note.empty()) body["note"] = a.note;
-  ASSIGN_OR_RETURN(DeployClient d, OpenDeployClient(cli));
-  auto answer = d.client->Write("POST", "/v1/deployments/" + id.ToString() + "/resolutions", body,
+  ASSIGN_OR_RETURN(auto client, OpenDeployClient(cli));
+  auto answer = client->Write("POST", "/v1/deployments/" + id.ToString() + "/resolutions", body,
                                 "deploy resolve " + id.ToString());
   if (!answer.ok()) {
     // The route names the allowed actions with underscores; the flag takes dashes.
@@ -183,56 +169,43 @@ Status RunResolve(const DeployArgs& a, Cli& cli) {
 
 Status RunList(const DeployArgs& a, Cli& cli) {
   if (a.limit < 1 || a.limit > 10000) return InvalidArgument("--limit must be from 1 to 10000");
-  ASSIGN_OR_RETURN(LearnSession s, OpenLearnSession(cli));
-  ledger::DeploymentFilter f;
-  f.environment = a.env;
-  f.limit = a.limit;
-  ASSIGN_OR_RETURN(auto list, s.ledger->ListDeployments(f));
-  Json arr = Json::array();
-  if (!cli.global.json)
-    std::printf("%-36s  %-10s  %-8s  %-11s  %s\n", "ID", "ENV", "COMMIT", "STATUS", "OUTCOME");
-  for (const auto& d : list) {
-    ASSIGN_OR_RETURN(learn::Outcome o, s.engine->OutcomeOf(d));
-    if (cli.global.json) {
-      Json j = ledger::DeploymentToJson(d);
-      j["outcome"] = o.ToJson();
-      arr.push_back(j);
-    } else {
-      std::printf("%-36s  %-10s  %-8s  %-11s  %s\n", d.id.ToString().c_str(), d.environment.c_str(),
-                  d.commit_sha.substr(0, 8).c_str(), d.status.c_str(),
-                  (o.label + (o.action != "none" ? " (" + o.action + ")" : "")).c_str());
-    }
+  ASSIGN_OR_RETURN(auto client, OpenDeployClient(cli));
+  std::map<std::string, std::string> query = {{"limit", std::to_string(a.limit)}};
+  if (!a.env.empty()) query["environment"] = a.env;
+  ASSIGN_OR_RETURN(Json answer, client->Call("GET", "/v1/deployments", query, nullptr, "deploy list"));
+  if (cli.global.json) {
+    PrintJson(answer);
+    return Status::Ok();
   }
-  if (cli.global.json) PrintJson({{"deployments", arr}});
+  std::printf("%-36s  %-10s  %-8s  %-11s  %s\n", "ID", "ENV", "COMMIT", "STATUS", "OUTCOME");
+  for (const auto& d : answer.value("deployments", Json::array())) {
+    const Json& o = d.contains("outcome") ? d["outcome"] : Json::object();
+    std::string action = Str(o, "action", "none");
+    std::printf("%-36s  %-10s  %-8s  %-11s  %s\n", Str(d, "id").c_str(), Str(d, "environment").c_str(),
+                Str(d, "commit_sha").substr(0, 8).c_str(), Str(d, "status").c_str(),
+                (Str(o, "label") + (action != "none" ? " (" + action + ")" : "")).c_str());
+  }
   return Status::Ok();
 }
 
 Status RunShow(const DeployArgs& a, Cli& cli) {
-  ASSIGN_OR_RETURN(LearnSession s, OpenLearnSession(cli));
-  ASSIGN_OR_RETURN(ledger::Deployment d, LoadDeployment(*s.ledger, a.id));
-  ASSIGN_OR_RETURN(learn::Outcome o, s.engine->OutcomeOf(d));
-  Json checks = Json::array();
-  if (d.conversation_id) {
-    ASSIGN_OR_RETURN(auto t, s.ledger->GetTrace(*d.conversation_id));
-    for (const auto& e : t.events)
-      if ((e.kind == ledger::kHealthCheck || e.kind == ledger::kDeploymentResolution) &&
-          e.attributes.value("deployment_id", "") == d.id.ToString())
-        checks.push_back({{"kind", e.kind}, {"time_ms", e.time_ms}, {"attributes", e.attributes}});
-  }
+  ASSIGN_OR_RETURN(Uuid id, ParseId(a.id, "deployment id"));
+  ASSIGN_OR_RETURN(auto client, OpenDeployClient(cli));
+  ASSIGN_OR_RETURN(Json d, client->Call("GET", "/v1/deployments/" + id.ToString(), {}, nullptr,
+                                        "deploy show " + id.ToString()));
   if (cli.global.json) {
-    Json j = ledger::DeploymentToJson(d);
-    j["outcome"] = o.ToJson();
-    j["events"] = checks;
-    PrintJson(j);
+    PrintJson(d);
     return Status::Ok();
   }
+  const Json& o = d.contains("outcome") ? d["outcome"] : Json::object();
+  auto str = [](const Json& j, const char* k) { return Str(j, k, "-"); };
   std::printf("deployment   %s\nenvironment  %s\ncommit       %s\nstatus       %s\nconversation %s\n"
               "outcome      %s (%s)\n",
-              d.id.ToString().c_str(), d.environment.c_str(), d.commit_sha.c_str(), d.status.c_str(),
-              d.conversation_id ? d.conversation_id->ToString().c_str() : "-", o.label.c_str(),
-              o.action.c_str());
-  for (const auto& c : checks) std::printf("  %s %s\n", c["kind"].get<std::string>().c_str(),
-                                           c["attributes"].dump().c_str());
+              str(d, "id").c_str(), str(d, "environment").c_str(), str(d, "commit_sha").c_str(),
+              str(d, "status").c_str(), str(d, "conversation_id").c_str(), str(o, "label").c_str(),
+              str(o, "action").c_str());
+  for (const auto& c : d.value("events", Json::array()))
+    std::printf("  %s %s\n", Str(c, "kind").c_str(), c["attributes"].dump().c_str());
   return Status::Ok();
 }
 

@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "cli/learn_common.h"
 #include "cli/spine_client.h"
+#include "service/api_routes.h"
 
 namespace clawback::cli {
 namespace {
@@ -26,38 +27,52 @@ Status RunIngest(const IngestArgs& a, Cli& cli) {
         "output yet)");
   if (!a.files.empty() && a.loki) return InvalidArgument("give FILEs or --loki, not both");
   ASSIGN_OR_RETURN(Uuid id, ParseId(a.deployment, "deployment id"));
-  ASSIGN_OR_RETURN(LearnSession s, OpenLearnSession(cli));
-  ASSIGN_OR_RETURN(ledger::Deployment d, s.ledger->GetDeployment(id));
-  Json reports = Json::array();
-  learn::IngestReport last;
-  int64_t lines = 0;
-  if (a.loki) {
-    auto http = learn::NewCurlHttpClient(std::chrono::seconds(30));
-    ASSIGN_OR_RETURN(auto got, s.engine->FetchLoki(d, http.get()));
-    ASSIGN_OR_RETURN(last, s.engine->Ingest(id, got, "loki"));
-    reports.push_back(last.ToJson());
-    lines += last.lines;
-  }
+  // Read every file first: a missing one fails before anything is ingested.
+  std::vector<std::vector<std::string>> contents;
   for (const auto& f : a.files) {
     ASSIGN_OR_RETURN(auto got, ReadLines(f));
-    ASSIGN_OR_RETURN(last, s.engine->Ingest(id, got, "file:" + f));
-    Json r = last.ToJson();
-    r["source"] = f;
-    reports.push_back(r);
-    lines += last.lines;
+    contents.push_back(std::move(got));
   }
-  ASSIGN_OR_RETURN(size_t indexed, s.engine->IndexSize());
+  ASSIGN_OR_RETURN(auto client, OpenSpineClient(cli));
+  const std::string what = "learn ingest --deployment " + id.ToString();
+  Json reports = Json::array();
+  Json last;
+  int64_t lines = 0;
+  auto post = [&](Json body, const std::string& source) -> Status {
+    body["deployment_id"] = id.ToString();
+    ASSIGN_OR_RETURN(last, client->Call("POST", "/v1/learn/logs", {}, body, what));
+    lines += last.value("lines", int64_t{0});
+    if (!source.empty()) last["source"] = source;
+    reports.push_back(last);
+    return Status::Ok();
+  };
+  if (a.loki) RETURN_IF_ERROR(post({{"loki", true}}, ""));
+  for (size_t i = 0; i < a.files.size(); ++i) {
+    // In requests of at most kLogChunkBytes (a server takes 1 MiB bodies by default); the
+    // counts add up the same as one request would.
+    const std::vector<std::string>& all = contents[i];
+    size_t begin = 0;
+    do {
+      size_t end = begin, bytes = 0;
+      while (end < all.size() && (end == begin || bytes + all[end].size() + 8 <= service::kLogChunkBytes))
+        bytes += all[end++].size() + 8;
+      Json chunk = Json::array();
+      for (size_t k = begin; k < end; ++k) chunk.push_back(all[k]);
+      RETURN_IF_ERROR(post({{"lines", chunk}, {"source", "file:" + a.files[i]}}, a.files[i]));
+      begin = end;
+    } while (begin < all.size());
+  }
   if (cli.global.json) {
     std::printf("%s\n", Json({{"deployment_id", id.ToString()}, {"lines", lines},
-                              {"total_lines", last.total_lines}, {"sources", reports},
-                              {"index", s.engine->index().kind()}, {"indexed", indexed}})
+                              {"total_lines", last.value("total_lines", int64_t{0})}, {"sources", reports},
+                              {"index", last.value("index", "")}, {"indexed", last.value("indexed", int64_t{0})}})
                             .dump()
                             .c_str());
   } else {
-    std::printf("deployment %s: %lld lines ingested (%lld in all); %zu situations in the %s index\n",
+    std::printf("deployment %s: %lld lines ingested (%lld in all); %lld situations in the %s index\n",
                 id.ToString().c_str(), static_cast<long long>(lines),
-                static_cast<long long>(last.total_lines), indexed,
-                std::string(s.engine->index().kind()).c_str());
+                static_cast<long long>(last.value("total_lines", int64_t{0})),
+                static_cast<long long>(last.value("indexed", int64_t{0})), last.value("index", "").c_str());
   }
   return Status::Ok();
 }
@@ -91,7 +106,9 @@ void Register(CLI::App& app, Cli& cli) {
                    "Query Loki's query_range API ([learn.loki] url and query in config.toml) "
                    "from 5 min before the deployment to its end");
   ingest->footer(
-      "Ingesting again adds to the deployment's counts. Outcomes come from the ledger.\n\n"
+      "Ingesting again adds to the deployment's counts. Outcomes come from the ledger.\n"
+      "With --server URL the server's learning system takes the lines (POST /v1/learn/logs,\n"
+      "an ingest token), in requests of at most 256 KiB; with --loki the server queries Loki.\n\n"
       "Examples:\n"
       "  clawback learn ingest --deployment \"$id\" /var/log/app/app.log\n"
       "  journalctl -u app --since '10 min ago' | clawback learn ingest --deployment \"$id\" -\n"

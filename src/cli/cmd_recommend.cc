@@ -29,45 +29,53 @@ Status RunRecommend(const RecommendArgs& a, Cli& cli) {
         "give exactly one of --deployment ID, --conversation ID, --log FILE and --risk");
   if (a.risk && a.env.empty()) return InvalidArgument("--risk needs --env NAME");
   if (a.limit < 1 || a.limit > 1000) return InvalidArgument("--limit must be from 1 to 1000");
-  ASSIGN_OR_RETURN(LearnSession s, OpenLearnSession(cli));
+  ASSIGN_OR_RETURN(auto client, OpenSpineClient(cli));
   if (a.risk) {
-    ASSIGN_OR_RETURN(Json j, s.engine->Risk(a.env, a.limit));
+    ASSIGN_OR_RETURN(Json j, client->Call("GET", "/v1/risk",
+                                          {{"environment", a.env}, {"limit", std::to_string(a.limit)}},
+                                          nullptr, "recommend --risk"));
     if (cli.global.json) {
       std::printf("%s\n", j.dump().c_str());
       return Status::Ok();
     }
-    std::printf("environment %s: %lld deployments, %lld incidents\n", a.env.c_str(),
-                static_cast<long long>(j["deployments"].get<int64_t>()),
-                static_cast<long long>(j["incidents"].get<int64_t>()));
+    auto num = [](const Json& o, const char* k) {
+      return static_cast<long long>(o.contains(k) && o[k].is_number() ? o[k].get<int64_t>() : 0);
+    };
+    auto str = [](const Json& o, const char* k) {
+      return o.contains(k) && o[k].is_string() ? o[k].get<std::string>() : std::string();
+    };
+    std::printf("environment %s: %lld deployments, %lld incidents\n", a.env.c_str(), num(j, "deployments"),
+                num(j, "incidents"));
     std::printf("Paths linked to failures:\n");
-    if (j["paths"].empty()) std::printf("  (none)\n");
-    for (const auto& p : j["paths"])
-      std::printf("  %3lld/%-3lld failed  %s\n", static_cast<long long>(p["failures"].get<int64_t>()),
-                  static_cast<long long>(p["deployments"].get<int64_t>()),
-                  p["path"].get<std::string>().c_str());
+    Json paths = j.value("paths", Json::array()), templates = j.value("templates", Json::array());
+    if (paths.empty()) std::printf("  (none)\n");
+    for (const auto& p : paths)
+      std::printf("  %3lld/%-3lld failed  %s\n", num(p, "failures"), num(p, "deployments"), str(p, "path").c_str());
     std::printf("Error/warning templates linked to failures:\n");
-    if (j["templates"].empty()) std::printf("  (none)\n");
-    for (const auto& t : j["templates"])
-      std::printf("  %3lld/%-3lld failed  %s\n", static_cast<long long>(t["failures"].get<int64_t>()),
-                  static_cast<long long>(t["deployments"].get<int64_t>()),
-                  t["template"].get<std::string>().c_str());
+    if (templates.empty()) std::printf("  (none)\n");
+    for (const auto& t : templates)
+      std::printf("  %3lld/%-3lld failed  %s\n", num(t, "failures"), num(t, "deployments"),
+                  str(t, "template").c_str());
     return Status::Ok();
   }
-  learn::Recommendation rec;
+  Json rec;
   if (!a.deployment.empty()) {
     ASSIGN_OR_RETURN(Uuid id, ParseId(a.deployment, "deployment id"));
-    ASSIGN_OR_RETURN(rec, s.engine->RecommendForDeployment(id));
+    ASSIGN_OR_RETURN(rec, client->Call("GET", "/v1/recommendations", {{"deployment", id.ToString()}},
+                                       nullptr, "recommend --deployment"));
   } else if (!a.conversation.empty()) {
     ASSIGN_OR_RETURN(Uuid id, ParseId(a.conversation));
-    ASSIGN_OR_RETURN(rec, s.engine->RecommendForConversation(id));
+    ASSIGN_OR_RETURN(rec, client->Call("GET", "/v1/recommendations", {{"conversation", id.ToString()}},
+                                       nullptr, "recommend --conversation"));
   } else {
     ASSIGN_OR_RETURN(auto lines, ReadLines(a.log));
-    ASSIGN_OR_RETURN(rec, s.engine->RecommendForLines(lines, a.log, a.env));
+    Json body = {{"lines", lines}, {"source", a.log}, {"environment", a.env}};
+    ASSIGN_OR_RETURN(rec, client->Call("POST", "/v1/recommendations", {}, body, "recommend --log"));
   }
   if (cli.global.json)
-    std::printf("%s\n", rec.ToJson().dump().c_str());
+    std::printf("%s\n", rec.dump().c_str());
   else
-    PrintRecommendation(rec.ToJson());
+    PrintRecommendation(rec);
   return Status::Ok();
 }
 
@@ -83,6 +91,8 @@ void Register(CLI::App& app, Cli& cli) {
   cmd->add_option("--env", a->env, "Environment (with --risk; with --log, its name)");
   cmd->add_option("--limit", a->limit, "Rows per list with --risk")->capture_default_str();
   cmd->footer(
+      "With --server URL (or $CLAWBACK_SERVER) the server's learning system answers\n"
+      "(GET /v1/recommendations, POST /v1/recommendations for --log, GET /v1/risk).\n"
       "Logs reach the learning system with `clawback learn ingest --deployment ID FILE...`;\n"
       "outcomes come from the ledger (`clawback deploy finish/check/resolve`).\n\n"
       "Examples:\n"

@@ -10,6 +10,7 @@
 #include "cli/snapshot_common.h"
 #include "cli/spine_client.h"
 #include "ingest/server.h"
+#include "service/api_routes.h"
 #include "ledger/ledger.h"
 #include "telemetry/pipeline.h"
 
@@ -73,7 +74,9 @@ Status Serve(Cli& cli, const ServeOptions& opts) {
   }
 
   so.snapshots = OpenServeSnapshots(cli, config);  // the repository opens in the background
-  so.recommendations = ServeRecommendations(config, ledger.get());
+  auto learn = std::make_shared<service::LearnService>(config, ledger.get());
+  so.recommendations = service::LearnService::RecommendationsFn(learn);
+  so.routes = service::ApiRoutes({ledger.get(), learn});
   ingest::IngestServer srv(ledger.get(), so);
   if (topts.enabled()) pipeline = std::make_unique<telemetry::TelemetryPipeline>(topts, &srv.metrics());
   RETURN_IF_ERROR(srv.Start());

@@ -9,7 +9,6 @@
 #include "cli/cli.h"
 #include "cli/spine_client.h"
 #include "common/clock.h"
-#include "ingest/auth.h"
 
 namespace clawback::cli {
 namespace {
@@ -20,60 +19,58 @@ struct TokenOptions {
 };
 
 Status RunCreate(Cli& cli, const TokenOptions& opt) {
-  auto role = ledger::ParseRole(opt.role);
-  if (!role) {
+  if (!ledger::ParseRole(opt.role)) {
     return InvalidArgument("--role \"" + opt.role +
                            "\": expected viewer (reads), ingest (event writes), operator or admin");
   }
-  ASSIGN_OR_RETURN(auto ledger, OpenDataDirLedger(cli));
-  std::string token = ingest::GenerateToken();
-  std::string name = opt.name.empty() ? std::string(ledger::RoleName(*role)) : opt.name;
-  ledger::WriteBatch b;
-  ledger::Token record =
-      ingest::MakeTokenRecord(token, name, *role, SystemClock().NowUnixMillis());
-  b.Add(record);
-  b.Add(NewEvent(std::nullopt, "token.create",
-                 {{"token_id", record.id.ToString()},
-                  {"name", name},
-                  {"role", std::string(ledger::RoleName(*role))}},
-                 "cli"));
-  RETURN_IF_ERROR(ledger->Apply(b));
+  // With --server: through the server (an admin token); the first token of a data dir is
+  // made directly, before any server can check one.
+  ASSIGN_OR_RETURN(auto client, OpenSpineClient(cli));
+  nlohmann::json body = {{"role", opt.role}, {"actor", "cli"}};
+  if (!opt.name.empty()) body["name"] = opt.name;
+  ASSIGN_OR_RETURN(nlohmann::json made, client->Write("POST", "/v1/tokens", body, "token create"));
   if (cli.global.json) {
-    std::printf("%s\n", nlohmann::json({{"token", token},
-                                        {"id", record.id.ToString()},
-                                        {"name", name},
-                                        {"role", std::string(ledger::RoleName(*role))}})
-                            .dump()
-                            .c_str());
+    std::printf("%s\n", made.dump().c_str());
   } else {
-    std::printf("%s\n", token.c_str());
+    std::printf("%s\n", made.value("token", "").c_str());
   }
   return Status::Ok();
 }
 
-std::string Minute(std::optional<int64_t> ms) {
-  if (!ms || *ms <= 0) return "never";
-  std::string t = FormatRfc3339Millis(*ms);  // 2026-12-06T21:40:00.123Z
-  return t.substr(0, 10) + " " + t.substr(11, 5) + "Z";
+std::string Minute(const nlohmann::json& t) {
+  if (!t.is_string()) return "never";
+  std::string s = t.get<std::string>();  // 2026-12-06T21:40:00.123Z
+  if (s.size() < 16) return s;
+  return s.substr(0, 10) + " " + s.substr(11, 5) + "Z";
 }
 
-nlohmann::json TokenJson(const ledger::Token& t) {
-  nlohmann::json j = {{"id", t.id.ToString()},
-                      {"name", t.name},
-                      {"role", std::string(ledger::RoleName(t.role))},
-                      {"created", FormatRfc3339Millis(t.created_at_ms)},
-                      {"last_used", nullptr},
-                      {"revoked", t.revoked}};
-  if (t.last_used_at_ms) j["last_used"] = FormatRfc3339Millis(*t.last_used_at_ms);
-  return j;
+struct TokenRow {
+  std::string id, name, role;
+  bool revoked = false;
+  nlohmann::json doc;
+};
+
+Result<std::vector<TokenRow>> ListTokens(SpineClient& client) {
+  ASSIGN_OR_RETURN(nlohmann::json answer, client.Call("GET", "/v1/tokens", {}, nullptr, "token list"));
+  std::vector<TokenRow> rows;
+  for (const auto& t : answer.value("tokens", nlohmann::json::array())) {
+    TokenRow r;
+    r.id = t.value("id", "");
+    r.name = t.value("name", "");
+    r.role = t.value("role", "");
+    r.revoked = t.value("revoked", false);
+    r.doc = t;
+    rows.push_back(std::move(r));
+  }
+  return rows;
 }
 
 Status RunList(Cli& cli) {
-  ASSIGN_OR_RETURN(auto ledger, OpenDataDirLedger(cli));
-  ASSIGN_OR_RETURN(std::vector<ledger::Token> tokens, ledger->ListTokens());
+  ASSIGN_OR_RETURN(auto client, OpenSpineClient(cli));
+  ASSIGN_OR_RETURN(std::vector<TokenRow> tokens, ListTokens(*client));
   if (cli.global.json) {
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& t : tokens) out.push_back(TokenJson(t));
+    for (const auto& t : tokens) out.push_back(t.doc);
     std::printf("%s\n", out.dump().c_str());
     return Status::Ok();
   }
@@ -86,23 +83,22 @@ Status RunList(Cli& cli) {
   std::printf("%-36s  %-*s  %-8s  %-17s  %-17s  %s\n", "ID", static_cast<int>(name_width), "NAME",
               "ROLE", "CREATED", "LAST USED", "STATE");
   for (const auto& t : tokens) {
-    std::printf("%-36s  %-*s  %-8s  %-17s  %-17s  %s\n", t.id.ToString().c_str(),
-                static_cast<int>(name_width), t.name.c_str(),
-                std::string(ledger::RoleName(t.role)).c_str(), Minute(t.created_at_ms).c_str(),
-                Minute(t.last_used_at_ms).c_str(), t.revoked ? "revoked" : "active");
+    std::printf("%-36s  %-*s  %-8s  %-17s  %-17s  %s\n", t.id.c_str(), static_cast<int>(name_width),
+                t.name.c_str(), t.role.c_str(), Minute(t.doc["created"]).c_str(),
+                Minute(t.doc["last_used"]).c_str(), t.revoked ? "revoked" : "active");
   }
   return Status::Ok();
 }
 
 // The one token `ref` names: its full id, a unique prefix of the id (8+ characters), or
 // its name when exactly one active token has it.
-Result<ledger::Token> ResolveToken(const std::vector<ledger::Token>& tokens, const std::string& ref) {
-  std::vector<const ledger::Token*> hits;
+Result<TokenRow> ResolveToken(const std::vector<TokenRow>& tokens, const std::string& ref) {
+  std::vector<const TokenRow*> hits;
   for (const auto& t : tokens)
-    if (t.id.ToString() == ref) return t;
+    if (t.id == ref) return t;
   if (ref.size() >= 8)
     for (const auto& t : tokens)
-      if (t.id.ToString().compare(0, ref.size(), ref) == 0) hits.push_back(&t);
+      if (t.id.compare(0, ref.size(), ref) == 0) hits.push_back(&t);
   if (hits.empty())
     for (const auto& t : tokens)
       if (t.name == ref && !t.revoked) hits.push_back(&t);
@@ -110,36 +106,24 @@ Result<ledger::Token> ResolveToken(const std::vector<ledger::Token>& tokens, con
   if (hits.empty())
     return NotFound("no token has id or name \"" + ref + "\" (`clawback token list` shows them)");
   std::string ids;
-  for (const auto* t : hits) ids += " " + t->id.ToString();
+  for (const auto* t : hits) ids += " " + t->id;
   return InvalidArgument("\"" + ref + "\" names " + std::to_string(hits.size()) +
                          " tokens; give the full id:" + ids);
 }
 
 Status RunRevoke(Cli& cli, const std::string& ref) {
-  ASSIGN_OR_RETURN(auto ledger, OpenDataDirLedger(cli));
-  ASSIGN_OR_RETURN(std::vector<ledger::Token> tokens, ledger->ListTokens());
-  ASSIGN_OR_RETURN(ledger::Token t, ResolveToken(tokens, ref));
-  bool was_revoked = t.revoked;
-  if (!was_revoked) {
-    t.revoked = true;
-    ledger::WriteBatch b;
-    b.Add(t);
-    b.Add(NewEvent(std::nullopt, "token.revoke",
-                   {{"token_id", t.id.ToString()},
-                    {"name", t.name},
-                    {"role", std::string(ledger::RoleName(t.role))}},
-                   "cli"));
-    RETURN_IF_ERROR(ledger->Apply(b));
-  }
+  ASSIGN_OR_RETURN(auto client, OpenSpineClient(cli));
+  ASSIGN_OR_RETURN(std::vector<TokenRow> tokens, ListTokens(*client));
+  ASSIGN_OR_RETURN(TokenRow t, ResolveToken(tokens, ref));
+  ASSIGN_OR_RETURN(nlohmann::json out, client->Write("POST", "/v1/tokens/" + t.id + "/revoke",
+                                                     {{"actor", "cli"}}, "token revoke " + t.id));
   if (cli.global.json) {
-    nlohmann::json out = TokenJson(t);
-    out["already_revoked"] = was_revoked;
     std::printf("%s\n", out.dump().c_str());
-  } else if (was_revoked) {
-    std::printf("Token %s (%s) was already revoked.\n", t.id.ToString().c_str(), t.name.c_str());
+  } else if (out.value("already_revoked", false)) {
+    std::printf("Token %s (%s) was already revoked.\n", t.id.c_str(), t.name.c_str());
   } else {
-    std::printf("Revoked token %s (%s, %s). A running server refuses it within 5 s.\n",
-                t.id.ToString().c_str(), t.name.c_str(), std::string(ledger::RoleName(t.role)).c_str());
+    std::printf("Revoked token %s (%s, %s). A running server refuses it within 5 s.\n", t.id.c_str(),
+                t.name.c_str(), t.role.c_str());
   }
   return Status::Ok();
 }
@@ -156,7 +140,8 @@ void Register(CLI::App& app, Cli& cli) {
       "Roles: viewer (reads) < ingest (event writes) < operator < admin.\n\n"
       "Examples:\n"
       "  export CLAWBACK_TOKEN=$(clawback token create --role admin --name me)\n"
-      "  clawback token create --role ingest --name openclaw-gateway");
+      "  clawback token create --role ingest --name openclaw-gateway\n"
+      "  CLAWBACK_TOKEN=$ADMIN clawback --server http://127.0.0.1:18800 token create --role viewer");
   create->callback([&cli, opt] { cli.status = RunCreate(cli, *opt); });
 
   auto* list = group->add_subcommand("list", "List the tokens: id, name, role, created, last used, state");

@@ -41,28 +41,6 @@ Result<std::vector<std::string>> ReadLines(const std::string& path) {
   return lines;
 }
 
-std::function<Result<nlohmann::json>(const Uuid&)> ServeRecommendations(const Config& config,
-                                                                        ledger::Ledger* ledger) {
-  struct State {
-    std::mutex mu;
-    Config config;
-    ledger::Ledger* ledger;
-  };
-  auto st = std::make_shared<State>();
-  st->config = Config::Defaults(config.data_dir());
-  auto reloaded = Config::Load(config.file(), config.data_dir());
-  if (reloaded.ok()) st->config = std::move(*reloaded);
-  st->ledger = ledger;
-  return [st](const Uuid& id) -> Result<nlohmann::json> {
-    std::lock_guard<std::mutex> lock(st->mu);
-    // Opened per request: `clawback learn ingest` in another process adds situations, and
-    // the index files are the source of truth.
-    ASSIGN_OR_RETURN(auto engine, learn::OpenLearnEngine(st->config, st->ledger));
-    ASSIGN_OR_RETURN(learn::Recommendation rec, engine->RecommendForDeployment(id));
-    return rec.ToJson();
-  };
-}
-
 void PrintRecommendation(const nlohmann::json& rec) {
   auto str = [](const nlohmann::json& j, const char* k) {
     return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : std::string();

@@ -28,12 +28,6 @@ Result<std::string> ReadAll(const std::string& path);
 // A file's lines ("-" is stdin); a trailing empty line is dropped.
 Result<std::vector<std::string>> ReadLines(const std::string& path);
 
-// For `clawback serve`: GET /v1/recommendations. The engine opens per request (so advice
-// sees what `learn ingest` added meanwhile; a broken [learn] config fails those requests,
-// not the server); calls are serialised.
-std::function<Result<nlohmann::json>(const Uuid&)> ServeRecommendations(const Config& config,
-                                                                        ledger::Ledger* ledger);
-
 // The human form of a recommendation (its ToJson() document, local or from a server) on stdout.
 void PrintRecommendation(const nlohmann::json& rec);
 

@@ -9,6 +9,7 @@
 #include "ledger/event_kinds.h"
 #include "ledger/trace_json.h"
 #include "record/direct.h"
+#include "service/api_routes.h"
 
 namespace clawback::cli {
 namespace {
@@ -27,11 +28,12 @@ Result<Uuid> IdFrom(const Json& answer, std::initializer_list<const char*> keys,
 
 class LedgerClient : public SpineClient {
  public:
-  LedgerClient(std::unique_ptr<Ledger> ledger, std::string url,
-               std::function<Result<Json>(const Uuid&)> recommendations)
-      : ledger_(std::move(ledger)), url_(std::move(url)) {
+  LedgerClient(std::unique_ptr<Ledger> ledger, const Config& config)
+      : ledger_(std::move(ledger)), url_(config.LedgerUrl()) {
+    // The same learning system `serve` runs: advice on a failed check, outcomes, …
+    learn_ = std::make_shared<service::LearnService>(config, ledger_.get());
     deps_.ledger = ledger_.get();
-    deps_.recommendations = std::move(recommendations);
+    deps_.recommendations = service::LearnService::RecommendationsFn(learn_);
   }
 
   // SpineClient
@@ -59,10 +61,21 @@ class LedgerClient : public SpineClient {
     return ledger::TraceToJson(t);
   }
 
+  Result<Json> Call(const std::string& method, const std::string& path,
+                    const std::map<std::string, std::string>& query, const Json& body,
+                    const std::string& what) override {
+    if (api_.empty()) api_ = service::ApiRoutes({ledger_.get(), learn_});
+    auto answer = ingest::CallDirect(api_, method, path, query, body, "cli");
+    if (!answer.ok()) return answer.status().WithContext(what);
+    return answer;
+  }
+
  private:
   std::unique_ptr<Ledger> ledger_;
   std::string url_;
+  std::shared_ptr<service::LearnService> learn_;
   record::RouteDeps deps_;
+  std::vector<ingest::ApiRoute> api_;
 };
 
 // Maps an HTTP answer back to a Status: the JSON error body's code when there is one
@@ -159,6 +172,15 @@ class ServerClient : public SpineClient {
     return Get("/v1/conversations/" + id.ToString() + "/trace", "trace " + id.ToString());
   }
 
+  Result<Json> Call(const std::string& method, const std::string& path,
+                    const std::map<std::string, std::string>& query, const Json& body,
+                    const std::string& what) override {
+    httplib::Params params(query.begin(), query.end());
+    std::string target = httplib::append_query_params(path, params);
+    if (method == "GET") return Get(target, what);
+    return Post(target, body, what);
+  }
+
  private:
   Result<Json> Decode(const httplib::Result& res, const std::string& what) {
     RETURN_IF_ERROR(StatusFromResponse(res, what, url_));
@@ -252,12 +274,10 @@ Result<std::unique_ptr<ledger::Ledger>> OpenDataDirLedger(const Cli& cli) {
   return ledger;
 }
 
-Result<std::unique_ptr<SpineClient>> OpenLedgerClient(
-    const Cli& cli, std::function<Result<Json>(const Uuid&)> recommendations) {
+Result<std::unique_ptr<SpineClient>> OpenLedgerClient(const Cli& cli) {
   ASSIGN_OR_RETURN(auto ledger, OpenDataDirLedger(cli));
   ASSIGN_OR_RETURN(Config config, cli.LoadConfig());
-  return std::unique_ptr<SpineClient>(
-      new LedgerClient(std::move(ledger), config.LedgerUrl(), std::move(recommendations)));
+  return std::unique_ptr<SpineClient>(new LedgerClient(std::move(ledger), config));
 }
 
 Result<std::unique_ptr<SpineClient>> OpenServerClient(const std::string& url,
@@ -295,11 +315,10 @@ Result<Json> PostToServer(const std::string& url, const std::string& path, const
   return j;
 }
 
-Result<std::unique_ptr<SpineClient>> OpenSpineClient(
-    const Cli& cli, std::function<Result<Json>(const Uuid&)> recommendations) {
+Result<std::unique_ptr<SpineClient>> OpenSpineClient(const Cli& cli) {
   std::string server = cli.ServerUrl();
   if (!server.empty()) return OpenServerClient(server);
-  return OpenLedgerClient(cli, std::move(recommendations));
+  return OpenLedgerClient(cli);
 }
 
 Result<ledger::ExternalId> ParseExternalId(const std::string& text) {

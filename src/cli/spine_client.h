@@ -7,6 +7,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -61,13 +62,17 @@ class SpineClient {
   virtual Result<Json> GetConversation(const Uuid& id) = 0;
   // The trace document.
   virtual Result<Json> GetTrace(const Uuid& id) = 0;
+
+  // One of the service's API routes (service/api_routes.h: deployments, advice, risk, log
+  // ingest, tokens): its answer, or its error prefixed with `what`.
+  virtual Result<Json> Call(const std::string& method, const std::string& path,
+                            const std::map<std::string, std::string>& query, const Json& body,
+                            const std::string& what) = 0;
 };
 
-// The data dir's ledger (FailedPrecondition when the data dir is not initialised).
-// `recommendations` computes advice for a deployment (a failed health check records it);
-// empty: none is recorded.
-Result<std::unique_ptr<SpineClient>> OpenLedgerClient(
-    const Cli& cli, std::function<Result<Json>(const Uuid&)> recommendations = nullptr);
+// The data dir's ledger (FailedPrecondition when the data dir is not initialised), with the
+// learning system over it ([learn] in config.toml) for advice and outcomes, as `serve` has.
+Result<std::unique_ptr<SpineClient>> OpenLedgerClient(const Cli& cli);
 // A server at `url` ("http://127.0.0.1:18800"), token from $CLAWBACK_TOKEN.
 Result<std::unique_ptr<SpineClient>> OpenServerClient(const std::string& url,
                                                       int connect_timeout_ms = 3000);
@@ -77,8 +82,7 @@ Result<std::unique_ptr<SpineClient>> OpenServerClient(const std::string& url,
 Result<Json> PostToServer(const std::string& url, const std::string& path, const Json& body,
                           const std::string& what, int read_timeout_s);
 // The server when one is configured (Cli::ServerUrl()), else the ledger.
-Result<std::unique_ptr<SpineClient>> OpenSpineClient(
-    const Cli& cli, std::function<Result<Json>(const Uuid&)> recommendations = nullptr);
+Result<std::unique_ptr<SpineClient>> OpenSpineClient(const Cli& cli);
 
 // The data dir's ledger, opened and migrated (FailedPrecondition when not initialised).
 Result<std::unique_ptr<ledger::Ledger>> OpenDataDirLedger(const Cli& cli);

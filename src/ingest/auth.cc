@@ -9,58 +9,6 @@
 #include "common/uuid.h"
 
 namespace clawback::ingest {
-namespace {
-
-std::string Base64UrlNoPad(const uint8_t* data, size_t n) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  out.reserve((n * 4 + 2) / 3);
-  size_t i = 0;
-  for (; i + 3 <= n; i += 3) {
-    uint32_t v = uint32_t{data[i]} << 16 | uint32_t{data[i + 1]} << 8 | data[i + 2];
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.push_back(kAlphabet[(v >> 6) & 63]);
-    out.push_back(kAlphabet[v & 63]);
-  }
-  if (n - i == 1) {
-    uint32_t v = uint32_t{data[i]} << 16;
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-  } else if (n - i == 2) {
-    uint32_t v = uint32_t{data[i]} << 16 | uint32_t{data[i + 1]} << 8;
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.push_back(kAlphabet[(v >> 6) & 63]);
-  }
-  return out;
-}
-
-}  // namespace
-
-std::string GenerateToken() {
-  uint8_t raw[32];
-  RandomBytes(raw, sizeof raw);
-  return std::string(kTokenPrefix) + Base64UrlNoPad(raw, sizeof raw);
-}
-
-std::string HashToken(std::string_view token) {
-  uint8_t md[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const uint8_t*>(token.data()), token.size(), md);
-  return HexEncode(md, sizeof md);
-}
-
-ledger::Token MakeTokenRecord(std::string_view token, std::string name, ledger::Role role,
-                              int64_t created_at_ms) {
-  ledger::Token t;
-  t.id = NewUuidV7();
-  t.name = std::move(name);
-  t.role = role;
-  t.hash = HashToken(token);
-  t.created_at_ms = created_at_ms;
-  return t;
-}
 
 std::string HmacSha256Hex(std::string_view key, std::string_view data) {
   uint8_t md[EVP_MAX_MD_SIZE];

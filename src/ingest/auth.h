@@ -26,18 +26,15 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "ledger/ledger.h"
+#include "record/tokens.h"
 
 namespace clawback::ingest {
 
-inline constexpr std::string_view kTokenPrefix = "cbk_";
-
-// A fresh token: "cbk_" + base64url(32 random bytes), 47 characters.
-std::string GenerateToken();
-// Lowercase hex SHA-256 of the token text (what ledger::Token::hash holds).
-std::string HashToken(std::string_view token);
-// A ledger::Token record for a new token (fresh UUIDv7 id, hash, role, creation time).
-ledger::Token MakeTokenRecord(std::string_view token, std::string name, ledger::Role role,
-                              int64_t created_at_ms);
+// How tokens are made lives with the rules that write them (record/tokens.h).
+using record::GenerateToken;
+using record::HashToken;
+using record::kTokenPrefix;
+using record::MakeTokenRecord;
 
 // Lowercase hex HMAC-SHA256(key, data).
 std::string HmacSha256Hex(std::string_view key, std::string_view data);

@@ -131,6 +131,7 @@ class IngestServer::Handlers {
     deps.recommendations = s_->options_.recommendations;
     write_routes_ = record::WriteRoutes(deps);
     for (const auto& route : write_routes_) Write(http, route);
+    for (const auto& route : s_->options_.routes) Api(http, route);
 
     Read(http, "/v1/conversations", "/v1/conversations", Role::kViewer,
          [this](const Request& req, Response& res) { ListConversations(req, res); });
@@ -160,16 +161,6 @@ class IngestServer::Handlers {
            auto t = s_->ledger_->GetTrace(*id);
            if (!t.ok()) return SendError(res, t.status(), "id");
            SendJson(res, 200, ledger::TraceToJson(*t));
-         });
-    Read(http, "/v1/recommendations", "/v1/recommendations", Role::kViewer,
-         [this](const Request& req, Response& res) {
-           if (!s_->options_.recommendations)
-             return SendError(res, FailedPrecondition("the learning system is not enabled on this server"));
-           std::optional<Uuid> id = Uuid::Parse(req.get_param_value("deployment"));
-           if (!id) return SendError(res, InvalidArgument("deployment must be a deployment id (UUID)"), "deployment");
-           auto r = s_->options_.recommendations(*id);
-           if (!r.ok()) return SendError(res, r.status(), "deployment");
-           SendJson(res, 200, *r);
          });
     Read(http, "/healthz", "/healthz", std::nullopt,
          [](const Request&, Response& res) { SendJson(res, 200, Json{{"status", "ok"}}); });
@@ -368,6 +359,54 @@ class IngestServer::Handlers {
     if (r.finish_body) r.finish_body(&r.body);
     record::RunAfterCommit(&r, commit);
     SendJson(res, route.ok_status, r.body);
+  }
+
+  // REQUIRES: `route` outlives the server (it is an element of options_.routes).
+  void Api(httplib::Server& http, const ApiRoute& route) {
+    auto& duration = duration_->WithLabels({route.name});
+    routes_.push_back({route.method, std::regex(route.pattern)});
+    const ApiRoute* r = &route;
+    auto run = [this, r](const Request& req, const std::string* raw_body, Response& res) {
+      auto principal = Authorize(req, res, r->role);
+      if (!principal) return;
+      ApiRequest areq;
+      for (size_t i = 1; i < req.matches.size(); ++i) areq.params.push_back(req.matches[i].str());
+      for (const auto& [k, v] : req.params) areq.query.emplace(k, v);  // keeps the first
+      areq.actor = principal->token_name;
+      if (r->takes_body) {
+        if (!s_->options_.hmac_secret.empty() && r->role >= ledger::Role::kIngest) {
+          Status sig = VerifySignature(s_->options_.hmac_secret, *raw_body,
+                                       req.get_header_value("X-Clawback-Signature"));
+          if (!sig.ok()) return SendError(res, sig, "X-Clawback-Signature");
+        }
+        FieldError err;
+        if (raw_body->empty())
+          return SendError(res, InvalidArgument("the request body is empty: this route takes a JSON body"));
+        if (!record::ParseJsonBody(*raw_body, &areq.body, &err)) return SendError(res, err.status, err.field);
+        if (!areq.body.is_object()) return SendError(res, InvalidArgument("body must be a JSON object"));
+      }
+      std::string field;
+      auto answer = r->handle(areq, &field);
+      if (!answer.ok()) return SendError(res, answer.status(), field);
+      SendJson(res, 200, *answer);
+    };
+    if (route.method == "GET") {
+      http.Get(route.pattern, [this, r, run, &duration](const Request& req, Response& res) {
+        int64_t t0 = s_->clock_.MonotonicNanos();
+        run(req, nullptr, res);
+        duration.Observe(static_cast<double>(s_->clock_.MonotonicNanos() - t0) / 1e9);
+        Count(r->name, "GET", res.status);
+      });
+    } else {
+      http.Post(route.pattern, [this, r, run, &duration](const Request& req, Response& res,
+                                                         const httplib::ContentReader& reader) {
+        int64_t t0 = s_->clock_.MonotonicNanos();
+        std::string body;
+        if (ReadBody(req, res, reader, &body)) run(req, &body, res);
+        duration.Observe(static_cast<double>(s_->clock_.MonotonicNanos() - t0) / 1e9);
+        Count(r->name, r->method, res.status);
+      });
+    }
   }
 
   void Read(httplib::Server& http, const std::string& pattern, const std::string& route,

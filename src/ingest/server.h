@@ -14,7 +14,10 @@
 //   GET   /v1/conversations/{id}                   viewer
 //   GET   /v1/conversations/{id}/trace             viewer
 //   GET   /v1/conversations/by-external/{kind}/{value}        viewer
-//   GET   /v1/recommendations?deployment={id}       viewer   learn/engine.h advice
+//   POST  /v1/tokens                               admin    create a token (record/tokens.h)
+//   POST  /v1/tokens/{id}/revoke                   admin    revoke one
+//   …     ServerOptions::routes (api_route.h): deployments with their outcome, advice,
+//         risk, log ingest, the token list (service/api_routes.h lists them)
 //   GET   /healthz, /readyz                        none
 //   GET   /metrics                                 none (viewer with metrics_require_token)
 //
@@ -35,6 +38,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "ingest/api_route.h"
 #include "ingest/auth.h"
 #include "record/snapshots.h"
 #include "ingest/writer.h"
@@ -58,10 +62,11 @@ struct ServerOptions {
   size_t max_events_per_request = 10000;
   WriterOptions writer;
   std::chrono::milliseconds write_timeout{30000};
-  // GET /v1/recommendations?deployment=ID (learn/); empty: the route answers
-  // FailedPrecondition.
-  // Also records advice on a failed health check (POST /v1/deployments/{id}/checks).
+  // Advice recorded on a failed health check (POST /v1/deployments/{id}/checks); empty:
+  // none is recorded.
   std::function<Result<nlohmann::json>(const Uuid& deployment)> recommendations;
+  // More routes (service/api_routes.h), registered before the built-in reads.
+  std::vector<ApiRoute> routes;
   // POST /v1/snapshots; empty: the route answers FailedPrecondition.
   record::SnapshotFn snapshots;
 };

@@ -2,6 +2,8 @@
 
 #include <regex>
 
+#include "record/tokens.h"
+
 namespace clawback::record {
 namespace {
 
@@ -62,6 +64,12 @@ std::vector<WriteRoute> WriteRoutes(const RouteDeps& deps) {
                                    PrepareFn* fn, FieldError* err) {
                  return BuildSnapshotJob(snapshots, ledger, body, info, fn, err);
                }});
+  r.push_back({"POST", "/v1/tokens", "/v1/tokens", 201, false, Role::kAdmin,
+               [](Json& body, const std::vector<std::string>&, const RequestInfo& info, PrepareFn* fn,
+                  FieldError* err) { return BuildTokenCreateJob(body, info, fn, err); }});
+  r.push_back({"POST", R"(/v1/tokens/([^/]+)/revoke)", "/v1/tokens/{id}/revoke", 200, true, Role::kAdmin,
+               [](Json&, const std::vector<std::string>& p, const RequestInfo& info, PrepareFn* fn,
+                  FieldError* err) { return BuildTokenRevokeJob(Param(p, 0), info, fn, err); }});
   return r;
 }
 
