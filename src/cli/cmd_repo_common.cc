@@ -180,14 +180,6 @@ std::string HumanDuration(double s) {
   return buf;
 }
 
-Status ValidateTag(const std::string& tag) {
-  if (tag.empty()) return InvalidArgument("empty tag");
-  if (tag.find(',') != std::string::npos) {
-    return InvalidArgument("tag \"" + tag + "\" contains a comma (restic splits tags at commas)");
-  }
-  return Status::Ok();
-}
-
 void PrintJson(const nlohmann::json& j) {
   std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
 }

@@ -26,6 +26,7 @@
 #include "cli/cli.h"
 #include "store/backend/backend.h"
 #include "store/repository.h"
+#include "service/snapshots.h"
 
 namespace clawback::cli {
 
@@ -83,9 +84,8 @@ std::string HumanBytes(uint64_t n);
 // "1m05s", "3.2s"
 std::string HumanDuration(double seconds);
 
-// Parses "K=V" (or a bare "K") tag values: returned as given; InvalidArgument for empty or
-// comma-containing tags (restic splits tags at commas).
-Status ValidateTag(const std::string& tag);
+// Tag values as restic takes them (service/snapshots.h).
+using service::ValidateTag;
 
 // Prints a JSON document on stdout (one line).
 void PrintJson(const nlohmann::json& j);

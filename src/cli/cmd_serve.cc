@@ -1,18 +1,14 @@
-// `clawback serve`: the daemon — the HTTP ingest API over the data dir's ledger.
+// `clawback serve`: parses its options and runs the daemon (service/daemon.h) until SIGINT or
+// SIGTERM.
 #include <signal.h>
 
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include "cli/cli.h"
-#include "cli/learn_common.h"
-#include "cli/snapshot_common.h"
+#include "cli/cmd_repo_common.h"
 #include "cli/spine_client.h"
-#include "ingest/server.h"
-#include "service/api_routes.h"
 #include "ledger/ledger.h"
-#include "telemetry/pipeline.h"
+#include "service/daemon.h"
 
 namespace clawback::cli {
 namespace {
@@ -22,31 +18,8 @@ struct ServeOptions {
   int threads = 0;
 };
 
-Result<std::string> ReadSecretFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return ErrnoStatus("open " + path, errno);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string s = ss.str();
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  if (s.empty()) return InvalidArgument(path + ": the HMAC secret file is empty");
-  return s;
-}
-
 Status Serve(Cli& cli, const ServeOptions& opts) {
   ASSIGN_OR_RETURN(Config config, cli.LoadConfig());
-  ingest::ServerOptions so;
-  so.listen = opts.listen.empty() ? config.server.listen : opts.listen;
-  so.max_body_bytes = static_cast<size_t>(config.server.max_body_bytes);
-  so.metrics_require_token = config.server.metrics_require_token;
-  so.threads = opts.threads > 0 ? opts.threads : static_cast<int>(config.server.threads);
-  ConfigSection server = config.Section("server");
-  ASSIGN_OR_RETURN(std::string secret_file, server.GetString("hmac_secret_file", ""));
-  if (!secret_file.empty()) {
-    if (secret_file[0] != '/') secret_file = config.data_dir() + "/" + secret_file;
-    ASSIGN_OR_RETURN(so.hmac_secret, ReadSecretFile(secret_file));
-  }
-
   // Not initialised: FailedPrecondition (exit 6) saying to run `clawback init`, as every
   // command that needs a data dir says.
   ASSIGN_OR_RETURN(std::unique_ptr<ledger::Ledger> ledger, OpenDataDirLedger(cli));
@@ -56,32 +29,29 @@ Status Serve(Cli& cli, const ServeOptions& opts) {
                  "clawback: no API tokens yet; every /v1 request will get 401. Create one with\n"
                  "  clawback token create --role ingest\n");
 
-  // Block the stop signals in every thread (the server's threads inherit this mask) and
+  service::DaemonOptions dopts;
+  dopts.listen = opts.listen;
+  dopts.threads = opts.threads;
+  // The data dir's repository (or $CLAWBACK_REPOSITORY with $CLAWBACK_PASSWORD_FILE/…).
+  dopts.snapshots.url = ResolveRepoUrl(cli, RepoFlags{});
+  if (dopts.snapshots.url.ok())
+    dopts.snapshots.password = ResolvePassword(cli, RepoFlags{}, &dopts.snapshots.password_source);
+  dopts.snapshots.managed_paths = config.repository.managed_paths;
+  ASSIGN_OR_RETURN(auto daemon, service::Daemon::Create(config, ledger.get(), std::move(dopts)));
+
+  // Block the stop signals in every thread (the daemon's threads inherit this mask) and
   // wait for them here.
   sigset_t stop;
   sigemptyset(&stop);
   sigaddset(&stop, SIGINT);
   sigaddset(&stop, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
-
-  // Telemetry out (OTLP traces, Loki lines, Grafana annotations) from every committed batch.
-  ASSIGN_OR_RETURN(telemetry::TelemetryOptions topts, telemetry::ParseTelemetryOptions(config));
-  std::unique_ptr<telemetry::TelemetryPipeline> pipeline;
-  if (topts.enabled()) {
-    so.writer.on_committed = [&pipeline](const ledger::WriteBatch& b) {
-      if (pipeline) pipeline->OnCommitted(b);
-    };
+  Status started = daemon->Start();
+  if (!started.ok()) {
+    pthread_sigmask(SIG_UNBLOCK, &stop, nullptr);
+    return started;
   }
-
-  so.snapshots = OpenServeSnapshots(cli, config);  // the repository opens in the background
-  auto learn = std::make_shared<service::LearnService>(config, ledger.get());
-  so.recommendations = service::LearnService::RecommendationsFn(learn);
-  so.routes = service::ApiRoutes({ledger.get(), learn});
-  ingest::IngestServer srv(ledger.get(), so);
-  if (topts.enabled()) pipeline = std::make_unique<telemetry::TelemetryPipeline>(topts, &srv.metrics());
-  RETURN_IF_ERROR(srv.Start());
-  std::string host = srv.host().find(':') != std::string::npos ? "[" + srv.host() + "]" : srv.host();
-  std::printf("clawback: listening on http://%s:%d (ledger: %s)\n", host.c_str(), srv.port(),
+  std::printf("clawback: listening on %s (ledger: %s)\n", daemon->url().c_str(),
               std::string(ledger->backend()).c_str());
   std::fflush(stdout);
 
@@ -89,9 +59,7 @@ Status Serve(Cli& cli, const ServeOptions& opts) {
   sigwait(&stop, &sig);
   std::fprintf(stderr, "clawback: %s received, draining writes and stopping\n",
                sig == SIGINT ? "SIGINT" : "SIGTERM");
-  srv.Stop();
-  if (pipeline && !pipeline->Flush(std::chrono::seconds(5)))
-    std::fprintf(stderr, "clawback: telemetry not fully delivered within 5 s; the rest is dropped\n");
+  daemon->Stop();
   pthread_sigmask(SIG_UNBLOCK, &stop, nullptr);
   return Status::Ok();
 }

@@ -5,7 +5,7 @@
 
 #include "cli/cli.h"
 #include "cli/cmd_repo_common.h"
-#include "cli/snapshot_common.h"
+#include "service/snapshots.h"
 #include "cli/spine_client.h"
 #include "common/clock.h"
 #include "common/uuid.h"
@@ -42,7 +42,7 @@ void RecordInLedger(Cli& cli, const std::string& repo_url, const store::ArchiveS
     return;
   }
   record::SnapshotOutcome outcome;
-  outcome.record = SnapshotRecordFor(repo_url, s, conversation, reason);
+  outcome.record = service::SnapshotRecordFor(repo_url, s, conversation, reason);
   // The rule `clawback serve` records its snapshots with (POST /v1/snapshots).
   auto st = record::ApplyJob(ledger->get(), record::RecordSnapshotJob(std::move(outcome), conversation, "cli"));
   if (!st.ok()) {
@@ -102,7 +102,7 @@ Status RunSnapshotOnServer(Cli& cli, const std::string& server, const SnapshotOp
                          {"host", req.host},   {"excludes", req.excludes}, {"force", req.force},
                          {"actor", "cli"}};
   if (req.conversation) body["conversation"] = req.conversation->ToString();
-  if (!opt.repo.repo.empty()) body["repository"] = CanonicalRepoUrl(opt.repo.repo);
+  if (!opt.repo.repo.empty()) body["repository"] = service::CanonicalRepoUrl(opt.repo.repo);
   // Long read timeout: a first snapshot of a large tree takes a while.
   ASSIGN_OR_RETURN(nlohmann::json sum,
                    PostToServer(server, "/v1/snapshots", body, "snapshot via " + server, 24 * 3600));
@@ -133,7 +133,7 @@ Status RunSnapshot(Cli& cli, SnapshotOptions opt) {
   {
     record::SnapshotRequest probe = req;
     if (probe.paths.empty()) probe.paths.push_back("/");
-    RETURN_IF_ERROR(MakeArchiveOptions(probe).status());
+    RETURN_IF_ERROR(service::MakeArchiveOptions(probe).status());
   }
   if (std::string server = cli.ServerUrl(); !server.empty()) {
     if (opt.no_ignore_files) return InvalidArgument("--no-ignore-files cannot be used with --server");
@@ -149,7 +149,7 @@ Status RunSnapshot(Cli& cli, SnapshotOptions opt) {
           cli.ConfigPath());
     }
   }
-  ASSIGN_OR_RETURN(store::ArchiveOptions a, MakeArchiveOptions(req));
+  ASSIGN_OR_RETURN(store::ArchiveOptions a, service::MakeArchiveOptions(req));
   a.ignore_files = !opt.no_ignore_files;
   a.threads = opt.threads;
 
@@ -191,7 +191,7 @@ Status RunSnapshot(Cli& cli, SnapshotOptions opt) {
   if (!result.ok()) return result.status();
   const store::ArchiveSummary& s = *result;
   RecordInLedger(cli, o.url, s, req.conversation, req.reason);
-  PrintSummary(cli, ArchiveSummaryJson(s));
+  PrintSummary(cli, service::ArchiveSummaryJson(s));
   return released;
 }
 

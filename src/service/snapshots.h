@@ -1,6 +1,6 @@
 // What `clawback snapshot` shares with `clawback serve`'s POST /v1/snapshots: turning the
 // request (paths, tags, conversation, reason, …) into archiver options, the summary JSON
-// both print, the ledger record both write, and the serve side's open repository.
+// both print, the ledger record both write, and the daemon's open repository.
 //
 // Thread-safety: the free functions are pure; the SnapshotFn from OpenServeSnapshots may
 // be called from many threads (store::SnapshotService serialises the snapshots).
@@ -10,7 +10,6 @@
 #include <optional>
 #include <string>
 
-#include "cli/cli.h"
 #include "common/config.h"
 #include "common/status.h"
 #include "common/uuid.h"
@@ -18,7 +17,11 @@
 #include "ledger/ledger.h"
 #include "store/archiver/archiver.h"
 
-namespace clawback::cli {
+namespace clawback::service {
+
+// Tag values as restic takes them: InvalidArgument for empty or comma-containing tags
+// (restic splits tags at commas).
+Status ValidateTag(const std::string& tag);
 
 // Validates tags, adds conversation=<id> and reason=<r> tags, compiles excludes.
 // `paths` must already be non-empty.
@@ -37,12 +40,22 @@ ledger::SnapshotRecord SnapshotRecordFor(const std::string& repository_url,
 // compared with the server's.
 std::string CanonicalRepoUrl(const std::string& url);
 
-// For `clawback serve`: starts opening the data dir's repository (or $CLAWBACK_REPOSITORY
-// with $CLAWBACK_PASSWORD_FILE/…) on a background thread — the scrypt key derivation runs
-// once, there — and returns the SnapshotFn the first request waits on. A repository that
-// cannot be opened makes each request fail with the reason (and is reported on stderr).
-// The thread is joined when the last copy of the SnapshotFn goes: a server stopped while
-// the key derivation runs waits for it (up to 5 s) rather than exiting under it.
-record::SnapshotFn OpenServeSnapshots(const Cli& cli, const Config& config);
+// Where the daemon's repository is and how it opens: the URL and password (or why they
+// could not be resolved), the password's source for messages, and the paths a request
+// without paths snapshots ([repository] managed_paths).
+struct SnapshotSource {
+  Result<std::string> url = std::string();
+  Result<std::string> password = std::string();
+  std::string password_source;
+  std::vector<std::string> managed_paths;
+};
 
-}  // namespace clawback::cli
+// For the daemon: starts opening the repository on a background thread — the scrypt key
+// derivation runs once, there — and returns the SnapshotFn the first request waits on. A
+// repository that cannot be opened makes each request fail with the reason (and is
+// reported on stderr). The thread is joined when the last copy of the SnapshotFn goes: a
+// server stopped while the key derivation runs waits for it (up to 5 s) rather than
+// exiting under it.
+record::SnapshotFn OpenSnapshots(SnapshotSource source);
+
+}  // namespace clawback::service

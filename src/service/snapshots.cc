@@ -1,4 +1,4 @@
-#include "cli/snapshot_common.h"
+#include "service/snapshots.h"
 
 #include <chrono>
 #include <cstdio>
@@ -6,10 +6,17 @@
 #include <memory>
 #include <thread>
 
-#include "cli/cmd_repo_common.h"
 #include "store/archiver/snapshot_service.h"
 
-namespace clawback::cli {
+namespace clawback::service {
+
+Status ValidateTag(const std::string& tag) {
+  if (tag.empty()) return InvalidArgument("empty tag");
+  if (tag.find(',') != std::string::npos) {
+    return InvalidArgument("tag \"" + tag + "\" contains a comma (restic splits tags at commas)");
+  }
+  return Status::Ok();
+}
 
 Result<store::ArchiveOptions> MakeArchiveOptions(const record::SnapshotRequest& req) {
   store::ArchiveOptions a;
@@ -80,7 +87,7 @@ std::string CanonicalRepoUrl(const std::string& url) {
   return abs.ok() ? *abs : url;
 }
 
-record::SnapshotFn OpenServeSnapshots(const Cli& cli, const Config& config) {
+record::SnapshotFn OpenSnapshots(SnapshotSource src) {
   using Service = std::shared_ptr<store::SnapshotService>;
   // The opening thread, joined with the last copy of the SnapshotFn. (It was detached: a
   // server stopped during the key derivation returned from main while the thread still
@@ -102,9 +109,9 @@ record::SnapshotFn OpenServeSnapshots(const Cli& cli, const Config& config) {
     }
   };
   auto opener = std::make_shared<Opener>();
-  auto url = ResolveRepoUrl(cli, RepoFlags{});
-  std::string source;
-  auto password = url.ok() ? ResolvePassword(cli, RepoFlags{}, &source) : Result<std::string>(url.status());
+  const Result<std::string>& url = src.url;
+  std::string source = src.password_source;
+  Result<std::string> password = url.ok() ? src.password : Result<std::string>(url.status());
   std::shared_future<Result<Service>>& opened = opener->opened;
   if (!password.ok()) {
     std::promise<Result<Service>> p;
@@ -127,7 +134,7 @@ record::SnapshotFn OpenServeSnapshots(const Cli& cli, const Config& config) {
     opened = task.get_future().share();
     opener->thread = std::thread(std::move(task));
   }
-  std::vector<std::string> managed = config.repository.managed_paths;
+  std::vector<std::string> managed = src.managed_paths;
   return [opener, managed](const record::SnapshotRequest& in) -> Result<record::SnapshotOutcome> {
     record::SnapshotRequest req = in;
     if (req.paths.empty()) req.paths = managed;
@@ -150,4 +157,4 @@ record::SnapshotFn OpenServeSnapshots(const Cli& cli, const Config& config) {
   };
 }
 
-}  // namespace clawback::cli
+}  // namespace clawback::service
