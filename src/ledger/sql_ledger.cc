@@ -498,6 +498,27 @@ const std::string kUpsertToken =
     "VALUES ($1, $2, $3, $4, $5, $6) "
     "ON CONFLICT (id) DO UPDATE SET name = $2, role = $3, hash = $4, revoked = $6";
 
+// Followers (schema version 5): cursors and leases, bookkeeping outside the chain and seals.
+const std::string kEventsAfterSql =
+    Cat({"SELECT ", kEventCols, " FROM events WHERE seq > $1 ORDER BY seq LIMIT $2"});
+const std::string kGetCursor = "SELECT seq FROM cursors WHERE name = $1";
+const std::string kSetCursor =
+    "INSERT INTO cursors (name, seq, updated_at_ms) VALUES ($1, $2, $3) "
+    "ON CONFLICT (name) DO UPDATE SET seq = EXCLUDED.seq, updated_at_ms = EXCLUDED.updated_at_ms";
+// $1 name, $2 holder, $3 now, $4 expiry. Written only when free (no row), expired or the
+// holder's own (a renewal, which keeps acquired_at_ms unless the lease had lapsed).
+const std::string kAcquireLease =
+    "INSERT INTO leases (name, holder, acquired_at_ms, expires_at_ms) VALUES ($1, $2, $3, $4) "
+    "ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, "
+    "acquired_at_ms = CASE WHEN leases.holder = EXCLUDED.holder AND "
+    "leases.expires_at_ms > EXCLUDED.acquired_at_ms THEN leases.acquired_at_ms "
+    "ELSE EXCLUDED.acquired_at_ms END, "
+    "expires_at_ms = EXCLUDED.expires_at_ms "
+    "WHERE leases.holder = EXCLUDED.holder OR leases.expires_at_ms <= EXCLUDED.acquired_at_ms";
+const std::string kGetLease =
+    "SELECT holder, acquired_at_ms, expires_at_ms FROM leases WHERE name = $1";
+const std::string kReleaseLease = "DELETE FROM leases WHERE name = $1 AND holder = $2";
+
 std::string Describe(std::string_view what, const std::string& key) {
   return Cat({what, " ", key});
 }
@@ -1370,24 +1391,113 @@ Result<std::vector<Token>> SqlLedger::ListTokens() {
   });
 }
 
-Result<bool> SqlLedger::TouchToken(const Uuid& id, int64_t at_ms) {
+namespace {
+const Status& StatusOf(const Status& st) { return st; }
+template <typename T>
+const Status& StatusOf(const Result<T>& r) {
+  return r.status();
+}
+}  // namespace
+
+template <typename Fn>
+auto SqlLedger::WithBookkeepingWrite(const char* what, Fn&& fn)
+    -> decltype(fn(std::declval<SqlConnection&>())) {
   std::lock_guard<std::mutex> lock(write_mu_);
   if (!writer_) {
-    ASSIGN_OR_RETURN(writer_, connect_());
+    auto opened = connect_();
+    if (!opened.ok()) return opened.status();
+    writer_ = std::move(opened).value();
   }
   SqlConnection& c = *writer_;
-  RETURN_IF_ERROR(c.Exec(dialect_.begin_write).WithContext("token last use"));
-  int64_t changed = 0;
-  Status st = c.Query(
-      "UPDATE tokens SET last_used_at_ms = $2 WHERE id = $1 AND "
-      "(last_used_at_ms IS NULL OR last_used_at_ms <= $3)",
-      {IdText(id), Int(at_ms), Int(at_ms - 60000)}, nullptr, &changed);
-  if (!st.ok()) {
+  RETURN_IF_ERROR(c.Exec(dialect_.begin_write).WithContext(what));
+  auto result = fn(c);
+  if (const Status& st = StatusOf(result); !st.ok()) {
     c.Exec("ROLLBACK").IgnoreError();
-    return st.WithContext("token last use");
+    return st.WithContext(what);
   }
-  RETURN_IF_ERROR(c.Exec("COMMIT").WithContext("token last use"));
-  return changed > 0;
+  RETURN_IF_ERROR(c.Exec("COMMIT").WithContext(what));
+  return result;
+}
+
+Result<bool> SqlLedger::TouchToken(const Uuid& id, int64_t at_ms) {
+  return WithBookkeepingWrite("token last use", [&](SqlConnection& c) -> Result<bool> {
+    int64_t changed = 0;
+    RETURN_IF_ERROR(c.Query(
+        "UPDATE tokens SET last_used_at_ms = $2 WHERE id = $1 AND "
+        "(last_used_at_ms IS NULL OR last_used_at_ms <= $3)",
+        {IdText(id), Int(at_ms), Int(at_ms - 60000)}, nullptr, &changed));
+    return changed > 0;
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// Followers: events after a seq, cursors, leases (bookkeeping outside the chain and seals)
+
+Result<std::vector<Event>> SqlLedger::ReadEventsAfter(int64_t after_seq, int limit) {
+  if (limit <= 0) return InvalidArgument("read events: limit must be positive");
+  limit = std::min(limit, 10000);
+  return WithReader([&](SqlConnection& c) -> Result<std::vector<Event>> {
+    std::vector<Event> out;
+    RETURN_IF_ERROR(QueryList(c, kEventsAfterSql, {Int(after_seq), Int(limit)}, DecodeEvent, &out)
+                        .WithContext("read events"));
+    return out;
+  });
+}
+
+Result<std::optional<int64_t>> SqlLedger::GetCursor(const std::string& name) {
+  if (name.empty()) return InvalidArgument("cursor: name is empty");
+  return WithReader([&](SqlConnection& c) -> Result<std::optional<int64_t>> {
+    std::vector<SqlRow> rows;
+    RETURN_IF_ERROR(c.Query(kGetCursor, {Text(name)}, &rows).WithContext("cursor " + name));
+    if (rows.empty()) return std::optional<int64_t>();
+    return std::optional<int64_t>(RowInt(rows[0], 0));
+  });
+}
+
+Status SqlLedger::SetCursor(const std::string& name, int64_t seq) {
+  if (name.empty()) return InvalidArgument("cursor: name is empty");
+  const std::string what = "cursor " + name;
+  return WithBookkeepingWrite(what.c_str(), [&](SqlConnection& c) {
+    return c.Query(kSetCursor, {Text(name), Int(seq), Int(clock_.NowUnixMillis())}, nullptr);
+  });
+}
+
+Result<LeaseResult> SqlLedger::TryAcquireLease(const std::string& name, const std::string& holder,
+                                               int64_t ttl_ms, int64_t now_ms) {
+  if (name.empty()) return InvalidArgument("lease: name is empty");
+  if (holder.empty()) return InvalidArgument("lease " + name + ": holder is empty");
+  if (ttl_ms <= 0) return InvalidArgument("lease " + name + ": ttl must be positive");
+  const std::string what = "lease " + name;
+  return WithBookkeepingWrite(what.c_str(), [&](SqlConnection& c) -> Result<LeaseResult> {
+    // One statement decides: the row is written only when free, expired or ours, and the
+    // engine serialises writers of one row (SQLite: BEGIN IMMEDIATE; PostgreSQL: the row
+    // lock ON CONFLICT takes, re-checking the WHERE against the committed row).
+    int64_t changed = 0;
+    RETURN_IF_ERROR(c.Query(kAcquireLease, {Text(name), Text(holder), Int(now_ms),
+                                            Int(now_ms + ttl_ms)},
+                            nullptr, &changed));
+    std::vector<SqlRow> rows;
+    RETURN_IF_ERROR(c.Query(kGetLease, {Text(name)}, &rows));
+    LeaseResult r;
+    r.lease.name = name;
+    if (!rows.empty()) {
+      r.lease.holder = RowStr(rows[0], 0);
+      r.lease.acquired_at_ms = RowInt(rows[0], 1);
+      r.lease.expires_at_ms = RowInt(rows[0], 2);
+    }
+    r.acquired = changed > 0 && r.lease.holder == holder;
+    return r;
+  });
+}
+
+Result<bool> SqlLedger::ReleaseLease(const std::string& name, const std::string& holder) {
+  if (name.empty()) return InvalidArgument("lease: name is empty");
+  const std::string what = "lease " + name;
+  return WithBookkeepingWrite(what.c_str(), [&](SqlConnection& c) -> Result<bool> {
+    int64_t changed = 0;
+    RETURN_IF_ERROR(c.Query(kReleaseLease, {Text(name), Text(holder)}, nullptr, &changed));
+    return changed > 0;
+  });
 }
 
 Result<VerifyReport> SqlLedger::VerifyChain() {

@@ -58,6 +58,12 @@ class SqlLedger : public Ledger {
   Result<int64_t> CountTokens() override;
   Result<std::vector<Token>> ListTokens() override;
   Result<bool> TouchToken(const Uuid& id, int64_t at_ms) override;
+  Result<std::vector<Event>> ReadEventsAfter(int64_t after_seq, int limit) override;
+  Result<std::optional<int64_t>> GetCursor(const std::string& name) override;
+  Status SetCursor(const std::string& name, int64_t seq) override;
+  Result<LeaseResult> TryAcquireLease(const std::string& name, const std::string& holder,
+                                      int64_t ttl_ms, int64_t now_ms) override;
+  Result<bool> ReleaseLease(const std::string& name, const std::string& holder) override;
   Result<VerifyReport> VerifyChain() override;
   Result<LedgerStats> Stats() override;
 
@@ -78,6 +84,12 @@ class SqlLedger : public Ledger {
   auto WithReader(Fn&& fn) -> decltype(fn(std::declval<SqlConnection&>()));
 
   Result<int> SchemaVersionOn(SqlConnection& conn);
+  // Runs fn(conn) in a write transaction of its own on the writer connection, without the
+  // chain lock (bookkeeping outside the chain: token last use, cursors, leases); commits
+  // when fn succeeds, else rolls back. `what` prefixes errors.
+  template <typename Fn>
+  auto WithBookkeepingWrite(const char* what, Fn&& fn)
+      -> decltype(fn(std::declval<SqlConnection&>()));
   // The whole group in one transaction with no savepoints, pipelined when the connection
   // can (PostgreSQL: two round trips in all); on an error, rolled back (nothing landed).
   // Savepoints cost SQLite a statement journal per request, and PostgreSQL round trips.
