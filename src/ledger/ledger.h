@@ -16,7 +16,7 @@
 // commit) with a savepoint per batch, so one bad batch fails alone and the others land.
 //
 // Implementations: SQLite (WAL; the default) and PostgreSQL (libpq), both passing the
-// conformance suite in ledger_conformance_test.cc.
+// conformance suite (ledger_conformance.h).
 //
 // Thread-safety: a Ledger is safe to call from many threads; implementations serialise
 // writes internally and may serve reads concurrently.
