@@ -14,6 +14,7 @@
 #include <string>
 
 #include "common/clock.h"
+#include "common/testing/status_matchers.h"
 #include "common/uuid.h"
 #include "ledger/ledger.h"
 #include "ledger/sql_ledger.h"
@@ -49,15 +50,10 @@ class LedgerConformance : public ::testing::Test {
       FAIL() << "could not set up the " << kBackendName << " backend";
     }
     harness_ = std::move(*h);
-    auto opened = OpenLedger(harness_.url, clock_);
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-    ledger_ = std::move(opened).value();
+    ASSERT_OK_AND_ASSIGN(ledger_, OpenLedger(harness_.url, clock_));
     ASSERT_EQ(ledger_->backend(), kBackendName);
-    auto v = ledger_->SchemaVersion();
-    ASSERT_TRUE(v.ok()) << v.status().ToString();
-    version_before_migrate_ = *v;
-    Status st = ledger_->Migrate();
-    ASSERT_TRUE(st.ok()) << st.ToString();
+    ASSERT_OK_AND_ASSIGN(version_before_migrate_, ledger_->SchemaVersion());
+    ASSERT_OK(ledger_->Migrate());
   }
   void TearDown() override {
     ledger_.reset();
@@ -65,10 +61,7 @@ class LedgerConformance : public ::testing::Test {
     if (harness_.cleanup) harness_.cleanup();
   }
 
-  void ApplyOk(WriteBatch b) {
-    Status st = ledger_->Apply(b);
-    ASSERT_TRUE(st.ok()) << st.ToString();
-  }
+  void ApplyOk(WriteBatch b) { ASSERT_OK(ledger_->Apply(b)); }
   void RawExec(const std::string& sql) {
     std::string err;
     ASSERT_TRUE(harness_.raw->Exec(sql, &err)) << sql << ": " << err;

@@ -1,9 +1,9 @@
 // How each backend runs the ledger conformance suite (ledger_conformance.h): a fresh ledger
 // per test and raw SQL access to tamper with it.
 #include <cstdlib>
-#include <filesystem>
-#include <unistd.h>
+#include <memory>
 
+#include "common/testing/temp_dir.h"
 #include "ledger/ledger_conformance.h"
 
 #if LEDGER_CONFORMANCE_SQLITE
@@ -38,13 +38,11 @@ class SqliteRaw : public RawDb {
 
 std::optional<Harness> MakeHarness(std::string* skip) {
   (void)skip;
-  char tmpl[] = "/tmp/clawback-ledger-conf.XXXXXX";
-  if (!mkdtemp(tmpl)) return std::nullopt;
-  std::string dir = tmpl;
+  auto dir = std::make_shared<test::TempDir>("clawback-ledger-conf");
   Harness h;
-  h.url = "sqlite:" + dir + "/ledger.db";
-  h.raw = std::make_unique<SqliteRaw>(dir + "/ledger.db");
-  h.cleanup = [dir] { std::filesystem::remove_all(dir); };
+  h.url = "sqlite:" + dir->File("ledger.db");
+  h.raw = std::make_unique<SqliteRaw>(dir->File("ledger.db"));
+  h.cleanup = [dir]() mutable { dir.reset(); };  // removes it, the ledger closed
   return h;
 }
 const char* const kBackendName = "sqlite";
