@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "common/testing/temp_dir.h"
 #include "ledger/ledger.h"
 
 namespace clawback::ingest {
@@ -60,18 +61,12 @@ TEST(Auth, ParseBearer) {
 class AuthenticatorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("clawback-auth-" + NewUuidV7().ToHex());
-    std::filesystem::create_directories(dir_);
-    auto l = ledger::OpenLedger("sqlite:" + (dir_ / "ledger.db").string(), clock_);
+    auto l = ledger::OpenLedger("sqlite:" + tmp_.File("ledger.db"), clock_);
     ASSERT_TRUE(l.ok()) << l.status().ToString();
     ledger_ = std::move(*l);
     ASSERT_TRUE(ledger_->Migrate().ok());
   }
-  void TearDown() override {
-    ledger_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void TearDown() override { ledger_.reset(); }
   std::string AddToken(ledger::Role role, const std::string& name, bool revoked = false) {
     std::string tok = GenerateToken();
     ledger::WriteBatch b;
@@ -82,7 +77,7 @@ class AuthenticatorTest : public ::testing::Test {
     return tok;
   }
   ManualClock clock_;
-  std::filesystem::path dir_;
+  test::TempDir tmp_{"clawback-auth"};  // outlives the ledger in it
   std::unique_ptr<ledger::Ledger> ledger_;
 };
 

@@ -12,6 +12,7 @@
 
 #include <filesystem>
 
+#include "common/testing/temp_dir.h"
 #include "record/test_util.h"
 
 namespace clawback::ingest {
@@ -28,10 +29,8 @@ class ServerTest : public ::testing::Test {
   void StartWith(ServerOptions opts) {
     server_.reset();
     ledger_.reset();
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
-    dir_ = std::filesystem::temp_directory_path() / ("clawback-ingest-" + NewUuidV7().ToHex());
-    std::filesystem::create_directories(dir_);
-    auto l = ledger::OpenLedger("sqlite:" + (dir_ / "ledger.db").string());
+    tmp_ = test::TempDir("clawback-ingest");  // a fresh one per start; the last one goes
+    auto l = ledger::OpenLedger("sqlite:" + tmp_.File("ledger.db"));
     ASSERT_TRUE(l.ok()) << l.status().ToString();
     ledger_ = std::move(*l);
     ASSERT_TRUE(ledger_->Migrate().ok());
@@ -48,7 +47,6 @@ class ServerTest : public ::testing::Test {
     client_.reset();
     server_.reset();
     ledger_.reset();
-    std::filesystem::remove_all(dir_);
   }
   std::string AddToken(ledger::Role role, const std::string& name) {
     std::string tok = GenerateToken();
@@ -71,7 +69,7 @@ class ServerTest : public ::testing::Test {
   }
   static Json Body(const httplib::Result& r) { return Json::parse(r->body); }
 
-  std::filesystem::path dir_;
+  test::TempDir tmp_{"clawback-ingest"};  // outlives the ledger in it
   std::unique_ptr<ledger::Ledger> ledger_;
   std::unique_ptr<IngestServer> server_;
   std::unique_ptr<httplib::Client> client_;

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/testing/temp_dir.h"
 #include "ingest/auth.h"
 #include "ingest/server.h"
 
@@ -25,9 +26,7 @@ using record::SnapshotRequest;
 class SnapshotRouteTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("clawback-snaproute-" + NewUuidV7().ToHex());
-    std::filesystem::create_directories(dir_);
-    auto l = ledger::OpenLedger("sqlite:" + (dir_ / "ledger.db").string());
+    auto l = ledger::OpenLedger("sqlite:" + tmp_.File("ledger.db"));
     ASSERT_TRUE(l.ok()) << l.status().ToString();
     ledger_ = std::move(*l);
     ASSERT_TRUE(ledger_->Migrate().ok());
@@ -48,7 +47,6 @@ class SnapshotRouteTest : public ::testing::Test {
     client_.reset();
     server_.reset();
     ledger_.reset();
-    std::filesystem::remove_all(dir_);
   }
   std::string AddToken(ledger::Role role, const std::string& name) {
     std::string tok = GenerateToken();
@@ -88,7 +86,7 @@ class SnapshotRouteTest : public ::testing::Test {
     };
   }
 
-  std::filesystem::path dir_;
+  test::TempDir tmp_{"clawback-snaproute"};  // outlives the ledger in it
   std::unique_ptr<ledger::Ledger> ledger_;
   std::unique_ptr<IngestServer> server_;
   std::unique_ptr<httplib::Client> client_;

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 
+#include "common/testing/temp_dir.h"
 #include "learn/situation.h"
 
 namespace clawback::learn {
@@ -44,11 +45,6 @@ std::vector<std::string> WithSignature(int seed, const std::string& kind) {
 class LearnEngineTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("learn_engine_test_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
     auto l = ledger::OpenLedger("sqlite:" + (dir_ / "ledger.db").string(), clock_);
     ASSERT_TRUE(l.ok()) << l.status().ToString();
     ledger_ = std::move(*l);
@@ -60,7 +56,6 @@ class LearnEngineTest : public ::testing::Test {
   void TearDown() override {
     engine_.reset();
     ledger_.reset();
-    std::filesystem::remove_all(dir_);
   }
   void Reopen() {
     engine_.reset();
@@ -131,7 +126,8 @@ class LearnEngineTest : public ::testing::Test {
     ASSERT_TRUE(r.ok()) << r.status().ToString();
   }
 
-  std::filesystem::path dir_;
+  test::TempDir tmp_{"clawback-learn-engine"};  // outlives the ledger and index in it
+  const std::filesystem::path dir_ = tmp_.path();
   ManualClock clock_{1'772'000'000'000'000'000};
   UuidV7Generator gen_{clock_};
   int64_t now_ = 1'772'000'000'000;

@@ -8,13 +8,15 @@
 //   tool_calls, commands, file_changes, commits, deployments   typed projections
 //   snapshots, backups, rollbacks                               filled by later subsystems
 //   tokens         API token hashes and roles (never the tokens)
+//   cursors, leases bookkeeping for consumers that follow the chain (telemetry exporters):
+//                  outside the hash chain and the row seals
 //
 // Writes go through WriteBatch: everything in one batch commits in one transaction or
 // not at all. ApplyGroup commits several batches in ONE database transaction (group
 // commit) with a savepoint per batch, so one bad batch fails alone and the others land.
 //
 // Implementations: SQLite (WAL; the default) and PostgreSQL (libpq), both passing the
-// conformance suite in ledger_conformance_test.cc.
+// conformance suite (ledger_conformance.h).
 //
 // Thread-safety: a Ledger is safe to call from many threads; implementations serialise
 // writes internally and may serve reads concurrently.
@@ -270,6 +272,21 @@ struct LedgerStats {
   int64_t size_bytes = 0;  // database size on disk
 };
 
+// A consumer's hold on a named job (e.g. "telemetry.otlp") among several servers sharing one
+// ledger: at most one holder at a time, until it releases it or its lease expires.
+struct Lease {
+  std::string name;
+  std::string holder;          // who holds it now; "" when nobody does
+  int64_t acquired_at_ms = 0;  // since when `holder` has held it without a break
+  int64_t expires_at_ms = 0;   // it is free for anyone from this time on
+};
+
+// TryAcquireLease's answer.
+struct LeaseResult {
+  bool acquired = false;  // the caller holds the lease now (taken, taken over or renewed)
+  Lease lease;            // the lease as it stands: the caller's when acquired, else whose
+};
+
 class Ledger {
  public:
   virtual ~Ledger() = default;
@@ -308,6 +325,31 @@ class Ledger {
   // so a busy server writes at most once a minute per token. Outside the hash chain: it is
   // bookkeeping, not a record of what happened. Returns whether the row changed.
   virtual Result<bool> TouchToken(const Uuid& id, int64_t at_ms) = 0;
+
+  // --- Following the chain (telemetry exporters; docs/format/ledger-schema.md, "Followers")
+  //
+  // Up to `limit` events with seq > `after_seq`, in seq order, each with everything its row
+  // holds (attributes parsed; hash and prev_hash). Only committed events are seen, and a
+  // writer's events become visible in seq order (one writer at a time holds the chain), so a
+  // follower that continues after the last seq it saw misses none. `limit` above 10000 is
+  // cut to 10000; 0 or less is InvalidArgument.
+  virtual Result<std::vector<Event>> ReadEventsAfter(int64_t after_seq, int limit) = 0;
+
+  // A named cursor: the seq a consumer has handled events up to. nullopt: never set.
+  virtual Result<std::optional<int64_t>> GetCursor(const std::string& name) = 0;
+  // Sets (creates or overwrites) cursor `name` to `seq`.
+  virtual Status SetCursor(const std::string& name, int64_t seq) = 0;
+
+  // Takes lease `name` for `holder` until now_ms + ttl_ms if it is free, expired
+  // (expires_at_ms <= now_ms) or already `holder`'s (then this renews it). Atomic across
+  // every process sharing the ledger: of several contenders exactly one acquires it. Times
+  // are the callers' clocks, so servers sharing a ledger need clocks that agree to well
+  // within ttl_ms. Empty name or holder, or ttl_ms <= 0: InvalidArgument.
+  virtual Result<LeaseResult> TryAcquireLease(const std::string& name, const std::string& holder,
+                                              int64_t ttl_ms, int64_t now_ms) = 0;
+  // Gives lease `name` up if `holder` holds it; returns whether it did (false: someone
+  // else holds it, or nobody).
+  virtual Result<bool> ReleaseLease(const std::string& name, const std::string& holder) = 0;
 
   // Walks the whole event chain, then checks every projection row against its seal
   // (row_seal.h): a row edited outside clawback fails, named by table and key.

@@ -1,6 +1,7 @@
 // Unit tests of what both backends share: the chain's canonical bytes and hash, role
 // names, and OpenLedger's URL handling.
 #include "ledger/ledger.h"
+#include "common/testing/temp_dir.h"
 #include "ledger/sqlite/sqlite_ledger.h"
 
 #include <gtest/gtest.h>
@@ -134,13 +135,8 @@ TEST(Role, NamesRoundTrip) {
 
 class OpenLedgerTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/clawback-ledger-test.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string dir_;
+  test::TempDir tmp_{"clawback-ledger-test"};
+  const std::string dir_ = tmp_.str();
 };
 
 TEST_F(OpenLedgerTest, AcceptsSqliteUrlAndBarePath) {

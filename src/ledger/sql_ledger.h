@@ -15,7 +15,6 @@
 // Thread-safety: safe to call from many threads.
 #pragma once
 
-#include <array>
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -26,6 +25,7 @@
 #include "ledger/ledger.h"
 #include "ledger/row_seal.h"
 #include "ledger/sql_connection.h"
+#include "ledger/sql_statements.h"
 
 namespace clawback::ledger {
 
@@ -58,6 +58,12 @@ class SqlLedger : public Ledger {
   Result<int64_t> CountTokens() override;
   Result<std::vector<Token>> ListTokens() override;
   Result<bool> TouchToken(const Uuid& id, int64_t at_ms) override;
+  Result<std::vector<Event>> ReadEventsAfter(int64_t after_seq, int limit) override;
+  Result<std::optional<int64_t>> GetCursor(const std::string& name) override;
+  Status SetCursor(const std::string& name, int64_t seq) override;
+  Result<LeaseResult> TryAcquireLease(const std::string& name, const std::string& holder,
+                                      int64_t ttl_ms, int64_t now_ms) override;
+  Result<bool> ReleaseLease(const std::string& name, const std::string& holder) override;
   Result<VerifyReport> VerifyChain() override;
   Result<LedgerStats> Stats() override;
 
@@ -78,6 +84,12 @@ class SqlLedger : public Ledger {
   auto WithReader(Fn&& fn) -> decltype(fn(std::declval<SqlConnection&>()));
 
   Result<int> SchemaVersionOn(SqlConnection& conn);
+  // Runs fn(conn) in a write transaction of its own on the writer connection, without the
+  // chain lock (bookkeeping outside the chain: token last use, cursors, leases); commits
+  // when fn succeeds, else rolls back. `what` prefixes errors.
+  template <typename Fn>
+  auto WithBookkeepingWrite(const char* what, Fn&& fn)
+      -> decltype(fn(std::declval<SqlConnection&>()));
   // The whole group in one transaction with no savepoints, pipelined when the connection
   // can (PostgreSQL: two round trips in all); on an error, rolled back (nothing landed).
   // Savepoints cost SQLite a statement journal per request, and PostgreSQL round trips.
@@ -109,27 +121,21 @@ class SqlLedger : public Ledger {
   Status LookUpConversation(SqlConnection& conn, const Uuid& id, const std::string& what);
   // Keeps the conversations the write transaction saw when it committed. REQUIRES: write_mu_.
   void EndWriteTransaction(bool committed);
-  // Appends events to the chain, up to kMaxEventRows per INSERT; `op_index[k]` is run[k]'s
-  // index in its batch (for error messages).
   // Reads the chain's last seq and hash into *tail unless it holds them already.
   // REQUIRES: in the write transaction, under the chain lock.
   Status LoadChainTail(SqlConnection& conn, ChainTail* tail);
   // Seals the rows this transaction wrote (row_seal.h) with the chain's tail. Runs just
   // before COMMIT. REQUIRES: write_mu_ held, in the write transaction.
   Status SealRows(SqlConnection& conn, ChainTail* tail);
+  // Appends events to the chain, up to kMaxEventRows per INSERT; `op_index[k]` is run[k]'s
+  // index in its batch (for error messages).
   Status AppendEvents(SqlConnection& conn, const std::vector<const Event*>& run,
                       const std::vector<size_t>& op_index, ChainTail* tail);
-  // "INSERT INTO events … VALUES (…), (…)" for `rows` rows, and the tool call and command
-  // upserts of `rows` rows (1 for a single op). REQUIRES: write_mu_ held.
-  const std::string& InsertEventsSql(size_t rows);
-  const std::string& UpsertToolCallsSql(size_t rows);
-  const std::string& UpsertCommandsSql(size_t rows);
 
-  static constexpr size_t kEventColumns = 9;
   // The schema version that added row seals (its migration seals the rows already there).
   static constexpr int kRowSealVersion = 4;
-  static constexpr size_t kMaxEventRows = 64;
-  static constexpr size_t kMaxUpsertRows = 64;
+  static constexpr size_t kMaxEventRows = kMaxStatementRows;
+  static constexpr size_t kMaxUpsertRows = kMaxStatementRows;
 
   Dialect dialect_;
   SqlConnector connect_;
@@ -140,9 +146,10 @@ class SqlLedger : public Ledger {
   std::mutex write_mu_;
   std::unique_ptr<SqlConnection> writer_;  // GUARDED_BY(write_mu_)
   RowSealer sealer_;                       // GUARDED_BY(write_mu_): the open transaction's rows
-  std::array<std::string, kMaxEventRows + 1> insert_events_sql_;  // GUARDED_BY(write_mu_)
-  std::array<std::string, kMaxUpsertRows + 1> upsert_tool_calls_sql_;  // GUARDED_BY(write_mu_)
-  std::array<std::string, kMaxUpsertRows + 1> upsert_commands_sql_;    // GUARDED_BY(write_mu_)
+  // "INSERT INTO events … VALUES (…), (…)" and the tool call and command upserts, by rows.
+  MultiRowStatements insert_events_{Table::kEvents};         // GUARDED_BY(write_mu_)
+  MultiRowStatements upsert_tool_calls_{Table::kToolCalls};  // GUARDED_BY(write_mu_)
+  MultiRowStatements upsert_commands_{Table::kCommands};     // GUARDED_BY(write_mu_)
   // Conversations known to exist: rows of `conversations` are never deleted, so an id seen
   // once stays good. `txn_` holds those seen in the open write transaction (created or looked
   // up); they join `known_` only when it commits.
@@ -160,5 +167,52 @@ class SqlLedger : public Ledger {
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<SqlConnection>> readers_;  // GUARDED_BY(pool_mu_)
 };
+
+// ---------------------------------------------------------------------------------------
+// The transaction templates, shared by the implementation files (sql_ledger.cc: bookkeeping,
+// migrations; sql_ledger_reads.cc).
+
+namespace sql_ledger_internal {
+inline const Status& StatusOf(const Status& st) { return st; }
+template <typename T>
+const Status& StatusOf(const Result<T>& r) {
+  return r.status();
+}
+}  // namespace sql_ledger_internal
+
+template <typename Fn>
+auto SqlLedger::WithReader(Fn&& fn) -> decltype(fn(std::declval<SqlConnection&>())) {
+  auto acquired = AcquireReader();
+  if (!acquired.ok()) return acquired.status();
+  std::unique_ptr<SqlConnection> conn = std::move(acquired).value();
+  if (Status st = conn->Exec(dialect_.begin_read); !st.ok()) {
+    // A broken connection is not returned to the pool.
+    return st;
+  }
+  auto result = fn(*conn);
+  Status end = conn->Exec("COMMIT");
+  if (end.ok()) ReleaseReader(std::move(conn));
+  return result;
+}
+
+template <typename Fn>
+auto SqlLedger::WithBookkeepingWrite(const char* what, Fn&& fn)
+    -> decltype(fn(std::declval<SqlConnection&>())) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  if (!writer_) {
+    auto opened = connect_();
+    if (!opened.ok()) return opened.status();
+    writer_ = std::move(opened).value();
+  }
+  SqlConnection& c = *writer_;
+  RETURN_IF_ERROR(c.Exec(dialect_.begin_write).WithContext(what));
+  auto result = fn(c);
+  if (const Status& st = sql_ledger_internal::StatusOf(result); !st.ok()) {
+    c.Exec("ROLLBACK").IgnoreError();
+    return st.WithContext(what);
+  }
+  RETURN_IF_ERROR(c.Exec("COMMIT").WithContext(what));
+  return result;
+}
 
 }  // namespace clawback::ledger

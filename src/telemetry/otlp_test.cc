@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "common/testing/temp_dir.h"
 #include "common/uuid.h"
 
 namespace clawback::telemetry {
@@ -53,7 +54,8 @@ TEST(OtlpProtobuf, DecodesWithProtocAgainstTheSchema) {
   if (std::system("command -v protoc >/dev/null 2>&1") != 0) GTEST_SKIP() << "protoc not installed";
   Resource r{{{"service.name", std::string("clawback")}}};
   std::string bytes = EncodeTracesProtobuf(r, {SampleSpan()});
-  std::string path = testing::TempDir() + "/otlp.bin";
+  test::TempDir tmp("clawback-otlp-test");
+  std::string path = tmp.File("otlp.bin");
   std::ofstream(path, std::ios::binary) << bytes;
   std::string fixtures = std::string(src) + "/tests/fixtures/otlp";
   std::string text = RunCommand("protoc --proto_path=" + fixtures +

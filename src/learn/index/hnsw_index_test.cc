@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <random>
 
+#include "common/testing/temp_dir.h"
+
 namespace clawback::learn {
 namespace {
 
@@ -24,15 +26,11 @@ std::vector<float> Unit(std::mt19937& rng, size_t dim) {
 class HnswIndexTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("hnsw_test_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
     opts_.dir = dir_.string();
     opts_.dimension = 32;
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::filesystem::path dir_;
+  test::TempDir tmp_{"clawback-hnsw-test"};
+  const std::filesystem::path dir_ = tmp_.path() / "index";  // the index creates it
   HnswOptions opts_;
 };
 

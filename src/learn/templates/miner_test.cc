@@ -7,6 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "common/testing/temp_dir.h"
 #include "learn/templates/masker.h"
 #include "learn/templates/pipeline.h"
 #include "learn/templates/state.h"
@@ -146,13 +147,8 @@ TEST(TemplateMinerTest, FromJsonRejectsBadState) {
 
 class TemplateStateTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/clawback-learn-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string dir_;
+  test::TempDir tmp_{"clawback-learn-test"};
+  const std::string dir_ = tmp_.str();
 };
 
 TEST_F(TemplateStateTest, IdsAreStableAcrossRuns) {

@@ -195,11 +195,29 @@ const char* RowSealMigration() {
   return sql.c_str();
 }
 
+// Version 5: bookkeeping for consumers that follow the chain (telemetry exporters): a
+// named cursor (the seq handled up to) and a lease (which of several servers does the job).
+// Not projections of events: outside the hash chain and the row seals.
+constexpr const char* kSchemaV5 = R"sql(
+CREATE TABLE cursors (
+  name            TEXT PRIMARY KEY,
+  seq             INTEGER NOT NULL,
+  updated_at_ms   INTEGER NOT NULL
+);
+CREATE TABLE leases (
+  name            TEXT PRIMARY KEY,
+  holder          TEXT NOT NULL,
+  acquired_at_ms  INTEGER NOT NULL,
+  expires_at_ms   INTEGER NOT NULL
+);
+)sql";
+
 const std::vector<Migration>& SqliteMigrations() {
   static const std::vector<Migration> m = {{1, "initial schema", kSchemaV1},
                                            {2, "cheaper ingest writes", kSchemaV2},
                                            {3, "token last use", kSchemaV3},
-                                           {4, "row seals", RowSealMigration()}};
+                                           {4, "row seals", RowSealMigration()},
+                                           {5, "follower cursors and leases", kSchemaV5}};
   return m;
 }
 
