@@ -53,56 +53,70 @@ std::string FormatRfc3339Millis(int64_t unix_millis) {
   return buf;
 }
 
-bool ParseRfc3339Millis(std::string_view s, int64_t* unix_millis) {
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  auto yoe = static_cast<unsigned>(y - era * 400);
+  unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+bool ParseRfc3339(std::string_view s, Rfc3339Form form, Rfc3339Time* out) {
+  const bool lenient = form == Rfc3339Form::kLenient;
   int y, mo, d, h = 0, mi = 0, se = 0;
-  if (!ParseDigits(s, 0, 4, &y) || s.size() < 10 || s[4] != '-' || !ParseDigits(s, 5, 2, &mo) ||
+  if (s.size() < 10 || !ParseDigits(s, 0, 4, &y) || s[4] != '-' || !ParseDigits(s, 5, 2, &mo) ||
       s[7] != '-' || !ParseDigits(s, 8, 2, &d))
     return false;
   size_t pos = 10;
-  int64_t frac_ms = 0;
-  int offset_min = 0;
-  if (pos < s.size()) {
-    if (s[pos] != 'T' && s[pos] != 't' && s[pos] != ' ') return false;
-    if (!ParseDigits(s, pos + 1, 2, &h) || s.size() < pos + 9 || s[pos + 3] != ':' ||
+  uint32_t nanos = 0;
+  int32_t offset = 0;
+  if (pos == s.size()) {
+    if (!lenient) return false;  // a date alone: midnight UTC
+  } else {
+    char t = s[pos];
+    if (t != 'T' && !(lenient && (t == 't' || t == ' '))) return false;
+    if (s.size() < pos + 9 || !ParseDigits(s, pos + 1, 2, &h) || s[pos + 3] != ':' ||
         !ParseDigits(s, pos + 4, 2, &mi) || s[pos + 6] != ':' || !ParseDigits(s, pos + 7, 2, &se))
       return false;
     pos += 9;
     if (pos < s.size() && s[pos] == '.') {
       ++pos;
-      int digits = 0;
+      size_t start = pos;
+      uint32_t scale = 100000000;
       while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-        if (digits < 3) frac_ms = frac_ms * 10 + (s[pos] - '0');
-        ++digits;
+        nanos += static_cast<uint32_t>(s[pos] - '0') * scale;
+        scale /= 10;
         ++pos;
       }
-      if (digits == 0) return false;
-      for (int i = digits; i < 3; ++i) frac_ms *= 10;
+      if (pos == start) return false;
     }
     if (pos >= s.size()) return false;
-    if (s[pos] == 'Z' || s[pos] == 'z') {
+    if (s[pos] == 'Z' || (lenient && s[pos] == 'z')) {
       ++pos;
     } else if (s[pos] == '+' || s[pos] == '-') {
       int oh, om;
-      if (!ParseDigits(s, pos + 1, 2, &oh) || s.size() < pos + 6 || s[pos + 3] != ':' ||
-          !ParseDigits(s, pos + 4, 2, &om))
+      if (s.size() < pos + 6 || !ParseDigits(s, pos + 1, 2, &oh) || s[pos + 3] != ':' ||
+          !ParseDigits(s, pos + 4, 2, &om) || oh > 23 || om > 59)
         return false;
-      offset_min = (oh * 60 + om) * (s[pos] == '-' ? -1 : 1);
+      offset = (oh * 3600 + om * 60) * (s[pos] == '-' ? -1 : 1);
       pos += 6;
     } else {
       return false;
     }
     if (pos != s.size()) return false;
   }
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return false;
-  // Days from civil (Howard Hinnant's algorithm).
-  int yy = y - (mo <= 2);
-  int era = (yy >= 0 ? yy : yy - 399) / 400;
-  unsigned yoe = static_cast<unsigned>(yy - era * 400);
-  unsigned doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  int64_t days = static_cast<int64_t>(era) * 146097 + static_cast<int64_t>(doe) - 719468;
-  int64_t secs = days * 86400 + h * 3600 + mi * 60 + se - offset_min * 60;
-  *unix_millis = secs * 1000 + frac_ms;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > (lenient ? 60 : 59)) return false;
+  int64_t local = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
+                  h * 3600 + mi * 60 + se;
+  *out = {local - offset, nanos, offset};
+  return true;
+}
+
+bool ParseRfc3339Millis(std::string_view s, int64_t* unix_millis) {
+  Rfc3339Time t;
+  if (!ParseRfc3339(s, Rfc3339Form::kLenient, &t)) return false;
+  *unix_millis = t.unix_seconds * 1000 + t.nanos / 1'000'000;
   return true;
 }
 

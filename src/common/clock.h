@@ -42,8 +42,21 @@ class ManualClock : public Clock {
 
 // RFC 3339 in UTC with millisecond precision: "2026-11-27T02:12:01.646Z".
 std::string FormatRfc3339Millis(int64_t unix_millis);
-// Parses RFC 3339 ("2026-11-27T02:12:01Z", fractions and offsets allowed) into Unix
-// milliseconds; false when the text is not a timestamp.
+// An RFC 3339 time as written: the instant and the offset it was written in.
+struct Rfc3339Time {
+  int64_t unix_seconds = 0;        // UTC
+  uint32_t nanos = 0;              // 0 .. 999'999'999 (digits past 9 are dropped)
+  int32_t utc_offset_seconds = 0;  // east of UTC
+};
+enum class Rfc3339Form {
+  kStrict,   // YYYY-MM-DDTHH:MM:SS[.fraction](Z|±hh:mm), seconds <= 59 (restic's JSON)
+  kLenient,  // also a date alone (midnight UTC), 't' or ' ' for 'T', 'z', a leap second 60
+};
+// The one RFC 3339 parser; false when the text is not such a time.
+bool ParseRfc3339(std::string_view text, Rfc3339Form form, Rfc3339Time* out);
+// Lenient ParseRfc3339 into Unix milliseconds ("2026-11-27T02:12:01Z", "2026-11-27").
 bool ParseRfc3339Millis(std::string_view text, int64_t* unix_millis);
+// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
+int64_t DaysFromCivil(int64_t year, unsigned month, unsigned day);
 
 }  // namespace clawback

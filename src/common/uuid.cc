@@ -123,8 +123,8 @@ Uuid NewUuidV7() {
   return gen.Next();
 }
 
-void RandomBytes(uint8_t* out, size_t n) {
-  if (RAND_bytes(out, static_cast<int>(n)) != 1) {
+void RandomBytes(void* out, size_t n) {
+  if (RAND_bytes(static_cast<unsigned char*>(out), static_cast<int>(n)) != 1) {
     std::fprintf(stderr, "fatal: RAND_bytes failed\n");
     std::abort();
   }

@@ -64,7 +64,7 @@ class UuidV7Generator {
 Uuid NewUuidV7();
 
 // Fills `out` with cryptographically strong random bytes (OpenSSL RAND_bytes).
-void RandomBytes(uint8_t* out, size_t n);
+void RandomBytes(void* out, size_t n);
 // The same bytes for many small requests (IVs, nonces; n <= 64): served from a per-thread
 // buffer that RAND_bytes refills 1 KiB at a time (a call per IV was a fork check and a
 // DRBG round per stored blob). Used bytes are wiped; a forked child refills before use.

@@ -2,6 +2,8 @@
 // OpenLedger (docs/format/ledger-schema.md describes the chain).
 #include "ledger/ledger.h"
 
+#include "common/utf8.h"
+
 #include <openssl/evp.h>
 
 #include <charconv>
@@ -39,28 +41,6 @@ namespace {
 
 std::string LibraryDump(const Json& j) {
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
-}
-
-// The length of the valid UTF-8 sequence at p[0..n) (RFC 3629: no overlong forms, no
-// surrogates, nothing above U+10FFFF), or 0.
-size_t Utf8SequenceLength(const unsigned char* p, size_t n) {
-  const unsigned char c = p[0];
-  auto cont = [&](size_t k) { return k < n && (p[k] & 0xC0) == 0x80; };
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (!cont(1) || !cont(2)) return 0;
-    if (c == 0xE0 && p[1] < 0xA0) return 0;  // overlong
-    if (c == 0xED && p[1] > 0x9F) return 0;  // UTF-16 surrogates
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (!cont(1) || !cont(2) || !cont(3)) return 0;
-    if (c == 0xF0 && p[1] < 0x90) return 0;  // overlong
-    if (c == 0xF4 && p[1] > 0x8F) return 0;  // above U+10FFFF
-    return 4;
-  }
-  return 0;
 }
 
 // Appends `s` as a JSON string, byte for byte as the library's dump writes it (escapes for

@@ -44,6 +44,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& config, ledger::Led
   if (d->telemetry_options_.enabled()) {
     // Telemetry out (OTLP traces, Loki lines, Grafana annotations) from every committed batch.
     so.writer.on_committed = [self](const ledger::WriteBatch& b) {
+      if (self->follower_) self->follower_->NoteOwn(b);  // first: the follower skips these
       if (self->pipeline_) self->pipeline_->OnCommitted(b);
     };
   }
@@ -57,12 +58,17 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& config, ledger::Led
   d->components_.push_back(
       {"telemetry",
        [self]() {
-         if (self->telemetry_options_.enabled())
-           self->pipeline_ = std::make_unique<telemetry::TelemetryPipeline>(self->telemetry_options_,
-                                                                             &self->server_->metrics());
+         if (!self->telemetry_options_.enabled()) return Status::Ok();
+         self->pipeline_ = std::make_unique<telemetry::TelemetryPipeline>(self->telemetry_options_,
+                                                                           &self->server_->metrics());
+         telemetry::TelemetryPipeline* p = self->pipeline_.get();
+         self->follower_ = std::make_unique<telemetry::LedgerFollower>(
+             self->ledger_, [p](const ledger::WriteBatch& b) { p->OnCommitted(b); });
+         self->follower_->Start();
          return Status::Ok();
        },
        [self]() {
+         if (self->follower_) self->follower_->Stop();  // hands over what others committed last
          if (self->pipeline_ && !self->pipeline_->Flush(std::chrono::seconds(5)))
            std::fprintf(stderr, "clawback: telemetry not fully delivered within 5 s; the rest is dropped\n");
        }});

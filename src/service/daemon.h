@@ -1,7 +1,9 @@
 // `clawback serve`'s daemon: everything it runs, started and stopped from one list.
 //
 // Components, in start order (Stop runs them backwards):
-//   telemetry  the OTLP/Loki/Grafana pipeline fed by every committed batch ([telemetry])
+//   telemetry  the OTLP/Loki/Grafana pipeline ([telemetry]), fed by every batch this server
+//              commits and, through the ledger follower (telemetry/follower.h), by what
+//              other writers committed (the CLI in direct mode, another server)
 //   http       the API server (ingest/server.h) with record/'s write routes and the service's
 //              routes (api_routes.h: deployments, advice, risk, log ingest, tokens), and
 //              POST /v1/snapshots over the repository (snapshots.h)
@@ -22,6 +24,7 @@
 #include "ledger/ledger.h"
 #include "service/learn_service.h"
 #include "service/snapshots.h"
+#include "telemetry/follower.h"
 #include "telemetry/pipeline.h"
 
 namespace clawback::service {
@@ -65,6 +68,7 @@ class Daemon {
   std::shared_ptr<LearnService> learn_;
   std::unique_ptr<ingest::IngestServer> server_;
   std::unique_ptr<telemetry::TelemetryPipeline> pipeline_;
+  std::unique_ptr<telemetry::LedgerFollower> follower_;
   std::vector<Component> components_;
   size_t started_ = 0;
 };

@@ -133,10 +133,6 @@ Result<Key> Key::FromJson(std::string_view json) {
   return key;
 }
 
-void RandomBytes(void* out, size_t n) {
-  CLAWBACK_CHECK(RAND_bytes(static_cast<unsigned char*>(out), static_cast<int>(n)) == 1);
-}
-
 std::array<uint8_t, 16> Poly1305Aes(const Key& key, const uint8_t* iv, std::string_view message) {
   ThreadContexts& ctx = Contexts();
   uint8_t mac_key[32];

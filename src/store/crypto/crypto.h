@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "common/uuid.h"
 
 namespace clawback::store {
 
@@ -40,8 +41,8 @@ struct Key {
   static Result<Key> FromJson(std::string_view json);
 };
 
-// Fills `out` with cryptographically random bytes (crashes if the system CSPRNG fails).
-void RandomBytes(void* out, size_t n);
+// Cryptographically random bytes: common/uuid.h's RandomBytes (aborts if the CSPRNG fails).
+using ::clawback::RandomBytes;
 
 // Appends IV || C || T for `plaintext` to *out. `iv` (16 bytes) is only for test vectors;
 // normally a fresh random IV is drawn. An all-zero IV is never used.

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <ctime>
 
+#include "common/clock.h"
+
 namespace clawback::store {
 namespace {
 
@@ -91,16 +93,8 @@ int HexVal(char c) {
 
 constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-// Days since 1970-01-01 for a proleptic Gregorian date, and back (H. Hinnant's algorithms).
-int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
+// Back from days since 1970-01-01 to a date (H. Hinnant's civil_from_days; common/clock.h
+// has the way there).
 void CivilFromDays(int64_t z, int64_t* y, unsigned* m, unsigned* d) {
   z += 719468;
   const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -174,16 +168,6 @@ void AppendGoJsonString(std::string* out, std::string_view s) {
   }
   out->append(s.substr(start));
   out->push_back('"');
-}
-
-bool IsValidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    size_t size = 0;
-    if (DecodeRune(s, i, &size) < 0) return false;
-    i += size;
-  }
-  return true;
 }
 
 std::string GoQuoteInner(std::string_view raw) {
@@ -463,56 +447,10 @@ std::string Timestamp::ToRfc3339() const {
 }
 
 Result<Timestamp> Timestamp::Parse(std::string_view s) {
-  auto bad = [&]() { return InvalidArgument("invalid RFC 3339 time \"" + std::string(s.substr(0, 64)) + "\""); };
-  auto digits = [&](size_t pos, size_t n, int* v) {
-    if (pos + n > s.size()) return false;
-    int r = 0;
-    for (size_t k = 0; k < n; ++k) {
-      char c = s[pos + k];
-      if (c < '0' || c > '9') return false;
-      r = r * 10 + (c - '0');
-    }
-    *v = r;
-    return true;
-  };
-  int year, month, day, hour, minute, second;
-  if (!digits(0, 4, &year) || s.size() < 19 || s[4] != '-' || !digits(5, 2, &month) || s[7] != '-' ||
-      !digits(8, 2, &day) || s[10] != 'T' || !digits(11, 2, &hour) || s[13] != ':' || !digits(14, 2, &minute) ||
-      s[16] != ':' || !digits(17, 2, &second)) {
-    return bad();
-  }
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return bad();
-  size_t pos = 19;
-  uint32_t nanos = 0;
-  if (pos < s.size() && s[pos] == '.') {
-    ++pos;
-    size_t start = pos;
-    uint32_t scale = 100000000;
-    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-      nanos += static_cast<uint32_t>(s[pos] - '0') * scale;
-      scale /= 10;
-      ++pos;
-    }
-    if (pos == start) return bad();
-  }
-  int32_t offset = 0;
-  if (pos < s.size() && s[pos] == 'Z') {
-    ++pos;
-  } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
-    int oh, om;
-    if (!digits(pos + 1, 2, &oh) || pos + 3 >= s.size() || s[pos + 3] != ':' || !digits(pos + 4, 2, &om)) {
-      return bad();
-    }
-    if (oh > 23 || om > 59) return bad();
-    offset = (oh * 3600 + om * 60) * (s[pos] == '-' ? -1 : 1);
-    pos += 6;
-  } else {
-    return bad();
-  }
-  if (pos != s.size()) return bad();
-  int64_t days = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
-  int64_t local = days * 86400 + hour * 3600 + minute * 60 + second;
-  return Timestamp{local - offset, nanos, offset};
+  Rfc3339Time t;
+  if (!ParseRfc3339(s, Rfc3339Form::kStrict, &t))
+    return InvalidArgument("invalid RFC 3339 time \"" + std::string(s.substr(0, 64)) + "\"");
+  return Timestamp{t.unix_seconds, t.nanos, t.utc_offset_seconds};
 }
 
 }  // namespace clawback::store

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "common/utf8.h"
 
 namespace clawback::store {
 
@@ -28,8 +29,9 @@ std::string GoQuoteInner(std::string_view raw);
 // InvalidArgument on a malformed escape, an unescaped `"` or newline.
 Result<std::string> GoUnquoteInner(std::string_view quoted);
 
-// Whether the bytes are valid UTF-8 by Go's rules (no surrogates, no overlongs, <= U+10FFFF).
-bool IsValidUtf8(std::string_view s);
+// Whether the bytes are valid UTF-8 by Go's rules (no surrogates, no overlongs, <= U+10FFFF):
+// common/utf8.h's, which are the same rules.
+using ::clawback::IsValidUtf8;
 
 // Standard base64 with `=` padding (Go's base64.StdEncoding).
 std::string Base64Encode(std::string_view bytes);
