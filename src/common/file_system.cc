@@ -78,7 +78,9 @@ int64_t PosixFileSystem::Write(int fd, const void* buf, size_t n) {
 int64_t PosixFileSystem::PWrite(int fd, const void* buf, size_t n, int64_t offset) {
   return Ret64(Retry([&] { return ::pwrite(fd, buf, n, static_cast<off_t>(offset)); }));
 }
-int PosixFileSystem::Fsync(int fd) { return Ret(Retry([&] { return ::fsync(fd); })); }
+int PosixFileSystem::Fsync(int fd) {
+  return Ret(Retry([&] { return ::fsync(fd); }));
+}
 int PosixFileSystem::Ftruncate(int fd, int64_t size) {
   return Ret(Retry([&] { return ::ftruncate(fd, static_cast<off_t>(size)); }));
 }
@@ -125,7 +127,8 @@ int PosixFileSystem::MkdirAt(int dir, const char* path, mode_t mode) {
 int PosixFileSystem::UnlinkAt(int dir, const char* path, int flags) {
   return Ret(::unlinkat(dir, path, flags));
 }
-int PosixFileSystem::RenameAt(int old_dir, const char* old_path, int new_dir, const char* new_path) {
+int PosixFileSystem::RenameAt(int old_dir, const char* old_path, int new_dir,
+                              const char* new_path) {
   return Ret(::renameat(old_dir, old_path, new_dir, new_path));
 }
 int PosixFileSystem::LinkAt(int old_dir, const char* old_path, int new_dir, const char* new_path,
@@ -166,8 +169,9 @@ struct MemFileSystem::Inode {
   nlink_t nlink = 0;  // names pointing here (directories: 2 + subdirectories)
   dev_t rdev = 0;
   int iflags = 0;
-  struct timespec atime {}, mtime{}, ctime{};
-  std::string data;                                      // file contents / symlink target
+  struct timespec atime {
+  }, mtime{}, ctime{};
+  std::string data;                                       // file contents / symlink target
   std::map<std::string, std::shared_ptr<Inode>> entries;  // directories
   std::map<std::string, std::string> xattrs;
   // The file system's byte count, which a regular file gives its bytes back to when it is
@@ -313,8 +317,7 @@ int MemFileSystem::Resolve(int dir, const char* path, bool follow_last, Lookup* 
   return -ENOENT;  // not reached
 }
 
-int MemFileSystem::ResolveInode(int dir, const char* path, int flags,
-                                std::shared_ptr<Inode>* out) {
+int MemFileSystem::ResolveInode(int dir, const char* path, int flags, std::shared_ptr<Inode>* out) {
   Lookup lk;
   if (int r = Resolve(dir, path, (flags & AT_SYMLINK_NOFOLLOW) == 0, &lk); r < 0) return r;
   if (lk.inode == nullptr) return -ENOENT;
@@ -582,14 +585,29 @@ int MemFileSystem::ReadDir(int fd, std::vector<DirEntry>* out) {
   for (const auto& [name, node] : f->inode->entries) {
     unsigned char type = DT_UNKNOWN;
     switch (node->mode & S_IFMT) {
-      case S_IFREG: type = DT_REG; break;
-      case S_IFDIR: type = DT_DIR; break;
-      case S_IFLNK: type = DT_LNK; break;
-      case S_IFIFO: type = DT_FIFO; break;
-      case S_IFCHR: type = DT_CHR; break;
-      case S_IFBLK: type = DT_BLK; break;
-      case S_IFSOCK: type = DT_SOCK; break;
-      default: break;
+      case S_IFREG:
+        type = DT_REG;
+        break;
+      case S_IFDIR:
+        type = DT_DIR;
+        break;
+      case S_IFLNK:
+        type = DT_LNK;
+        break;
+      case S_IFIFO:
+        type = DT_FIFO;
+        break;
+      case S_IFCHR:
+        type = DT_CHR;
+        break;
+      case S_IFBLK:
+        type = DT_BLK;
+        break;
+      case S_IFSOCK:
+        type = DT_SOCK;
+        break;
+      default:
+        break;
     }
     out->push_back({name, type});
   }
@@ -751,8 +769,7 @@ int MemFileSystem::ChownAt(int dir, const char* path, uid_t uid, gid_t gid, int 
   return 0;
 }
 
-int MemFileSystem::UtimensAt(int dir, const char* path, const struct timespec times[2],
-                             int flags) {
+int MemFileSystem::UtimensAt(int dir, const char* path, const struct timespec times[2], int flags) {
   std::lock_guard<std::mutex> l(mu_);
   std::shared_ptr<Inode> node;
   if (int r = ResolveInode(dir, path, flags, &node); r < 0) return r;
@@ -775,22 +792,38 @@ int MemFileSystem::Lsetxattr(const char* path, const char* name, const void* val
 
 std::string_view FsOpName(FsOp op) {
   switch (op) {
-    case FsOp::kOpen: return "open";
-    case FsOp::kClose: return "close";
-    case FsOp::kRead: return "read";
-    case FsOp::kWrite: return "write";
-    case FsOp::kFsync: return "fsync";
-    case FsOp::kTruncate: return "truncate";
-    case FsOp::kStat: return "stat";
-    case FsOp::kStatusFlags: return "fcntl";
-    case FsOp::kMetadata: return "metadata";
-    case FsOp::kReadDir: return "readdir";
-    case FsOp::kMkdir: return "mkdir";
-    case FsOp::kUnlink: return "unlink";
-    case FsOp::kRename: return "rename";
-    case FsOp::kLink: return "link";
-    case FsOp::kSymlink: return "symlink";
-    case FsOp::kMknod: return "mknod";
+    case FsOp::kOpen:
+      return "open";
+    case FsOp::kClose:
+      return "close";
+    case FsOp::kRead:
+      return "read";
+    case FsOp::kWrite:
+      return "write";
+    case FsOp::kFsync:
+      return "fsync";
+    case FsOp::kTruncate:
+      return "truncate";
+    case FsOp::kStat:
+      return "stat";
+    case FsOp::kStatusFlags:
+      return "fcntl";
+    case FsOp::kMetadata:
+      return "metadata";
+    case FsOp::kReadDir:
+      return "readdir";
+    case FsOp::kMkdir:
+      return "mkdir";
+    case FsOp::kUnlink:
+      return "unlink";
+    case FsOp::kRename:
+      return "rename";
+    case FsOp::kLink:
+      return "link";
+    case FsOp::kSymlink:
+      return "symlink";
+    case FsOp::kMknod:
+      return "mknod";
   }
   return "?";
 }
@@ -947,7 +980,8 @@ int FaultFileSystem::UnlinkAt(int dir, const char* path, int flags) {
   if (int r = Check(FsOp::kUnlink, PathAt(dir, path)); r < 0) return r;
   return base()->UnlinkAt(dir, path, flags);
 }
-int FaultFileSystem::RenameAt(int old_dir, const char* old_path, int new_dir, const char* new_path) {
+int FaultFileSystem::RenameAt(int old_dir, const char* old_path, int new_dir,
+                              const char* new_path) {
   if (int r = Check(FsOp::kRename, PathAt(old_dir, old_path), PathAt(new_dir, new_path)); r < 0) {
     return r;
   }

@@ -197,7 +197,9 @@ class ForwardingFileSystem : public FileSystem {
   int Fsetxattr(int fd, const char* name, const void* value, size_t size) override {
     return base_->Fsetxattr(fd, name, value, size);
   }
-  int Futimens(int fd, const struct timespec times[2]) override { return base_->Futimens(fd, times); }
+  int Futimens(int fd, const struct timespec times[2]) override {
+    return base_->Futimens(fd, times);
+  }
   int ReadDir(int fd, std::vector<DirEntry>* out) override { return base_->ReadDir(fd, out); }
   int MkdirAt(int dir, const char* path, mode_t mode) override {
     return base_->MkdirAt(dir, path, mode);
@@ -302,19 +304,33 @@ class MemFileSystem : public FileSystem {
 
   mutable std::mutex mu_;
   const uint64_t capacity_;
-  uint64_t used_ = 0;                                 // GUARDED_BY(mu_)
-  uint64_t next_ino_ = 2;                             // GUARDED_BY(mu_)
-  std::shared_ptr<Inode> root_;                       // GUARDED_BY(mu_)
-  std::map<int, std::unique_ptr<OpenFile>> fds_;      // GUARDED_BY(mu_)
-  int next_fd_ = 3;                                   // GUARDED_BY(mu_)
+  uint64_t used_ = 0;                             // GUARDED_BY(mu_)
+  uint64_t next_ino_ = 2;                         // GUARDED_BY(mu_)
+  std::shared_ptr<Inode> root_;                   // GUARDED_BY(mu_)
+  std::map<int, std::unique_ptr<OpenFile>> fds_;  // GUARDED_BY(mu_)
+  int next_fd_ = 3;                               // GUARDED_BY(mu_)
 };
 
 // The calls FaultFileSystem tells apart. Write counts Write and PWrite; Metadata counts
 // Fchmod, Fchown, Fsetxattr, Futimens, ChmodAt, ChownAt, UtimensAt, Lsetxattr and the inode
 // flags; Stat counts Fstat and StatAt.
 enum class FsOp {
-  kOpen, kClose, kRead, kWrite, kFsync, kTruncate, kStat, kStatusFlags, kMetadata, kReadDir,
-  kMkdir, kUnlink, kRename, kLink, kSymlink, kMknod,
+  kOpen,
+  kClose,
+  kRead,
+  kWrite,
+  kFsync,
+  kTruncate,
+  kStat,
+  kStatusFlags,
+  kMetadata,
+  kReadDir,
+  kMkdir,
+  kUnlink,
+  kRename,
+  kLink,
+  kSymlink,
+  kMknod,
 };
 std::string_view FsOpName(FsOp op);
 
@@ -406,10 +422,10 @@ class FaultFileSystem : public ForwardingFileSystem {
   std::string PathAt(int dir, const char* path);
 
   mutable std::mutex mu_;
-  std::vector<Rule> rules_;                 // GUARDED_BY(mu_)
-  std::map<FsOp, uint64_t> counts_;         // GUARDED_BY(mu_)
-  uint64_t fired_ = 0;                      // GUARDED_BY(mu_)
-  std::map<int, std::string> fd_paths_;     // GUARDED_BY(mu_)
+  std::vector<Rule> rules_;              // GUARDED_BY(mu_)
+  std::map<FsOp, uint64_t> counts_;      // GUARDED_BY(mu_)
+  uint64_t fired_ = 0;                   // GUARDED_BY(mu_)
+  std::map<int, std::string> fd_paths_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace clawback

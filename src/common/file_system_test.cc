@@ -137,7 +137,9 @@ TEST_P(FileSystemConformance, DirectoryRelativeCallsAndReadDir) {
   for (const DirEntry& e : entries) {
     struct stat st;
     ASSERT_EQ(fs_->StatAt(sub, e.name.c_str(), &st, AT_SYMLINK_NOFOLLOW), 0);
-    const unsigned char want = S_ISREG(st.st_mode) ? DT_REG : S_ISLNK(st.st_mode) ? DT_LNK : DT_FIFO;
+    const unsigned char want = S_ISREG(st.st_mode)   ? DT_REG
+                               : S_ISLNK(st.st_mode) ? DT_LNK
+                                                     : DT_FIFO;
     if (e.type != DT_UNKNOWN) {
       EXPECT_EQ(e.type, want) << e.name;
     }
@@ -200,7 +202,8 @@ TEST_P(FileSystemConformance, Metadata) {
   ASSERT_EQ(fs_->SymlinkAt("f", FileSystem::kCwd, P("l").c_str()), 0);
   struct timespec lt[2] = {{3000, 0}, {4000, 7}};
   EXPECT_EQ(fs_->UtimensAt(FileSystem::kCwd, P("l").c_str(), lt, AT_SYMLINK_NOFOLLOW), 0);
-  EXPECT_EQ(fs_->ChownAt(FileSystem::kCwd, P("l").c_str(), getuid(), getgid(), AT_SYMLINK_NOFOLLOW), 0);
+  EXPECT_EQ(fs_->ChownAt(FileSystem::kCwd, P("l").c_str(), getuid(), getgid(), AT_SYMLINK_NOFOLLOW),
+            0);
   ASSERT_EQ(fs_->Lstat(P("l"), &st), 0);
   EXPECT_EQ(st.st_mtim.tv_sec, 4000);
   EXPECT_EQ(st.st_mtim.tv_nsec, 7);
@@ -225,8 +228,18 @@ TEST_P(FileSystemConformance, WriteAllAndReadFullLoop) {
 
 std::vector<Impl> Impls() {
   return {
-      {"Posix", [](FileSystem** b) { *b = nullptr; return std::make_unique<PosixFileSystem>(); }, true},
-      {"Mem", [](FileSystem** b) { *b = nullptr; return std::make_unique<MemFileSystem>(); }, false},
+      {"Posix",
+       [](FileSystem** b) {
+         *b = nullptr;
+         return std::make_unique<PosixFileSystem>();
+       },
+       true},
+      {"Mem",
+       [](FileSystem** b) {
+         *b = nullptr;
+         return std::make_unique<MemFileSystem>();
+       },
+       false},
       {"FaultOverPosix",
        [](FileSystem** b) {
          *b = FileSystem::Default();

@@ -141,7 +141,8 @@ TEST_F(FileSaverTest, OpensRelativeToItsDirectoryAndReportsMissingFiles) {
   node.type = NodeType::kFile;
   // The path is wrong on purpose: with a directory descriptor only the name is used.
   const std::string path = "/nonexistent/rel";
-  ASSERT_TRUE(saver_->StoreFile(path, dirfd, std::string_view(path).substr(13), &node, nullptr).ok());
+  ASSERT_TRUE(
+      saver_->StoreFile(path, dirfd, std::string_view(path).substr(13), &node, nullptr).ok());
   EXPECT_TRUE(Reassemble(node) == data);
   close(dirfd);
   Node gone;

@@ -34,8 +34,13 @@ class ParentPrefetch {
   struct Slot {
     std::mutex mu;
     std::condition_variable cv;
-    enum class State { kQueued, kLoading, kDone, kClaimed } state = State::kQueued;  // GUARDED_BY(mu)
-    std::optional<Tree> tree;                                                       // GUARDED_BY(mu)
+    enum class State {
+      kQueued,
+      kLoading,
+      kDone,
+      kClaimed
+    } state = State::kQueued;  // GUARDED_BY(mu)
+    std::optional<Tree> tree;  // GUARDED_BY(mu)
   };
 
   // The slots of one directory's subdirectories, by name (the names point into the tree

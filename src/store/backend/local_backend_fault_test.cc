@@ -81,7 +81,8 @@ TEST_F(LocalBackendFaultTest, Issue13EnospcWritingPackOrIndexLeavesNoPartialFile
       const std::string data = Bytes(c.size, static_cast<char>(c.size));
       const std::string id = Sha256Hex(data);
       bool fired = false;
-      Status s = SaveWith({.op = FsOp::kWrite, .nth = c.nth_write, .err = err}, c.type, data, &fired);
+      Status s =
+          SaveWith({.op = FsOp::kWrite, .nth = c.nth_write, .err = err}, c.type, data, &fired);
       if (!fired) {
         // No O_DIRECT here (tmpfs): the large pack went out in one write.
         ASSERT_TRUE(s.ok()) << s.ToString();
@@ -111,12 +112,12 @@ TEST_F(LocalBackendFaultTest, FailedFsyncCloseOrRenameLeavesNoFile) {
   for (FsOp op : {FsOp::kFsync, FsOp::kClose, FsOp::kRename}) {
     SCOPED_TRACE(std::string(FsOpName(op)));
     // Only the temporary's own calls (the directory's fsync comes after the rename).
-    Status s = SaveWith({.op = op,
-                         .when = [](const FsCall& call) {
-                           return call.path.find("-tmp-") != std::string_view::npos;
-                         },
-                         .err = EIO},
-                        FileType::kPack, data);
+    Status s = SaveWith(
+        {.op = op,
+         .when =
+             [](const FsCall& call) { return call.path.find("-tmp-") != std::string_view::npos; },
+         .err = EIO},
+        FileType::kPack, data);
     ASSERT_FALSE(s.ok());
     EXPECT_NE(s.message().find("Input/output error"), std::string::npos) << s.message();
     EXPECT_EQ(Files(), std::vector<std::string>{});

@@ -59,8 +59,10 @@ class RestorerFaultTest : public ::testing::Test {
     WriteFile(src_ + "/big", RandomBytes(6 << 20, 1));
     ASSERT_EQ(link((src_ + "/big").c_str(), (src_ + "/sub/big-link").c_str()), 0);
     for (int i = 0; i < 20; i++) {
-      WriteFile(src_ + "/f" + std::to_string(i), RandomBytes(static_cast<size_t>(100 + i * 300), 10 + i));
-      WriteFile(src_ + "/sub/g" + std::to_string(i), RandomBytes(static_cast<size_t>(50 + i * 7), 50 + i));
+      WriteFile(src_ + "/f" + std::to_string(i),
+                RandomBytes(static_cast<size_t>(100 + i * 300), 10 + i));
+      WriteFile(src_ + "/sub/g" + std::to_string(i),
+                RandomBytes(static_cast<size_t>(50 + i * 7), 50 + i));
     }
     ASSERT_EQ(symlink("f1", (src_ + "/link").c_str()), 0);
     ArchiveOptions o;
@@ -80,7 +82,8 @@ class RestorerFaultTest : public ::testing::Test {
     for (const auto& e : fs::recursive_directory_iterator(out)) {
       if (e.is_symlink() || !e.is_regular_file()) continue;
       const std::string rel = e.path().string().substr(out.size());
-      EXPECT_EQ(ReadFile(e.path().string()), ReadFile(src_ + rel)) << rel << " is restored partially";
+      EXPECT_EQ(ReadFile(e.path().string()), ReadFile(src_ + rel))
+          << rel << " is restored partially";
       n++;
     }
     return n;
