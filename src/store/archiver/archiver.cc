@@ -13,15 +13,14 @@
 #include <map>
 #include <unordered_map>
 
+#include "store/archiver/file_saver.h"
 #include "store/archiver/fs_node.h"
+#include "store/archiver/parent_prefetch.h"
 #include "store/archiver/work_pool.h"
-#include "store/chunker/chunker.h"
 #include "store/lock/lock_file.h"
 
 namespace clawback::store {
 namespace {
-
-constexpr size_t kReadSize = 1 << 20;
 
 // A .clawbackignore's rules and the directory they apply below.
 struct IgnoreScope {
@@ -143,17 +142,15 @@ Result<std::string> AbsolutePath(const std::string& path) {
   return out.empty() ? std::string("/") : out;
 }
 
-struct Archiver::Impl {
+// The counters (ArchiveCounters, file_saver.h) are members of Impl itself.
+struct Archiver::Impl : ArchiveCounters {
   Repository* repo;
   ArchiveOptions opt;
   OwnerNames names;
   std::unique_ptr<WorkPool> pool;
   std::vector<IgnoreScope> scopes;  // walker thread only
-
-  std::atomic<uint64_t> files{0}, dirs{0}, bytes{0}, bytes_read{0}, bytes_added{0}, errors{0};
-  std::atomic<uint64_t> files_new{0}, files_changed{0}, files_unmodified{0};
-  std::atomic<uint64_t> dirs_new{0}, dirs_changed{0}, dirs_unmodified{0};
-  std::atomic<uint64_t> data_blobs{0}, tree_blobs{0}, data_added{0}, data_added_stored{0};
+  // Reads, chunks and stores files' contents (file_saver.h).
+  std::unique_ptr<FileSaver> saver;
 
   std::mutex mu;  // guards warnings and fatal
   std::vector<std::string> warnings;
@@ -181,267 +178,17 @@ struct Archiver::Impl {
     return false;
   }
 
-  // Loads the parent's subtree for a directory node, or nothing.
-  std::optional<Tree> ParentTree(const Node* pnode) {
-    if (pnode == nullptr || pnode->type != NodeType::kDir || !pnode->subtree) return std::nullopt;
-    auto t = repo->LoadTree(*pnode->subtree);
-    if (!t.ok()) return std::nullopt;  // a damaged parent only costs re-reading
-    return std::move(*t);
-  }
-
-  // A parent subtree being loaded ahead of the walker by a pool thread. Decoding the
-  // parent's trees was the walker's largest cost in a re-snapshot (where the workers have
-  // no files to read); a directory queues its subdirectories' parent trees as it starts, so
-  // they decode while it lstats its entries. Whoever comes first loads: the walker claims a
-  // tree still queued, and waits for one already loading.
-  struct PrefetchedTree {
-    std::mutex mu;
-    std::condition_variable cv;
-    enum class State { kQueued, kLoading, kDone, kClaimed } state = State::kQueued;
-    std::optional<Tree> tree;
-  };
-  // The slots of one directory's subdirectories. Tasks point into that directory's parent
-  // tree, so on destruction (before that tree goes) queued tasks are cancelled and loading
-  // ones waited for: subdirectories gone from disk or excluded are never claimed.
-  struct PrefetchMap {
-    std::unordered_map<std::string_view, std::shared_ptr<PrefetchedTree>> slots;
-    PrefetchMap() = default;
-    PrefetchMap(const PrefetchMap&) = delete;
-    PrefetchMap& operator=(const PrefetchMap&) = delete;
-    ~PrefetchMap() {
-      for (auto& [name, slot] : slots) {
-        std::unique_lock<std::mutex> l(slot->mu);
-        if (slot->state == PrefetchedTree::State::kQueued) {
-          slot->state = PrefetchedTree::State::kClaimed;
-        } else {
-          slot->cv.wait(l, [&] { return slot->state != PrefetchedTree::State::kLoading; });
-        }
-      }
-    }
-    PrefetchedTree* Find(std::string_view name) const {
-      auto it = slots.find(name);
-      return it == slots.end() ? nullptr : it->second.get();
-    }
-  };
-
-  // Queues the parent subtrees of `ptree`'s directories into `map` (its keys and the tasks
-  // point into `ptree`, which must outlive `map`).
-  void PrefetchSubtrees(const Tree& ptree, PrefetchMap* map) {
-    for (const Node& n : ptree.nodes) {
-      if (n.type != NodeType::kDir || !n.subtree) continue;
-      auto slot = std::make_shared<PrefetchedTree>();
-      map->slots.emplace(n.name, slot);
-      pool->Submit([this, slot, pnode = &n] {
-        {
-          std::lock_guard<std::mutex> l(slot->mu);
-          if (slot->state != PrefetchedTree::State::kQueued) return;
-          slot->state = PrefetchedTree::State::kLoading;
-        }
-        std::optional<Tree> t = FatalStatus().ok() ? ParentTree(pnode) : std::nullopt;
-        std::lock_guard<std::mutex> l(slot->mu);
-        slot->tree = std::move(t);
-        slot->state = PrefetchedTree::State::kDone;
-        slot->cv.notify_all();
-      });
-    }
-  }
-
-  // The parent tree for `pnode`, from its prefetch slot when there is one.
-  std::optional<Tree> TakeParentTree(const Node* pnode, PrefetchedTree* slot) {
-    if (slot == nullptr) return ParentTree(pnode);
-    std::unique_lock<std::mutex> l(slot->mu);
-    if (slot->state == PrefetchedTree::State::kQueued) {
-      slot->state = PrefetchedTree::State::kClaimed;
-      l.unlock();
-      return ParentTree(pnode);
-    }
-    slot->cv.wait(l, [slot] { return slot->state == PrefetchedTree::State::kDone; });
-    return std::move(slot->tree);
-  }
+  // The parent snapshot's trees, loaded ahead of the walker (parent_prefetch.h).
+  std::unique_ptr<ParentPrefetch> prefetch;
+  using PrefetchMap = ParentPrefetch::Map;
+  using PrefetchedTree = ParentPrefetch::Slot;
+  std::optional<Tree> ParentTree(const Node* pnode) { return prefetch->Load(pnode); }
 
   Result<Id> SaveTree(Tree tree) {
     RETURN_IF_ERROR(tree.Sort());
     ASSIGN_OR_RETURN(auto r, repo->SaveBlob(BlobType::kTree, tree.ToJson()));
     if (!r.known) tree_blobs++;
     return r.id;
-  }
-
-  // Reads, chunks and stores a file's content into node->content. A read error is
-  // returned as a warning-class status (IOError/NotFound/PermissionDenied); repository
-  // errors become fatal.
-  // An unchanged file (same metadata as in the parent, every blob still indexed) keeps the
-  // parent's content list without being opened. Cheap enough to run on the walker: most
-  // files of a re-snapshot never become a pool task (a task hand-off costs more than this).
-  bool ReuseParentContent(Node* node, const Node* pnode) {
-    if (pnode == nullptr || opt.no_parent || !NodeUnchanged(*pnode, *node)) return false;
-    for (const auto& id : pnode->content) {
-      if (!repo->HasBlob(BlobType::kData, id)) return false;
-    }
-    node->content = pnode->content;
-    bytes += node->size;
-    files_unmodified++;
-    files++;
-    return true;
-  }
-
-  // Opens a file to read: relative to `dirfd` (its directory, or -1) by `name`, which spares
-  // the kernel a walk of the whole path per file, else by `path` (which ends with `name`).
-  static Result<int> OpenFile(const std::string& path, int dirfd, std::string_view name) {
-    const char* at = dirfd >= 0 ? name.data() : path.c_str();  // name ends the NUL-terminated path
-    const int base = dirfd >= 0 ? dirfd : AT_FDCWD;
-    int fd = openat(base, at, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOATIME);
-    if (fd < 0 && errno == EPERM) fd = openat(base, at, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) return ErrnoStatus("open " + path, errno);
-    return fd;
-  }
-
-  // Stores one chunk whose id is known and appends the id to `content`.
-  Status SaveChunk(std::string_view chunk, const Id& id, std::vector<Id>* content) {
-    auto r = repo->SaveBlob(BlobType::kData, chunk, &id);
-    if (!r.ok()) {
-      Fatal(r.status());
-      return r.status();
-    }
-    if (!r->known) {
-      data_blobs++;
-      data_added += chunk.size();
-      data_added_stored += r->stored_size;
-      bytes_added += r->stored_size;
-    }
-    content->push_back(id);
-    return Status::Ok();
-  }
-
-  // Records a file read whole: its content list and size, and the counters.
-  void FileDone(Node* node, const Node* pnode, std::vector<Id> content, uint64_t size) {
-    node->content = std::move(content);
-    node->size = size;
-    if (pnode != nullptr) {
-      files_changed++;
-    } else {
-      files_new++;
-    }
-    files++;
-  }
-
-  // Reads, chunks and stores a file's content into node->content; callers first try
-  // ReuseParentContent (an unchanged file is not read). A read error is returned as a
-  // warning-class status (IOError/NotFound/PermissionDenied); repository errors become fatal.
-  Status StoreFile(const std::string& path, int dirfd, std::string_view name, Node* node,
-                   const Node* pnode) {
-    ASSIGN_OR_RETURN(int fd, OpenFile(path, dirfd, name));
-    if (node->size >= kReadSize) posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-
-    thread_local std::string buf;
-    if (buf.size() != Chunker::kMaxSize + kReadSize) buf.resize(Chunker::kMaxSize + kReadSize);
-    Chunker chunker(repo->config().chunker_polynomial);
-    size_t begin = 0;  // start of the current chunk in buf
-    size_t len = 0;    // bytes in buf
-    size_t scan = 0;   // bytes of buf the chunker has consumed
-    uint64_t total = 0;
-    std::vector<Id> content;
-    Status st;
-    // A cut chunk waits in buf for the next one, and the two are hashed together
-    // (Sha256Pair: ~1.7x the hashing throughput of one at a time).
-    bool holding = false;
-    size_t held_begin = 0, held_len = 0;
-    auto flush_held = [&]() -> Status {
-      if (!holding) return Status::Ok();
-      holding = false;
-      std::string_view chunk(buf.data() + held_begin, held_len);
-      return SaveChunk(chunk, Id::Hash(chunk), &content);
-    };
-    auto emit = [&](size_t n) -> Status {
-      if (!holding) {
-        holding = true;
-        held_begin = begin;
-        held_len = n;
-        return Status::Ok();
-      }
-      holding = false;
-      std::string_view first(buf.data() + held_begin, held_len), second(buf.data() + begin, n);
-      Id a, b;
-      Id::HashPair(first, second, &a, &b);
-      RETURN_IF_ERROR(SaveChunk(first, a, &content));
-      return SaveChunk(second, b, &content);
-    };
-    bool eof = false;
-    while (!eof) {
-      // The unfinished chunk (< kMaxSize) moves to the front only when a full read no longer
-      // fits behind it, not after every cut: ~8x fewer bytes moved. A held chunk moves with
-      // it when both fit, else it is stored alone first.
-      if (buf.size() - len < kReadSize) {
-        if (holding && len - held_begin + kReadSize > buf.size()) {
-          st = flush_held();
-          if (!st.ok()) break;
-        }
-        const size_t keep = holding ? held_begin : begin;
-        if (keep > 0) {
-          std::memmove(buf.data(), buf.data() + keep, len - keep);
-          len -= keep;
-          scan -= keep;
-          begin -= keep;
-          if (holding) held_begin -= keep;
-        }
-      }
-      ssize_t n = read(fd, buf.data() + len, std::min(kReadSize, buf.size() - len));
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        st = ErrnoStatus("read " + path, errno);
-        break;
-      }
-      if (n == 0) {
-        eof = true;
-      } else {
-        len += static_cast<size_t>(n);
-        total += static_cast<uint64_t>(n);
-        bytes += static_cast<uint64_t>(n);
-        bytes_read += static_cast<uint64_t>(n);
-      }
-      while (scan < len) {
-        bool cut = false;
-        scan += chunker.Next(reinterpret_cast<const uint8_t*>(buf.data()) + scan, len - scan, &cut);
-        if (!cut) break;
-        st = emit(scan - begin);
-        if (!st.ok()) break;
-        begin = scan;
-      }
-      if (!st.ok()) break;
-      if (eof && len > begin) st = emit(len - begin);
-      if (eof && st.ok()) st = flush_held();
-    }
-    close(fd);
-    if (!st.ok()) return st;
-    FileDone(node, pnode, std::move(content), total);
-    return Status::Ok();
-  }
-
-  // Reads a whole file of at most Chunker::kMinSize bytes (a single chunk) into *out;
-  // false when it is larger (it grew since the walk saw it).
-  static Result<bool> ReadSmall(const std::string& path, int dirfd, std::string_view name,
-                                std::string* out) {
-    ASSIGN_OR_RETURN(int fd, OpenFile(path, dirfd, name));
-    out->clear();
-    char chunk[16 << 10];
-    Status st;
-    bool small = true;
-    for (;;) {
-      ssize_t n = read(fd, chunk, sizeof chunk);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        st = ErrnoStatus("read " + path, errno);
-        break;
-      }
-      if (n == 0) break;
-      if (out->size() + static_cast<size_t>(n) > Chunker::kMinSize) {
-        small = false;
-        break;
-      }
-      out->append(chunk, static_cast<size_t>(n));
-    }
-    close(fd);
-    if (!st.ok()) return st;
-    return small;
   }
 
   // Counts a finished directory as new, changed or unmodified against the parent's node.
@@ -556,11 +303,11 @@ struct Archiver::Impl {
     for (size_t i = 0; i < files.size() && FatalStatus().ok(); ++i) {
       const FileTask& f = files[i];
       std::string_view name(f.path.data() + f.path.size() - f.name_len, f.name_len);
-      auto small = ReadSmall(f.path, d->fd, name, &contents[i]);
+      auto small = FileSaver::ReadSmall(f.path, d->fd, name, &contents[i]);
       if (!small.ok()) {
         FileFailed(d, f, small.status());
       } else if (!*small) {
-        Status s = StoreFile(f.path, d->fd, name, &d->nodes[f.index], f.pnode);  // it grew
+        Status s = saver->StoreFile(f.path, d->fd, name, &d->nodes[f.index], f.pnode);  // it grew
         if (!s.ok()) FileFailed(d, f, s);
       } else {
         bytes += contents[i].size();
@@ -580,8 +327,8 @@ struct Archiver::Impl {
         const FileTask& f = files[loaded[j]];
         const std::string& data = contents[loaded[j]];
         std::vector<Id> content;
-        if (!data.empty() && !SaveChunk(data, ids[j - k], &content).ok()) return;  // fatal
-        FileDone(&d->nodes[f.index], f.pnode, std::move(content), data.size());
+        if (!data.empty() && !saver->SaveChunk(data, ids[j - k], &content).ok()) return;  // fatal
+        saver->FileDone(&d->nodes[f.index], f.pnode, std::move(content), data.size());
       }
     }
     for (size_t i = 0; i < files.size(); ++i) {
@@ -600,7 +347,7 @@ struct Archiver::Impl {
         for (const FileTask& f : files) {
           if (!FatalStatus().ok()) break;
           std::string_view name(f.path.data() + f.path.size() - f.name_len, f.name_len);
-          Status s = StoreFile(f.path, d->fd, name, &d->nodes[f.index], f.pnode);
+          Status s = saver->StoreFile(f.path, d->fd, name, &d->nodes[f.index], f.pnode);
           if (!s.ok()) FileFailed(d, f, s);
         }
       }
@@ -615,8 +362,8 @@ struct Archiver::Impl {
       Release(d);
       return;
     }
-    d->ptree = TakeParentTree(d->pnode, prefetched);
-    if (d->ptree) PrefetchSubtrees(*d->ptree, &d->sub_prefetch);
+    d->ptree = prefetch->Take(d->pnode, prefetched);
+    if (d->ptree) prefetch->Queue(*d->ptree, &d->sub_prefetch);
     if (open_dirs.fetch_add(1, std::memory_order_relaxed) < kMaxOpenDirs) {
       d->fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
     }
@@ -678,7 +425,7 @@ struct Archiver::Impl {
         continue;
       }
       d->nodes[i] = std::move(*nd);
-      if (!S_ISREG(cst.st_mode) || ReuseParentContent(&d->nodes[i], cp)) continue;
+      if (!S_ISREG(cst.st_mode) || saver->ReuseParentContent(&d->nodes[i], cp)) continue;
       const uint64_t size = static_cast<uint64_t>(cst.st_size);
       if (size > kSmallFile) {
         SubmitFiles(d, {FileTask{std::move(child), entries[i].size(), i, cp}}, false);
@@ -728,8 +475,8 @@ struct Archiver::Impl {
                                           const struct stat& st, const Node* pnode) {
     if (S_ISSOCK(st.st_mode)) return std::optional<Node>();
     ASSIGN_OR_RETURN(Node node, NodeFromStat(path, name, st, &names));
-    if (S_ISREG(st.st_mode) && !ReuseParentContent(&node, pnode)) {
-      Status s = StoreFile(path, -1, std::string_view(), &node, pnode);
+    if (S_ISREG(st.st_mode) && !saver->ReuseParentContent(&node, pnode)) {
+      Status s = saver->StoreFile(path, -1, std::string_view(), &node, pnode);
       RETURN_IF_ERROR(FatalStatus());
       if (!s.ok()) {
         Warn(s.message());
@@ -829,6 +576,10 @@ Result<ArchiveSummary> Archiver::Run() {
 
   const int threads = m.opt.threads > 0 ? m.opt.threads : WorkPool::DefaultThreads();
   m.pool = std::make_unique<WorkPool>(threads, static_cast<size_t>(threads) * 64);
+  m.saver = std::make_unique<FileSaver>(m.repo, &m, m.opt.no_parent,
+                                         [&m](const Status& st) { m.Fatal(st); });
+  m.prefetch = std::make_unique<ParentPrefetch>(m.repo, m.pool.get(),
+                                                [&m] { return m.FatalStatus().ok(); });
 
   Id root;
   if (abs.size() == 1 && abs[0] == "/") {

@@ -162,23 +162,20 @@ bool NodeUnchanged(const Node& stored, const Node& current) {
 
 Status ApplyNodeMetadata(const std::string& path, const Node& node,
                          const RestoreMetadataOptions& options) {
+  FileSystem* fs = options.fs != nullptr ? options.fs : FileSystem::Default();
   const bool is_link = node.type == NodeType::kSymlink;
+  const char* p = path.c_str();
   if (options.chown) {
-    if (lchown(path.c_str(), node.uid, node.gid) != 0 && errno != EPERM) {
-      return ErrnoStatus("lchown " + path, errno);
-    }
+    int r = fs->ChownAt(FileSystem::kCwd, p, node.uid, node.gid, AT_SYMLINK_NOFOLLOW);
+    if (r < 0 && r != -EPERM) return FsStatus("lchown " + path, r);
   }
   if (!is_link) {
-    if (chmod(path.c_str(), PosixModeFromGo(node.mode)) != 0) {
-      return ErrnoStatus("chmod " + path, errno);
-    }
+    RETURN_IF_ERROR(FsStatus("chmod " + path, fs->ChmodAt(FileSystem::kCwd, p, PosixModeFromGo(node.mode))));
   }
   if (options.xattrs && !is_link) {
     for (const auto& x : node.xattrs) {
-      if (lsetxattr(path.c_str(), x.name.c_str(), x.value.data(), x.value.size(), 0) != 0 &&
-          errno != ENOTSUP && errno != EPERM) {
-        return ErrnoStatus("setxattr " + path + " " + x.name, errno);
-      }
+      int r = fs->Lsetxattr(p, x.name.c_str(), x.value.data(), x.value.size());
+      if (r < 0 && r != -ENOTSUP && r != -EPERM) return FsStatus("setxattr " + path + " " + x.name, r);
     }
   }
   struct timespec times[2];
@@ -186,26 +183,21 @@ Status ApplyNodeMetadata(const std::string& path, const Node& node,
   times[0].tv_nsec = node.atime.nanos;
   times[1].tv_sec = static_cast<time_t>(node.mtime.unix_seconds);
   times[1].tv_nsec = node.mtime.nanos;
-  if (utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) {
-    return ErrnoStatus("utimensat " + path, errno);
-  }
-  return Status::Ok();
+  return FsStatus("utimensat " + path, fs->UtimensAt(FileSystem::kCwd, p, times, AT_SYMLINK_NOFOLLOW));
 }
 
 Status ApplyNodeMetadataFd(int fd, const std::string& path, const Node& node,
                            const RestoreMetadataOptions& options) {
+  FileSystem* fs = options.fs != nullptr ? options.fs : FileSystem::Default();
   if (options.chown) {
-    if (fchown(fd, node.uid, node.gid) != 0 && errno != EPERM) {
-      return ErrnoStatus("lchown " + path, errno);
-    }
+    int r = fs->Fchown(fd, node.uid, node.gid);
+    if (r < 0 && r != -EPERM) return FsStatus("lchown " + path, r);
   }
-  if (fchmod(fd, PosixModeFromGo(node.mode)) != 0) return ErrnoStatus("chmod " + path, errno);
+  RETURN_IF_ERROR(FsStatus("chmod " + path, fs->Fchmod(fd, PosixModeFromGo(node.mode))));
   if (options.xattrs) {
     for (const auto& x : node.xattrs) {
-      if (fsetxattr(fd, x.name.c_str(), x.value.data(), x.value.size(), 0) != 0 &&
-          errno != ENOTSUP && errno != EPERM) {
-        return ErrnoStatus("setxattr " + path + " " + x.name, errno);
-      }
+      int r = fs->Fsetxattr(fd, x.name.c_str(), x.value.data(), x.value.size());
+      if (r < 0 && r != -ENOTSUP && r != -EPERM) return FsStatus("setxattr " + path + " " + x.name, r);
     }
   }
   struct timespec times[2];
@@ -213,8 +205,7 @@ Status ApplyNodeMetadataFd(int fd, const std::string& path, const Node& node,
   times[0].tv_nsec = node.atime.nanos;
   times[1].tv_sec = static_cast<time_t>(node.mtime.unix_seconds);
   times[1].tv_nsec = node.mtime.nanos;
-  if (futimens(fd, times) != 0) return ErrnoStatus("utimensat " + path, errno);
-  return Status::Ok();
+  return FsStatus("utimensat " + path, fs->Futimens(fd, times));
 }
 
 }  // namespace clawback::store

@@ -20,6 +20,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "common/file_system.h"
 #include "common/status.h"
 #include "store/tree.h"
 
@@ -48,12 +49,13 @@ bool NodeUnchanged(const Node& stored, const Node& current);
 struct RestoreMetadataOptions {
   bool chown = false;  // restore uid/gid (only meaningful as root)
   bool xattrs = true;
+  FileSystem* fs = nullptr;  // where the calls go; null: FileSystem::Default()
 };
 // Applies the node's metadata to `path` (which exists and has the node's type).
 Status ApplyNodeMetadata(const std::string& path, const Node& node,
                          const RestoreMetadataOptions& options);
-// The same for a regular file or directory open as `fd` (no path lookups); `path` names it
-// in errors only.
+// The same for a regular file or directory open as `fd` (a descriptor of options.fs; no path
+// lookups); `path` names it in errors only.
 Status ApplyNodeMetadataFd(int fd, const std::string& path, const Node& node,
                            const RestoreMetadataOptions& options);
 

@@ -1,6 +1,5 @@
 #include "store/backend/local_backend.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
@@ -26,12 +25,12 @@ constexpr mode_t kDirMode = 0700;
 constexpr mode_t kTempFileMode = 0600;
 constexpr mode_t kFinalFileMode = 0400;
 
-// Closes a file descriptor on scope exit.
+// Closes a file descriptor (of `fs`) on scope exit.
 class Fd {
  public:
-  explicit Fd(int fd) : fd_(fd) {}
+  Fd(FileSystem* fs, int fd) : fs_(fs), fd_(fd) {}
   ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
+    if (fd_ >= 0) (void)fs_->Close(fd_);
   }
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
@@ -39,6 +38,7 @@ class Fd {
   int Release() { return std::exchange(fd_, -1); }
 
  private:
+  FileSystem* fs_;
   int fd_;
 };
 
@@ -50,28 +50,42 @@ std::string DirName(const std::string& path) {
 }
 
 // mkdir -p with mode 0700 for every directory it creates.
-Status MakeDirs(const std::string& path) {
+Status MakeDirs(FileSystem* fs, const std::string& path) {
   struct stat st;
-  if (::stat(path.c_str(), &st) == 0) {
+  const int r = fs->Stat(path, &st);
+  if (r == 0) {
     if (S_ISDIR(st.st_mode)) return Status::Ok();
     return FailedPrecondition(path + " exists and is not a directory");
   }
-  if (errno != ENOENT) return ErrnoStatus("stat " + path, errno);
+  if (r != -ENOENT) return FsStatus("stat " + path, r);
   std::string parent = DirName(path);
-  if (parent != path && parent != "." && parent != "/") RETURN_IF_ERROR(MakeDirs(parent));
-  if (::mkdir(path.c_str(), kDirMode) != 0 && errno != EEXIST) {
-    return ErrnoStatus("mkdir " + path, errno);
-  }
+  if (parent != path && parent != "." && parent != "/") RETURN_IF_ERROR(MakeDirs(fs, parent));
+  if (int m = fs->Mkdir(path, kDirMode); m < 0 && m != -EEXIST) return FsStatus("mkdir " + path, m);
   return Status::Ok();
 }
 
-Status SyncDir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("open directory " + dir, errno);
-  Fd guard(fd);
+// Whether `path` exists (access(F_OK)).
+bool PathExists(FileSystem* fs, const std::string& path) {
+  struct stat st;
+  return fs->Stat(path, &st) == 0;
+}
+
+// The entries of directory `path`; -errno (-ENOENT when it is missing).
+int ReadDirAt(FileSystem* fs, const std::string& path, std::vector<DirEntry>* out) {
+  const int fd = fs->Open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return fd;
+  const int r = fs->ReadDir(fd, out);
+  (void)fs->Close(fd);
+  return r;
+}
+
+Status SyncDir(FileSystem* fs, const std::string& dir) {
+  const int fd = fs->Open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return FsStatus("open directory " + dir, fd);
+  Fd guard(fs, fd);
   // Some file systems refuse fsync on a directory (EINVAL); the rename is done anyway.
-  if (::fsync(fd) != 0 && errno != EINVAL && errno != ENOTSUP) {
-    return ErrnoStatus("fsync directory " + dir, errno);
+  if (int r = fs->Fsync(fd); r < 0 && r != -EINVAL && r != -ENOTSUP) {
+    return FsStatus("fsync directory " + dir, r);
   }
   return Status::Ok();
 }
@@ -93,18 +107,6 @@ std::string RandomSuffix() {
   return s;
 }
 
-Status WriteAll(int fd, std::string_view data, const std::string& path) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus("write " + path, errno);
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return Status::Ok();
-}
-
 // Pack files of at least this size are written with O_DIRECT.
 constexpr size_t kDirectWriteMin = size_t{1} << 20;
 constexpr size_t kDirectAlign = 4096;  // covers 512- and 4096-byte logical blocks
@@ -121,10 +123,11 @@ struct FreeDeleter {
 // touched yet are expensive), O_DIRECT a few percent of that. Packs are not re-read by the
 // writer. *written is false, and nothing is written, when the file system refuses O_DIRECT
 // (tmpfs) or the first aligned write (EINVAL): the caller then writes buffered.
-Status WriteDirect(int fd, std::string_view data, const std::string& path, bool* written) {
+Status WriteDirect(FileSystem* fs, int fd, std::string_view data, const std::string& path,
+                   bool* written) {
   *written = false;
-  const int flags = ::fcntl(fd, F_GETFL);
-  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_DIRECT) != 0) return Status::Ok();
+  const int flags = fs->GetStatusFlags(fd);
+  if (flags < 0 || fs->SetStatusFlags(fd, flags | O_DIRECT) != 0) return Status::Ok();
   thread_local std::unique_ptr<char, FreeDeleter> bounce(
       static_cast<char*>(std::aligned_alloc(kDirectAlign, kDirectPiece)));
   if (bounce == nullptr) return Internal("out of memory for the O_DIRECT buffer");
@@ -134,19 +137,17 @@ Status WriteDirect(int fd, std::string_view data, const std::string& path, bool*
     const size_t padded = (n + kDirectAlign - 1) & ~(kDirectAlign - 1);
     std::memcpy(bounce.get(), data.data() + off, n);
     std::memset(bounce.get() + n, 0, padded - n);
-    ssize_t w = ::pwrite(fd, bounce.get(), padded, static_cast<off_t>(off));
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0 && errno == EINVAL && off == 0) {
+    const int64_t w = fs->PWrite(fd, bounce.get(), padded, static_cast<int64_t>(off));
+    if (w == -EINVAL && off == 0) {
       // Alignment the device does not accept: write buffered instead.
-      if (::fcntl(fd, F_SETFL, flags) != 0) return ErrnoStatus("fcntl " + path, errno);
-      return Status::Ok();
+      return FsStatus("fcntl " + path, fs->SetStatusFlags(fd, flags));
     }
-    if (w < 0) return ErrnoStatus("write " + path, errno);
+    if (w < 0) return FsStatus("write " + path, w);
     // A short O_DIRECT write (device full mid-piece) leaves the rest unaligned: say so.
     if (static_cast<size_t>(w) != padded) return IOError("short write of " + path);
     off += n;
   }
-  if (::ftruncate(fd, static_cast<off_t>(data.size())) != 0) return ErrnoStatus("truncate " + path, errno);
+  RETURN_IF_ERROR(FsStatus("truncate " + path, fs->Ftruncate(fd, static_cast<int64_t>(data.size()))));
   *written = true;
   return Status::Ok();
 }
@@ -154,26 +155,27 @@ Status WriteDirect(int fd, std::string_view data, const std::string& path, bool*
 // The last steps of every pack write: flush, read-only, close, and rename to the final
 // name (never over an existing file), then fsync the directory. Unlinks the temporary on
 // failure. Takes ownership of fd.
-Status PublishTemp(int fd, const std::string& tmp_path, const std::string& final_path) {
+Status PublishTemp(FileSystem* fs, int fd, const std::string& tmp_path, const std::string& final_path) {
   auto fail = [&](Status s) {
-    if (fd >= 0) ::close(fd);
-    ::unlink(tmp_path.c_str());
+    if (fd >= 0) (void)fs->Close(fd);
+    (void)fs->Unlink(tmp_path);
     return s;
   };
-  if (::fsync(fd) != 0) return fail(ErrnoStatus("fsync " + tmp_path, errno));
-  (void)::fchmod(fd, kFinalFileMode);
-  if (::close(std::exchange(fd, -1)) != 0) return fail(ErrnoStatus("close " + tmp_path, errno));
+  if (int r = fs->Fsync(fd); r < 0) return fail(FsStatus("fsync " + tmp_path, r));
+  (void)fs->Fchmod(fd, kFinalFileMode);
+  if (int r = fs->Close(std::exchange(fd, -1)); r < 0) return fail(FsStatus("close " + tmp_path, r));
   const std::string dir = DirName(final_path);
   struct stat st;
-  if (::lstat(final_path.c_str(), &st) == 0) return fail(AlreadyExists(final_path + " already exists"));
-  if (errno != ENOENT && errno != ENOTDIR) return fail(ErrnoStatus("stat " + final_path, errno));
-  if (::access(dir.c_str(), F_OK) != 0) {
-    if (Status s = MakeDirs(dir); !s.ok()) return fail(s);
+  const int l = fs->Lstat(final_path, &st);
+  if (l == 0) return fail(AlreadyExists(final_path + " already exists"));
+  if (l != -ENOENT && l != -ENOTDIR) return fail(FsStatus("stat " + final_path, l));
+  if (!PathExists(fs, dir)) {
+    if (Status s = MakeDirs(fs, dir); !s.ok()) return fail(s);
   }
-  if (::rename(tmp_path.c_str(), final_path.c_str()) != 0) {
-    return fail(ErrnoStatus("rename " + tmp_path + " to " + final_path, errno));
+  if (int r = fs->Rename(tmp_path, final_path); r < 0) {
+    return fail(FsStatus("rename " + tmp_path + " to " + final_path, r));
   }
-  return SyncDir(dir);
+  return SyncDir(fs, dir);
 }
 
 }  // namespace
@@ -191,8 +193,8 @@ class LocalBackend::PendingPack : public PendingFile {
   ~PendingPack() override {
     backend_->WaitWrites(this);
     if (fd_ >= 0) {
-      ::close(fd_);
-      ::unlink(tmp_path_.c_str());
+      (void)backend_->fs_->Close(fd_);
+      (void)backend_->fs_->Unlink(tmp_path_);
     }
     backend_->ReturnStaging(staging_);
   }
@@ -217,10 +219,13 @@ class LocalBackend::PendingPack : public PendingFile {
     if (staged_ > 0) RETURN_IF_ERROR(QueueStaged());
     backend_->WaitWrites(this);
     RETURN_IF_ERROR(error());
-    if (direct_requested_ && ::ftruncate(fd_, static_cast<off_t>(size)) != 0) {
-      return Fail(ErrnoStatus("truncate " + tmp_path_, errno));
+    if (direct_requested_) {
+      if (int r = backend_->fs_->Ftruncate(fd_, static_cast<int64_t>(size)); r < 0) {
+        return Fail(FsStatus("truncate " + tmp_path_, r));
+      }
     }
-    Status st = PublishTemp(std::exchange(fd_, -1), tmp_path_, backend_->PathOf(FileType::kPack, name));
+    Status st = PublishTemp(backend_->fs_, std::exchange(fd_, -1), tmp_path_,
+                            backend_->PathOf(FileType::kPack, name));
     if (!st.ok()) SetError(st);
     return st;
   }
@@ -228,23 +233,24 @@ class LocalBackend::PendingPack : public PendingFile {
   // I/O thread: writes one piece at `offset` (with O_DIRECT: `len` is a multiple of the
   // block size; the file is cut to its real size at Commit).
   void WritePiece(const char* buffer, size_t len, uint64_t offset) {
+    FileSystem* fs = backend_->fs_;
     size_t done = 0;
     while (done < len) {
-      ssize_t w = ::pwrite(fd_, buffer + done, len - done, static_cast<off_t>(offset + done));
-      if (w < 0 && errno == EINTR) continue;
-      if (w < 0 && errno == EINVAL && direct_ && done == 0) {
+      const int64_t w = fs->PWrite(fd_, buffer + done, len - done, static_cast<int64_t>(offset + done));
+      if (w == -EINVAL && direct_ && done == 0) {
         // Alignment the device does not accept: plain writes from here on (the zero padding
         // of a last piece is overwritten or cut off at Commit).
-        const int flags = ::fcntl(fd_, F_GETFL);
-        if (flags < 0 || ::fcntl(fd_, F_SETFL, flags & ~O_DIRECT) != 0) {
-          SetError(ErrnoStatus("fcntl " + tmp_path_, errno));
+        const int flags = fs->GetStatusFlags(fd_);
+        const int r = flags < 0 ? flags : fs->SetStatusFlags(fd_, flags & ~O_DIRECT);
+        if (r < 0) {
+          SetError(FsStatus("fcntl " + tmp_path_, r));
           return;
         }
         direct_ = false;
         continue;
       }
       if (w < 0) {
-        SetError(ErrnoStatus("write " + tmp_path_, errno));
+        SetError(FsStatus("write " + tmp_path_, w));
         return;
       }
       // A short O_DIRECT write would leave the rest unaligned.
@@ -371,12 +377,12 @@ LocalBackend::~LocalBackend() {
 Result<std::unique_ptr<PendingFile>> LocalBackend::Begin(FileType t, size_t size_hint) {
   if (t != FileType::kPack) return Backend::Begin(t, size_hint);
   const std::string dir = root_ + "/" + std::string(FileTypeDir(FileType::kPack));
-  if (::access(dir.c_str(), F_OK) != 0) RETURN_IF_ERROR(MakeDirs(dir));
+  if (!PathExists(fs_, dir)) RETURN_IF_ERROR(MakeDirs(fs_, dir));
   const std::string tmp_path = dir + "/tmp-" + RandomSuffix();
-  int fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, kTempFileMode);
-  if (fd < 0) return ErrnoStatus("create " + tmp_path, errno);
-  const int flags = ::fcntl(fd, F_GETFL);
-  const bool direct = flags >= 0 && ::fcntl(fd, F_SETFL, flags | O_DIRECT) == 0;
+  const int fd = fs_->Open(tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, kTempFileMode);
+  if (fd < 0) return FsStatus("create " + tmp_path, fd);
+  const int flags = fs_->GetStatusFlags(fd);
+  const bool direct = flags >= 0 && fs_->SetStatusFlags(fd, flags | O_DIRECT) == 0;
   return std::unique_ptr<PendingFile>(new PendingPack(this, tmp_path, fd, direct));
 }
 
@@ -384,29 +390,22 @@ Result<int64_t> LocalBackend::RemoveTemporaries() {
   int64_t removed = 0;
   // Removes the regular files of `dir` whose names `is_temp` accepts.
   auto sweep = [&](const std::string& dir, auto is_temp) -> Status {
-    DIR* d = ::opendir(dir.c_str());
-    if (d == nullptr) {
-      if (errno == ENOENT) return Status::Ok();
-      return ErrnoStatus("open directory " + dir, errno);
+    std::vector<DirEntry> entries;
+    if (int r = ReadDirAt(fs_, dir, &entries); r < 0) {
+      if (r == -ENOENT) return Status::Ok();
+      return FsStatus("open directory " + dir, r);
     }
-    Status st;
     bool any = false;
-    while (struct dirent* e = ::readdir(d)) {
-      std::string_view name = e->d_name;
-      if (!is_temp(name)) continue;
-      std::string path = dir + "/" + std::string(name);
+    for (const DirEntry& e : entries) {
+      if (!is_temp(std::string_view(e.name))) continue;
+      std::string path = dir + "/" + e.name;
       struct stat info;
-      if (::lstat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) continue;
-      if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-        st = ErrnoStatus("remove " + path, errno);
-        break;
-      }
+      if (fs_->Lstat(path, &info) != 0 || !S_ISREG(info.st_mode)) continue;
+      if (int r = fs_->Unlink(path); r < 0 && r != -ENOENT) return FsStatus("remove " + path, r);
       ++removed;
       any = true;
     }
-    ::closedir(d);
-    if (st.ok() && any) st = SyncDir(dir);
-    return st;
+    return any ? SyncDir(fs_, dir) : Status::Ok();
   };
   auto saved_temp = [](std::string_view n) { return n.find("-tmp-") != std::string_view::npos; };
   const std::string data = root_ + "/" + std::string(FileTypeDir(FileType::kPack));
@@ -422,7 +421,8 @@ Result<int64_t> LocalBackend::RemoveTemporaries() {
   return removed;
 }
 
-LocalBackend::LocalBackend(std::string root) : root_(std::move(root)) {
+LocalBackend::LocalBackend(std::string root, FileSystem* fs)
+    : root_(std::move(root)), fs_(fs != nullptr ? fs : FileSystem::Default()) {
   while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
 }
 
@@ -431,27 +431,26 @@ std::string LocalBackend::PathOf(FileType t, const std::string& name) const {
 }
 
 Status LocalBackend::Create() {
-  RETURN_IF_ERROR(MakeDirs(root_));
+  RETURN_IF_ERROR(MakeDirs(fs_, root_));
   for (FileType t :
        {FileType::kKey, FileType::kLock, FileType::kSnapshot, FileType::kIndex, FileType::kPack}) {
-    RETURN_IF_ERROR(MakeDirs(root_ + "/" + std::string(FileTypeDir(t))));
+    RETURN_IF_ERROR(MakeDirs(fs_, root_ + "/" + std::string(FileTypeDir(t))));
   }
   static const char kHex[] = "0123456789abcdef";
   for (int i = 0; i < 256; ++i) {
     std::string sub = root_ + "/data/" + kHex[i >> 4] + kHex[i & 15];
-    if (::mkdir(sub.c_str(), kDirMode) != 0 && errno != EEXIST) {
-      return ErrnoStatus("mkdir " + sub, errno);
-    }
+    if (int r = fs_->Mkdir(sub, kDirMode); r < 0 && r != -EEXIST) return FsStatus("mkdir " + sub, r);
   }
-  return SyncDir(root_);
+  return SyncDir(fs_, root_);
 }
 
 Result<bool> LocalBackend::Exists() {
   struct stat st;
   std::string path = root_ + "/config";
-  if (::stat(path.c_str(), &st) == 0) return true;
-  if (errno == ENOENT || errno == ENOTDIR) return false;
-  return ErrnoStatus("stat " + path, errno);
+  const int r = fs_->Stat(path, &st);
+  if (r == 0) return true;
+  if (r == -ENOENT || r == -ENOTDIR) return false;
+  return FsStatus("stat " + path, r);
 }
 
 Status LocalBackend::Save(FileType t, const std::string& name, std::string_view data) {
@@ -459,61 +458,64 @@ Status LocalBackend::Save(FileType t, const std::string& name, std::string_view 
   const std::string final_path = PathOf(t, name);
   const std::string dir = DirName(final_path);
   struct stat st;
-  if (::lstat(final_path.c_str(), &st) == 0) {
-    return AlreadyExists(final_path + " already exists");
-  }
-  if (errno != ENOENT && errno != ENOTDIR) return ErrnoStatus("stat " + final_path, errno);
+  const int l = fs_->Lstat(final_path, &st);
+  if (l == 0) return AlreadyExists(final_path + " already exists");
+  if (l != -ENOENT && l != -ENOTDIR) return FsStatus("stat " + final_path, l);
   // restic's local backend also creates a missing data/xx directory on demand.
-  if (::access(dir.c_str(), F_OK) != 0) RETURN_IF_ERROR(MakeDirs(dir));
+  if (!PathExists(fs_, dir)) RETURN_IF_ERROR(MakeDirs(fs_, dir));
 
   const std::string tmp_path = final_path + "-tmp-" + RandomSuffix();
-  int raw = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, kTempFileMode);
-  if (raw < 0) return ErrnoStatus("create " + tmp_path, errno);
-  Fd fd(raw);
+  const int raw = fs_->Open(tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, kTempFileMode);
+  if (raw < 0) return FsStatus("create " + tmp_path, raw);
+  Fd fd(fs_, raw);
   auto fail = [&](Status s) {
-    ::close(fd.Release());
-    ::unlink(tmp_path.c_str());
+    (void)fs_->Close(fd.Release());
+    (void)fs_->Unlink(tmp_path);
     return s;
   };
   bool written = false;
   if (t == FileType::kPack && data.size() >= kDirectWriteMin) {
-    if (Status s = WriteDirect(fd.get(), data, tmp_path, &written); !s.ok()) return fail(s);
+    if (Status s = WriteDirect(fs_, fd.get(), data, tmp_path, &written); !s.ok()) return fail(s);
   }
   if (!written) {
-    if (Status s = WriteAll(fd.get(), data, tmp_path); !s.ok()) return fail(s);
+    if (Status s = FsStatus("write " + tmp_path, fs_->WriteAll(fd.get(), data)); !s.ok()) return fail(s);
   }
   // Lock files are not fsynced: a lock matters only while its writer lives, other processes
   // see it through the rename, and one lost in a power failure is what `unlock` would
   // remove anyway. Saves two disk flushes per command (four with the refresh).
   const bool durable = t != FileType::kLock;
-  if (durable && ::fsync(fd.get()) != 0) return fail(ErrnoStatus("fsync " + tmp_path, errno));
+  if (durable) {
+    if (int r = fs_->Fsync(fd.get()); r < 0) return fail(FsStatus("fsync " + tmp_path, r));
+  }
   // Read-only like restic's files; ignored where the file system refuses modes.
-  (void)::fchmod(fd.get(), kFinalFileMode);
-  if (::close(fd.Release()) != 0) {
-    int err = errno;
-    ::unlink(tmp_path.c_str());
-    return ErrnoStatus("close " + tmp_path, err);
+  (void)fs_->Fchmod(fd.get(), kFinalFileMode);
+  if (int r = fs_->Close(fd.Release()); r < 0) {
+    (void)fs_->Unlink(tmp_path);
+    return FsStatus("close " + tmp_path, r);
   }
   if (t == FileType::kConfig || t == FileType::kKey) {
     // Never replace an existing config or key, even in a race: link() fails on EEXIST.
-    if (::link(tmp_path.c_str(), final_path.c_str()) != 0) {
-      int err = errno;
-      ::unlink(tmp_path.c_str());
-      if (err == EEXIST) return AlreadyExists(final_path + " already exists");
-      if (err != EPERM && err != ENOTSUP && err != EXDEV)
-        return ErrnoStatus("link " + final_path, err);
-      // File system without hard links: fall back to rename below.
+    if (int r = fs_->Link(tmp_path, final_path); r < 0) {
+      if (r == -EEXIST) {
+        (void)fs_->Unlink(tmp_path);
+        return AlreadyExists(final_path + " already exists");
+      }
+      if (r != -EPERM && r != -ENOTSUP && r != -EXDEV) {
+        (void)fs_->Unlink(tmp_path);
+        return FsStatus("link " + final_path, r);
+      }
+      // File system without hard links: fall back to rename below (the temporary stays
+      // for it: before the seam it was unlinked here, so that rename could only fail).
     } else {
-      ::unlink(tmp_path.c_str());
-      return SyncDir(dir);
+      (void)fs_->Unlink(tmp_path);
+      return SyncDir(fs_, dir);
     }
   }
-  if (::rename(tmp_path.c_str(), final_path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp_path.c_str());
-    return ErrnoStatus("rename " + tmp_path + " to " + final_path, err);
+  if (int r = fs_->Rename(tmp_path, final_path); r < 0) {
+    (void)fs_->Unlink(tmp_path);
+    return FsStatus("rename " + tmp_path + " to " + final_path, r);
   }
-  return durable ? SyncDir(dir) : Status::Ok();
+  return durable ? SyncDir(fs_, dir) : Status::Ok();
 }
 
 Result<std::string> LocalBackend::Load(FileType t, const std::string& name, int64_t offset,
@@ -527,21 +529,18 @@ Status LocalBackend::LoadInto(FileType t, const std::string& name, int64_t offse
                               std::string* out) {
   RETURN_IF_ERROR(ValidateName(t, name));
   const std::string path = PathOf(t, name);
-  int raw = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (raw < 0) return ErrnoStatus("open " + path, errno);
-  Fd fd(raw);
+  const int raw = fs_->Open(path, O_RDONLY | O_CLOEXEC);
+  if (raw < 0) return FsStatus("open " + path, raw);
+  Fd fd(fs_, raw);
   struct stat st;
-  if (::fstat(fd.get(), &st) != 0) return ErrnoStatus("stat " + path, errno);
+  RETURN_IF_ERROR(FsStatus("stat " + path, fs_->Fstat(fd.get(), &st)));
   ASSIGN_OR_RETURN(int64_t n, CheckRange(path, static_cast<int64_t>(st.st_size), offset, length));
   out->resize(static_cast<size_t>(n));  // keeps the capacity of a reused buffer
   size_t done = 0;
   while (done < out->size()) {
-    ssize_t r = ::pread(fd.get(), out->data() + done, out->size() - done,
-                        static_cast<off_t>(offset + static_cast<int64_t>(done)));
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus("read " + path, errno);
-    }
+    const int64_t r = fs_->PRead(fd.get(), out->data() + done, out->size() - done,
+                                 offset + static_cast<int64_t>(done));
+    if (r < 0) return FsStatus("read " + path, r);
     if (r == 0) {
       return Corruption("short read of " + path + ": file ended after " +
                         std::to_string(offset + static_cast<int64_t>(done)) + " bytes");
@@ -555,41 +554,36 @@ Result<FileInfo> LocalBackend::Stat(FileType t, const std::string& name) {
   RETURN_IF_ERROR(ValidateName(t, name));
   const std::string path = PathOf(t, name);
   struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return ErrnoStatus("stat " + path, errno);
+  RETURN_IF_ERROR(FsStatus("stat " + path, fs_->Stat(path, &st)));
   return FileInfo{t == FileType::kConfig ? "config" : name, static_cast<int64_t>(st.st_size)};
 }
 
 Status LocalBackend::Remove(FileType t, const std::string& name) {
   RETURN_IF_ERROR(ValidateName(t, name));
   const std::string path = PathOf(t, name);
-  if (::unlink(path.c_str()) != 0) return ErrnoStatus("remove " + path, errno);
-  return Status::Ok();
+  return FsStatus("remove " + path, fs_->Unlink(path));
 }
 
 Status LocalBackend::ListDir(const std::string& dir, FileType t, std::vector<FileInfo>* out) const {
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) {
-    if (errno == ENOENT) return Status::Ok();  // not created yet: nothing stored
-    return ErrnoStatus("open directory " + dir, errno);
-  }
-  int dfd = ::dirfd(d);
-  Status result;
-  errno = 0;
-  while (struct dirent* e = ::readdir(d)) {
-    std::string_view name(e->d_name);
+  const int dfd = fs_->Open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd == -ENOENT) return Status::Ok();  // not created yet: nothing stored
+  if (dfd < 0) return FsStatus("open directory " + dir, dfd);
+  Fd guard(fs_, dfd);
+  std::vector<DirEntry> entries;
+  RETURN_IF_ERROR(FsStatus("read directory " + dir, fs_->ReadDir(dfd, &entries)));
+  for (const DirEntry& e : entries) {
+    std::string_view name(e.name);
     if (!IsHexId(name)) continue;  // temporaries, stray files
     struct stat st;
-    if (::fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-      if (errno == ENOENT) continue;  // removed while listing
-      result = ErrnoStatus("stat " + dir + "/" + e->d_name, errno);
-      break;
+    if (int r = fs_->StatAt(dfd, e.name.c_str(), &st, AT_SYMLINK_NOFOLLOW); r < 0) {
+      if (r == -ENOENT) continue;  // removed while listing
+      return FsStatus("stat " + dir + "/" + e.name, r);
     }
     if (!S_ISREG(st.st_mode)) continue;
     if (t == FileType::kPack && dir.substr(dir.size() - 2) != name.substr(0, 2)) continue;
-    out->push_back({std::string(name), static_cast<int64_t>(st.st_size)});
+    out->push_back({e.name, static_cast<int64_t>(st.st_size)});
   }
-  ::closedir(d);
-  return result;
+  return Status::Ok();
 }
 
 Result<std::vector<FileInfo>> LocalBackend::List(FileType t) {
@@ -597,10 +591,11 @@ Result<std::vector<FileInfo>> LocalBackend::List(FileType t) {
   if (t == FileType::kConfig) {
     struct stat st;
     std::string path = root_ + "/config";
-    if (::stat(path.c_str(), &st) == 0) {
+    const int r = fs_->Stat(path, &st);
+    if (r == 0) {
       out.push_back({"config", static_cast<int64_t>(st.st_size)});
-    } else if (errno != ENOENT) {
-      return ErrnoStatus("stat " + path, errno);
+    } else if (r != -ENOENT) {
+      return FsStatus("stat " + path, r);
     }
     return out;
   }
@@ -609,19 +604,16 @@ Result<std::vector<FileInfo>> LocalBackend::List(FileType t) {
     RETURN_IF_ERROR(ListDir(dir, t, &out));
     return out;
   }
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) {
-    if (errno == ENOENT) return out;
-    return ErrnoStatus("open directory " + dir, errno);
+  std::vector<DirEntry> entries;
+  if (int r = ReadDirAt(fs_, dir, &entries); r < 0) {
+    if (r == -ENOENT) return out;
+    return FsStatus("open directory " + dir, r);
   }
   std::vector<std::string> subdirs;
-  while (struct dirent* e = ::readdir(d)) {
-    std::string_view sub(e->d_name);
-    if (sub.size() == 2 && IsHexId(std::string(sub) + std::string(62, '0'))) {
-      subdirs.emplace_back(sub);
-    }
+  for (const DirEntry& e : entries) {
+    if (e.name.size() == 2 && IsHexId(e.name + std::string(62, '0'))) subdirs.push_back(e.name);
   }
-  ::closedir(d);
+  std::sort(subdirs.begin(), subdirs.end());  // a stable order (readdir's is none)
   for (const std::string& sub : subdirs) RETURN_IF_ERROR(ListDir(dir + "/" + sub, t, &out));
   return out;
 }

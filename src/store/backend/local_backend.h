@@ -8,7 +8,9 @@
 // its writer runs, and one lost to a power failure is harmless. Pack files of 1 MiB or
 // more are written with O_DIRECT where the file system allows it (no page-cache copy; see
 // WriteDirect in local_backend.cc), others with plain writes.
-// Directories are 0700. List skips anything that is not a valid file name, so leftover
+// On failure the temporary is removed (no partial file under a final name, ever).
+// Every file-system call goes through a FileSystem (common/file_system.h; tests inject
+// faults with FaultFileSystem or run in memory). Directories are 0700. List skips anything that is not a valid file name, so leftover
 // temporary files from a crash are invisible (as in restic).
 //
 // Pack pieces are written by one background I/O thread per backend (an O_DIRECT write
@@ -28,13 +30,15 @@
 #include <thread>
 #include <vector>
 
+#include "common/file_system.h"
 #include "store/backend/backend.h"
 
 namespace clawback::store {
 
 class LocalBackend : public Backend {
  public:
-  explicit LocalBackend(std::string root);
+  // Every file-system call goes to `fs` (not owned; null: FileSystem::Default()).
+  explicit LocalBackend(std::string root, FileSystem* fs = nullptr);
   ~LocalBackend() override;
 
   // Backend
@@ -81,6 +85,7 @@ class LocalBackend : public Backend {
   };
 
   std::string root_;
+  FileSystem* fs_;
   std::mutex staging_mu_;
   std::vector<char*> staging_free_;  // GUARDED_BY(staging_mu_)
 

@@ -2,18 +2,18 @@
 
 #include <fcntl.h>
 #include <linux/fs.h>
-#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <map>
 #include <mutex>
+#include <set>
 
 #include "store/archiver/exclude.h"
 #include "store/archiver/fs_node.h"
@@ -22,18 +22,6 @@
 
 namespace clawback::store {
 namespace {
-
-Status WriteAll(int fd, std::string_view data, const std::string& path) {
-  while (!data.empty()) {
-    ssize_t n = write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus("write " + path, errno);
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return Status::Ok();
-}
 
 std::string NormalizeInclude(std::string s) {
   while (s.size() > 1 && s.back() == '/') s.pop_back();
@@ -49,6 +37,7 @@ struct Restorer::Impl {
   Repository* repo;
   Id root;
   RestoreOptions opt;
+  FileSystem* fs;  // opt.fs or the default
   std::unique_ptr<WorkPool> pool;
   std::vector<std::string> plain_includes;  // normalized "/a/b"
   ExcludeSet glob_includes;
@@ -58,9 +47,11 @@ struct Restorer::Impl {
   std::atomic<uint64_t> symlinks{0}, hardlinks{0}, verified{0};
   std::atomic<bool> walk_done{false};
   std::mutex mu;
-  std::vector<std::string> errors;
+  std::vector<std::string> errors;      // GUARDED_BY(mu)
+  std::set<std::string> failed_files;   // removed partial files; GUARDED_BY(mu)
   std::vector<std::pair<std::string, Node>> dir_meta;  // walker only; applied in reverse
   std::map<std::pair<uint64_t, uint64_t>, std::string> link_first;  // walker only
+  std::vector<std::pair<std::string, std::string>> links_made;       // (first, link); walker only
   std::vector<std::pair<std::string, Node>> written;  // files to verify (walker only)
 
   // The directories from the target down to the one being restored (walker only). A level
@@ -127,12 +118,38 @@ struct Restorer::Impl {
     if (opt.on_create_for_test) opt.on_create_for_test(path);
   }
 
+  RestoreMetadataOptions MetaOptions() const {
+    RestoreMetadataOptions mo;
+    mo.chown = opt.chown;
+    mo.fs = fs;
+    return mo;
+  }
+
+  bool Failed(const std::string& path) {
+    std::lock_guard<std::mutex> l(mu);
+    return failed_files.count(path) != 0;
+  }
+
+  // A file whose contents could not all be written (or whose close reported a write error)
+  // is removed, so no file that looks restored but is not stays under its name; `st` says so.
+  void RemovePartial(const std::string& path, Status* st) {
+    {
+      std::lock_guard<std::mutex> l(mu);
+      failed_files.insert(path);
+    }
+    const int r = fs->Unlink(path);
+    std::string m = st->message();
+    m += r == 0 || r == -ENOENT ? " (partial file removed)"
+                                : std::string(" (and removing the partial file failed: ") +
+                                      std::strerror(-r) + ")";
+    *st = Status(st->code(), std::move(m));
+  }
+
   // mkdir of `name` in directory fd `parent` (an existing directory is fine).
   Status MakeDir(int parent, const std::string& name, const std::string& path, const Node* node) {
     WillCreate(path);
-    if (mkdirat(parent, name.c_str(), 0700) != 0 && errno != EEXIST) {
-      return ErrnoStatus("mkdir " + path, errno);
-    }
+    const int r = fs->MkdirAt(parent, name.c_str(), 0700);
+    if (r < 0 && r != -EEXIST) return FsStatus("mkdir " + path, r);
     if (node != nullptr) {
       dir_meta.emplace_back(path, *node);
       dirs++;
@@ -145,8 +162,10 @@ struct Restorer::Impl {
   Status OpenLevel(size_t i) {
     Level& lv = stack[i];
     if (lv.fd >= 0) return Status::Ok();
-    lv.fd = openat(stack[i - 1].fd, lv.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (lv.fd < 0) return ErrnoStatus("open directory " + lv.path, errno);
+    const int fd = fs->OpenAt(stack[i - 1].fd, lv.name.c_str(),
+                              O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+    if (fd < 0) return FsStatus("open directory " + lv.path, fd);
+    lv.fd = fd;
     SpreadChildren(lv.fd, lv.path);
     return Status::Ok();
   }
@@ -163,26 +182,26 @@ struct Restorer::Impl {
   void SpreadChildren(int fd, const std::string& path) {
     if (!spread_dirs) return;
     int flags = 0;
-    if (ioctl(fd, FS_IOC_GETFLAGS, &flags) != 0) {
+    if (fs->GetInodeFlags(fd, &flags) != 0) {
       spread_dirs = false;  // not a file system with such flags
       return;
     }
     if ((flags & FS_TOPDIR_FL) != 0) return;
-    int set = flags | FS_TOPDIR_FL;
-    if (ioctl(fd, FS_IOC_SETFLAGS, &set) != 0) return;
+    if (fs->SetInodeFlags(fd, flags | FS_TOPDIR_FL) != 0) return;
     spread.push_back(path);
   }
 
   // Takes the flag off the directories SpreadChildren put it on.
   void UnspreadAll() {
     for (const std::string& path : spread) {
-      int fd = open(path.empty() ? "/" : path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      const int fd = fs->Open(path.empty() ? "/" : path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       int flags = 0;
-      if (fd >= 0 && ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0) {
-        flags &= ~FS_TOPDIR_FL;
-        if (ioctl(fd, FS_IOC_SETFLAGS, &flags) != 0) Error("clear the top-directory flag of " + path);
+      if (fd >= 0 && fs->GetInodeFlags(fd, &flags) == 0) {
+        if (fs->SetInodeFlags(fd, flags & ~FS_TOPDIR_FL) != 0) {
+          Error("clear the top-directory flag of " + path);
+        }
       }
-      if (fd >= 0) close(fd);
+      if (fd >= 0) (void)fs->Close(fd);
     }
     spread.clear();
   }
@@ -200,12 +219,13 @@ struct Restorer::Impl {
     return Status::Ok();
   }
 
-  // Runs `make` (which creates `name` in `dir`); when something is in the way, removes it
-  // (unless it is a directory) and runs `make` once more. Existing files are replaced.
+  // Runs `make` (which creates `name` in `dir`, returning >= 0 or -errno); when something
+  // is in the way, removes it (unless it is a directory) and runs `make` once more.
+  // Existing files are replaced.
   template <typename Make>
-  static int Replacing(int dir, const std::string& name, Make make) {
+  int Replacing(int dir, const std::string& name, Make make) {
     int r = make();
-    if (r < 0 && errno == EEXIST && unlinkat(dir, name.c_str(), 0) == 0) r = make();
+    if (r == -EEXIST && fs->UnlinkAt(dir, name.c_str(), 0) == 0) r = make();
     return r;
   }
 
@@ -217,34 +237,38 @@ struct Restorer::Impl {
   BufferPool<BlobBuffers> buffers;
 
   void ReleaseFd(int fd, Status* st, const std::string& path) {
-    if (close(fd) != 0 && st->ok()) *st = ErrnoStatus("close " + path, errno);
+    const int r = fs->Close(fd);
+    if (r < 0 && st->ok()) *st = FsStatus("close " + path, r);
     std::lock_guard<std::mutex> l(fd_mu);
     open_fds--;
     fd_cv.notify_one();
   }
 
   // Worker: writes the contents of a file the walker created and applies its metadata.
+  // When the contents fail (a blob, a write, or the close reporting a write error), the
+  // file is removed (RemovePartial); a metadata error leaves the complete file in place.
   Status FillFile(const OpenFile& f, BlobBuffers* bufs) {
     const Node& node = *f.node;
-    Status st;
+    Status st;  // of the contents
     for (const auto& id : node.content) {
       st = repo->LoadBlobInto(BlobType::kData, id, &bufs->plain, &bufs->scratch);
       if (!st.ok()) {
         st = st.WithContext(f.path + ": blob " + id.ShortHex());
         break;
       }
-      st = WriteAll(f.fd, bufs->plain, f.path);
+      st = FsStatus("write " + f.path, fs->WriteAll(f.fd, bufs->plain));
       if (!st.ok()) break;
       bytes += bufs->plain.size();
     }
-    if (st.ok()) {
-      RestoreMetadataOptions mo;
-      mo.chown = opt.chown;
-      st = ApplyNodeMetadataFd(f.fd, f.path, node, mo);
-    }
+    Status meta;
+    if (st.ok()) meta = ApplyNodeMetadataFd(f.fd, f.path, node, MetaOptions());
     ReleaseFd(f.fd, &st, f.path);
-    if (st.ok()) files++;
-    return st;
+    if (!st.ok()) {
+      RemovePartial(f.path, &st);
+      return st;
+    }
+    if (meta.ok()) files++;
+    return meta;
   }
 
   void FlushBatch() {
@@ -279,19 +303,19 @@ struct Restorer::Impl {
   }
 
   Status RestoreFile(const Node& node, int dir, const std::string& path) {
-    RestoreMetadataOptions mo;
-    mo.chown = opt.chown;
+    const RestoreMetadataOptions mo = MetaOptions();
     if (node.links > 1) {
       auto key = std::make_pair(node.device_id, node.inode);
       auto it = link_first.find(key);
       if (it != link_first.end()) {
         WillCreate(path);
         const std::string& first = it->second;
-        if (Replacing(dir, node.name, [&] {
-              return linkat(AT_FDCWD, first.c_str(), dir, node.name.c_str(), 0);
-            }) != 0) {
-          return ErrnoStatus("link " + path, errno);
-        }
+        if (Failed(first)) return IOError(path + ": not restored: its hard link " + first + " failed");
+        const int r = Replacing(dir, node.name, [&] {
+          return fs->LinkAt(FileSystem::kCwd, first.c_str(), dir, node.name.c_str(), 0);
+        });
+        if (r < 0) return FsStatus("link " + path, r);
+        links_made.emplace_back(first, path);
         hardlinks++;
         files++;
         return Status::Ok();
@@ -299,12 +323,12 @@ struct Restorer::Impl {
     }
     WaitForFd();
     WillCreate(path);
-    int fd = Replacing(dir, node.name, [&] {
-      return openat(dir, node.name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-                    0600);
+    const int fd = Replacing(dir, node.name, [&] {
+      return fs->OpenAt(dir, node.name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                        0600);
     });
     if (fd < 0) {
-      Status st = ErrnoStatus("create " + path, errno);
+      Status st = FsStatus("create " + path, fd);
       std::lock_guard<std::mutex> l(fd_mu);
       open_fds--;
       return st;
@@ -326,8 +350,8 @@ struct Restorer::Impl {
   }
 
   Status VerifyFile(const std::string& path, const Node& node) {
-    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) return ErrnoStatus("verify: open " + path, errno);
+    const int fd = fs->Open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return FsStatus("verify: open " + path, fd);
     std::string buf;
     Status st;
     uint64_t total = 0;
@@ -338,13 +362,12 @@ struct Restorer::Impl {
         break;
       }
       buf.resize(loc->blob.PlaintextSize());
-      size_t got = 0;
-      while (got < buf.size()) {
-        ssize_t n = read(fd, buf.data() + got, buf.size() - got);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        got += static_cast<size_t>(n);
+      const int64_t n = fs->ReadFull(fd, buf.data(), buf.size());
+      if (n < 0) {
+        st = FsStatus("verify: read " + path, n);
+        break;
       }
+      const size_t got = static_cast<size_t>(n);
       if (got != buf.size() || Id::Hash(buf) != id) {
         st = Corruption("verify: " + path + " differs from the snapshot at offset " +
                         std::to_string(total));
@@ -354,27 +377,25 @@ struct Restorer::Impl {
     }
     if (st.ok()) {
       char extra;
-      if (read(fd, &extra, 1) > 0) st = Corruption("verify: " + path + " is longer than in the snapshot");
+      if (fs->Read(fd, &extra, 1) > 0) st = Corruption("verify: " + path + " is longer than in the snapshot");
     }
-    close(fd);
+    (void)fs->Close(fd);
     if (st.ok()) verified++;
     return st;
   }
 
   // A non-directory entry of the directory open as `dir`.
   Status RestoreNode(const Node& node, int dir, const std::string& path) {
-    RestoreMetadataOptions mo;
-    mo.chown = opt.chown;
+    const RestoreMetadataOptions mo = MetaOptions();
     switch (node.type) {
       case NodeType::kFile:
         return RestoreFile(node, dir, path);
       case NodeType::kSymlink: {
         WillCreate(path);
-        if (Replacing(dir, node.name, [&] {
-              return symlinkat(node.linktarget.c_str(), dir, node.name.c_str());
-            }) != 0) {
-          return ErrnoStatus("symlink " + path, errno);
-        }
+        const int r = Replacing(dir, node.name, [&] {
+          return fs->SymlinkAt(node.linktarget.c_str(), dir, node.name.c_str());
+        });
+        if (r < 0) return FsStatus("symlink " + path, r);
         symlinks++;
         others++;
         return ApplyNodeMetadata(path, node, mo);
@@ -386,11 +407,10 @@ struct Restorer::Impl {
                       : node.type == NodeType::kCharDev ? S_IFCHR
                                                         : S_IFBLK;
         WillCreate(path);
-        if (Replacing(dir, node.name, [&] {
-              return mknodat(dir, node.name.c_str(), type | 0600, static_cast<dev_t>(node.device));
-            }) != 0) {
-          return ErrnoStatus("mknod " + path, errno);
-        }
+        const int r = Replacing(dir, node.name, [&] {
+          return fs->MknodAt(dir, node.name.c_str(), type | 0600, static_cast<dev_t>(node.device));
+        });
+        if (r < 0) return FsStatus("mknod " + path, r);
         others++;
         return ApplyNodeMetadata(path, node, mo);
       }
@@ -471,7 +491,7 @@ struct Restorer::Impl {
         }
       }
       Status s = RestoreTree(*node.subtree, rel + "/" + node.name, sub.selected);
-      if (stack.back().fd >= 0) close(stack.back().fd);
+      if (stack.back().fd >= 0) (void)fs->Close(stack.back().fd);
       stack.pop_back();
       if (!s.ok()) {
         if (s.code() == StatusCode::kIOError || s.code() == StatusCode::kPermissionDenied) {
@@ -490,6 +510,7 @@ Restorer::Restorer(Repository* repo, Id tree, RestoreOptions options)
   impl_->repo = repo;
   impl_->root = tree;
   impl_->opt = std::move(options);
+  impl_->fs = impl_->opt.fs != nullptr ? impl_->opt.fs : FileSystem::Default();
 }
 
 Restorer::~Restorer() = default;
@@ -519,11 +540,11 @@ Result<RestoreSummary> Restorer::Run() {
   }
   std::string target = m.opt.target;
   while (target.size() > 1 && target.back() == '/') target.pop_back();
-  if (mkdir(target.c_str(), 0700) != 0 && errno != EEXIST) {
-    return ErrnoStatus("create restore target " + target, errno);
+  if (int r = m.fs->Mkdir(target, 0700); r < 0 && r != -EEXIST) {
+    return FsStatus("create restore target " + target, r);
   }
   struct stat tst;
-  if (stat(target.c_str(), &tst) != 0 || !S_ISDIR(tst.st_mode)) {
+  if (m.fs->Stat(target, &tst) != 0 || !S_ISDIR(tst.st_mode)) {
     return InvalidArgument("restore target " + target + " is not a directory");
   }
   const int threads = m.opt.threads > 0 ? m.opt.threads : WorkPool::DefaultThreads();
@@ -534,8 +555,8 @@ Result<RestoreSummary> Restorer::Run() {
     const size_t cur = static_cast<size_t>(nofile.rlim_cur);
     m.fd_budget = std::clamp<size_t>(cur > 64 ? (cur - 64) / 2 : 1, 1, 1024);
   }
-  const int root_fd = open(target.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (root_fd < 0) return ErrnoStatus("open restore target " + target, errno);
+  const int root_fd = m.fs->Open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd < 0) return FsStatus("open restore target " + target, root_fd);
   m.SpreadChildren(root_fd, target);
   m.stack.push_back({target == "/" ? std::string() : target, std::string(), nullptr, true, root_fd});
   Status walk = m.RestoreTree(m.root, "", m.select_all);
@@ -548,13 +569,23 @@ Result<RestoreSummary> Restorer::Run() {
     m.pool.reset();
     m.buffers.Clear();
   }
-  close(root_fd);
+  (void)m.fs->Close(root_fd);
   m.stack.clear();
   m.UnspreadAll();
+  // Hard links made to a file whose contents then failed point at its partial data: they
+  // go with it.
+  for (const auto& [first, link] : m.links_made) {
+    if (!m.Failed(first)) continue;
+    (void)m.fs->Unlink(link);
+    {
+      std::lock_guard<std::mutex> l(m.mu);
+      m.failed_files.insert(link);
+    }
+    m.Error(link + ": not restored: its hard link " + first + " failed");
+  }
   RETURN_IF_ERROR(walk);
   // Directory metadata last, deepest first, so writing files does not disturb mtimes.
-  RestoreMetadataOptions mo;
-  mo.chown = m.opt.chown;
+  const RestoreMetadataOptions mo = m.MetaOptions();
   for (auto it = m.dir_meta.rbegin(); it != m.dir_meta.rend(); ++it) {
     Status s = ApplyNodeMetadata(it->first, it->second, mo);
     if (!s.ok()) m.Error(s.message());
@@ -563,6 +594,7 @@ Result<RestoreSummary> Restorer::Run() {
     WorkPool vpool(threads, static_cast<size_t>(threads) * 16);
     TaskGroup group(&vpool);
     for (const auto& [path, node] : m.written) {
+      if (m.Failed(path)) continue;  // removed, and reported already
       const std::string* p = &path;
       const Node* n = &node;
       group.Run([&m, p, n] {

@@ -26,6 +26,18 @@
 // not land in a group full of just-deleted inodes, each of which the allocator would skip.
 // Existing files at the target are replaced.
 //
+// Failures: a file whose contents cannot all be written (a write fails, e.g. ENOSPC or EIO,
+// a blob cannot be loaded, or closing it reports a write error) is removed again, and so
+// are hard links made to it; the error ("write /t/x: No space left on device (partial file
+// removed)") goes to RestoreSummary::errors and the restore goes on. A failed restore thus
+// leaves no file that looks restored but is not. Files are written in place (as restic's
+// restorer does), not to a temporary name: a rename per file would cost a directory
+// operation per file on the workers, the contention issue 12 removed. If the process dies
+// (kill -9, power loss), files being written at that moment may stay partial; their
+// metadata is applied only after their contents, so such a file still has mode 0600 and
+// the time of the restore as its mtime. A metadata failure (chmod, xattr, times) leaves
+// the complete file and reports the error.
+//
 // Thread-safety: Run() once; Progress() from any thread.
 #pragma once
 
@@ -35,6 +47,7 @@
 #include <string>
 #include <vector>
 
+#include "common/file_system.h"
 #include "common/status.h"
 #include "store/repository.h"
 
@@ -46,6 +59,7 @@ struct RestoreOptions {
   bool verify = false;
   int threads = 0;                    // 0: number of cores
   bool chown = false;                 // restore owners (the CLI sets it when root)
+  FileSystem* fs = nullptr;           // every file-system call; null: FileSystem::Default()
   // Tests only: called on the thread about to make a directory entry below the target
   // (mkdir, open with O_CREAT, symlink, link, mknod), with the entry's path, just before.
   std::function<void(const std::string& path)> on_create_for_test;
