@@ -57,7 +57,8 @@ Result<Json> DeploymentDocument(ledger::Ledger& l, learn::LearnEngine& e, const 
     ASSIGN_OR_RETURN(auto t, l.GetTrace(*d.conversation_id));
     for (const auto& ev : t.events)
       if ((ev.kind == ledger::kHealthCheck || ev.kind == ledger::kDeploymentResolution) &&
-          ev.attributes.value("deployment_id", "") == d.id.ToString())
+          ev.attributes.is_object() && ev.attributes.contains("deployment_id") &&
+          ev.attributes["deployment_id"] == d.id.ToString())
         events.push_back({{"kind", ev.kind}, {"time_ms", ev.time_ms}, {"attributes", ev.attributes}});
   }
   j["events"] = events;
@@ -153,7 +154,14 @@ std::vector<ApiRoute> ApiRoutes(const ApiDeps& deps) {
                  RETURN_IF_ERROR(need_learn());
                  ASSIGN_OR_RETURN(std::string id_text, BodyString(req.body, "deployment_id", field));
                  ASSIGN_OR_RETURN(Uuid id, ingest::ParseUuidParam(id_text, "deployment_id", "deployment id", field));
-                 bool loki = req.body.value("loki", false);
+                 bool loki = false;
+                 if (auto it = req.body.find("loki"); it != req.body.end() && !it->is_null()) {
+                   if (!it->is_boolean()) {
+                     *field = "loki";
+                     return InvalidArgument("loki must be true or false");
+                   }
+                   loki = it->get<bool>();
+                 }
                  std::vector<std::string> lines;
                  std::string source;
                  if (!loki) {

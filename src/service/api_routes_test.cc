@@ -177,6 +177,10 @@ TEST_F(ApiRoutesTest, BadInputIsTheSameErrorBothWays) {
        "lines"},
       {"POST", "/v1/learn/logs", {}, Json{{"deployment_id", missing}, {"lines", Json::array()}},
        StatusCode::kNotFound, "deployment_id"},
+      {"POST", "/v1/learn/logs", {}, Json{{"deployment_id", missing}, {"loki", "yes"}},
+       StatusCode::kInvalidArgument, "loki"},
+      {"POST", "/v1/learn/logs", {}, Json{{"lines", Json::array()}}, StatusCode::kInvalidArgument,
+       "deployment_id"},
   };
   for (const auto& c : cases) {
     auto direct = Direct(c.method, c.path, c.query, c.body);
