@@ -95,7 +95,8 @@ Status StatusFromResponse(const httplib::Result& res, const std::string& what,
     if (err.is_object()) {
       if (err.contains("message") && err["message"].is_string()) message = err["message"];
       if (err.contains("code") && err["code"].is_string()) code_name = err["code"];
-      if (err.contains("field") && err["field"].is_string()) {
+      if (err.contains("field") && err["field"].is_string() &&
+          !err["field"].get<std::string>().empty()) {
         message += " (field " + err["field"].get<std::string>() + ")";
       }
     } else if (err.is_string()) {
@@ -105,7 +106,7 @@ Status StatusFromResponse(const httplib::Result& res, const std::string& what,
   for (int c = static_cast<int>(StatusCode::kInvalidArgument);
        c <= static_cast<int>(StatusCode::kInternal); ++c) {
     auto code = static_cast<StatusCode>(c);
-    if (!code_name.empty() && StatusCodeName(code) == code_name) {
+    if (!code_name.empty() && (StatusCodeSnakeName(code) == code_name || StatusCodeName(code) == code_name)) {
       return Status(code, what + ": " + message);
     }
   }

@@ -107,4 +107,19 @@ int HttpStatusFor(StatusCode code) {
   return 500;
 }
 
+std::string StatusCodeSnakeName(StatusCode code) {
+  std::string_view name = StatusCodeName(code);
+  std::string out;
+  for (size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    if (c >= 'A' && c <= 'Z') {
+      if (i > 0) out.push_back('_');
+      out.push_back(static_cast<char>(c - 'A' + 'a'));
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
 }  // namespace clawback

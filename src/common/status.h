@@ -38,6 +38,8 @@ enum class StatusCode : int {
 };
 
 std::string_view StatusCodeName(StatusCode code);
+// The name as the HTTP API's error bodies carry it: "InvalidArgument" -> "invalid_argument".
+std::string StatusCodeSnakeName(StatusCode code);
 
 class [[nodiscard]] Status {
  public:

@@ -28,22 +28,6 @@ using record::Json;
 
 constexpr const char* kJson = "application/json";
 
-// "InvalidArgument" -> "invalid_argument".
-std::string SnakeCode(StatusCode code) {
-  std::string_view name = StatusCodeName(code);
-  std::string out;
-  for (size_t i = 0; i < name.size(); ++i) {
-    char c = name[i];
-    if (std::isupper(static_cast<unsigned char>(c))) {
-      if (i > 0) out.push_back('_');
-      out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
 void SendJson(Response& res, int status, const Json& body) {
   res.status = status;
   std::string text = ledger::DumpJson(body);
@@ -52,7 +36,7 @@ void SendJson(Response& res, int status, const Json& body) {
 }
 
 void SendError(Response& res, const Status& st, const std::string& field = "") {
-  Json err = {{"code", SnakeCode(st.code())}, {"message", st.message()}, {"field", field}};
+  Json err = {{"code", StatusCodeSnakeName(st.code())}, {"message", st.message()}, {"field", field}};
   SendJson(res, HttpStatusFor(st.code()), Json{{"error", err}});
 }
 
