@@ -57,10 +57,6 @@ std::string Str(const Json& j, const char* key, const char* none = "") {
   return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : none;
 }
 
-// Every deploy command goes through the server with --server, else the data dir's ledger
-// with the learning system over it (advice on a failed check, outcomes), as `serve` has.
-Result<std::unique_ptr<SpineClient>> OpenDeployClient(Cli& cli) { return OpenSpineClient(cli); }
-
 void PrintWarnings(const Json& answer) {
   if (!answer.contains("warnings")) return;
   for (const auto& w : answer["warnings"])
@@ -82,7 +78,7 @@ Status RunStart(const DeployArgs& a, Cli& cli) {
   if (!a.services.empty()) attrs["services"] = a.services;
   if (!a.paths.empty()) attrs["paths"] = a.paths;
   body["attributes"] = attrs;
-  ASSIGN_OR_RETURN(auto client, OpenDeployClient(cli));
+  ASSIGN_OR_RETURN(auto client, OpenSpineClient(cli));
   ASSIGN_OR_RETURN(Json answer, client->Write("POST", "/v1/deployments", body, "deploy start"));
   if (cli.global.json)
     PrintJson(answer);
@@ -101,7 +97,7 @@ Status RunFinish(const DeployArgs& a, Cli& cli) {
   Json body = {{"status", a.status}, {"finished_at", at}, {"time", at}, {"actor", "cli"}};
   if (a.status == "rolled_back") body["rollback_mode"] = a.rollback_mode;
   if (!a.note.empty()) body["note"] = a.note;
-  ASSIGN_OR_RETURN(auto client, OpenDeployClient(cli));
+  ASSIGN_OR_RETURN(auto client, OpenSpineClient(cli));
   ASSIGN_OR_RETURN(Json answer, client->Write("PATCH", "/v1/deployments/" + id.ToString(), body,
                                                 "deploy finish " + id.ToString()));
   if (cli.global.json) {
@@ -123,7 +119,7 @@ Status RunCheck(const DeployArgs& a, Cli& cli) {
   ASSIGN_OR_RETURN(Uuid id, ParseId(a.id, "deployment id"));
   Json body = {{"name", a.name}, {"passed", a.passed}, {"time", at}, {"actor", "cli"}};
   if (!a.message.empty()) body["message"] = a.message;
-  ASSIGN_OR_RETURN(auto client, OpenDeployClient(cli));
+  ASSIGN_OR_RETURN(auto client, OpenSpineClient(cli));
   ASSIGN_OR_RETURN(Json answer, client->Write("POST", "/v1/deployments/" + id.ToString() + "/checks",
                                                 body, "deploy check " + id.ToString()));
   PrintWarnings(answer);
@@ -151,7 +147,7 @@ Status RunResolve(const DeployArgs& a, Cli& cli) {
   if (!a.path.empty()) body["path"] = a.path;
   if (!a.snapshot.empty()) body["snapshot"] = a.snapshot;
   if (!a.note.empty()) body["note"] = a.note;
-  ASSIGN_OR_RETURN(auto client, OpenDeployClient(cli));
+  ASSIGN_OR_RETURN(auto client, OpenSpineClient(cli));
   auto answer = client->Write("POST", "/v1/deployments/" + id.ToString() + "/resolutions", body,
                                 "deploy resolve " + id.ToString());
   if (!answer.ok()) {
@@ -169,7 +165,7 @@ Status RunResolve(const DeployArgs& a, Cli& cli) {
 
 Status RunList(const DeployArgs& a, Cli& cli) {
   if (a.limit < 1 || a.limit > 10000) return InvalidArgument("--limit must be from 1 to 10000");
-  ASSIGN_OR_RETURN(auto client, OpenDeployClient(cli));
+  ASSIGN_OR_RETURN(auto client, OpenSpineClient(cli));
   std::map<std::string, std::string> query = {{"limit", std::to_string(a.limit)}};
   if (!a.env.empty()) query["environment"] = a.env;
   ASSIGN_OR_RETURN(Json answer, client->Call("GET", "/v1/deployments", query, nullptr, "deploy list"));
@@ -190,7 +186,7 @@ Status RunList(const DeployArgs& a, Cli& cli) {
 
 Status RunShow(const DeployArgs& a, Cli& cli) {
   ASSIGN_OR_RETURN(Uuid id, ParseId(a.id, "deployment id"));
-  ASSIGN_OR_RETURN(auto client, OpenDeployClient(cli));
+  ASSIGN_OR_RETURN(auto client, OpenSpineClient(cli));
   ASSIGN_OR_RETURN(Json d, client->Call("GET", "/v1/deployments/" + id.ToString(), {}, nullptr,
                                         "deploy show " + id.ToString()));
   if (cli.global.json) {
