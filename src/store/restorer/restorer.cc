@@ -314,7 +314,13 @@ struct Restorer::Impl {
         const int r = Replacing(dir, node.name, [&] {
           return fs->LinkAt(FileSystem::kCwd, first.c_str(), dir, node.name.c_str(), 0);
         });
-        if (r < 0) return FsStatus("link " + path, r);
+        if (r < 0) {
+          // The first file's writer may have failed and removed it between the check
+          // above and the link: say so, not "No such file or directory".
+          if (r == -ENOENT && Failed(first))
+            return IOError(path + ": not restored: its hard link " + first + " failed");
+          return FsStatus("link " + path, r);
+        }
         links_made.emplace_back(first, path);
         hardlinks++;
         files++;

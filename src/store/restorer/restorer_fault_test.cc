@@ -175,7 +175,9 @@ TEST_F(RestorerFaultTest, Issue13CrashMidFileLeavesAFileWithoutItsMetadata) {
         FaultFileSystem faults(FileSystem::Default());
         faults.Add({.op = FsOp::kWrite,
                     .when = [](const FsCall& c) { return EndsWith(c.path, "/big"); },
-                    .nth = 2,
+                    // The first write: how many writes a file takes depends on how its
+                    // blobs arrive (adjacent ones are written at once), the first always is.
+                    .nth = 1,
                     .crash = [] { _exit(70); }});
         RestoreOptions ro;
         ro.target = target;
@@ -268,7 +270,9 @@ TEST_F(RestorerFaultTest, Issue13DiskFillingUpLeavesOnlyWholeFiles) {
     EXPECT_TRUE(data == ReadFile(e.path().string())) << path << " is partial";
     whole++;
   }
-  EXPECT_GT(whole, 0u);
+  // Every file is either there and whole or reported. (How many are whole depends on
+  // timing: blobs of one pack go to many files at once, so all the small files may have been
+  // written while big still held the space; no count of whole files is promised.)
   EXPECT_EQ(whole + rs->errors.size(), 42u);
   EXPECT_EQ(mem.OpenDescriptors(), 0u);
 }
