@@ -1,11 +1,11 @@
 #include "cli/spine_client.h"
 
-#include <httplib.h>
 #include <sys/stat.h>
 
 #include <cstdlib>
 
 #include "common/clock.h"
+#include "http/client.h"
 #include "ledger/event_kinds.h"
 #include "ledger/trace_json.h"
 #include "record/direct.h"
@@ -80,11 +80,15 @@ class LedgerClient : public SpineClient {
 
 // Maps an HTTP answer back to a Status: the JSON error body's code when there is one
 // ({"error": {"code": "NotFound", "message": "…"}}), else by HTTP status.
-Status StatusFromResponse(const httplib::Result& res, const std::string& what,
+Status StatusFromResponse(const Result<http::Response>& res, const std::string& what,
                           const std::string& url) {
-  if (!res) {
-    return Unavailable(what + ": cannot reach the server at " + url + " (" +
-                       httplib::to_string(res.error()) + ")");
+  if (!res.ok()) {
+    // The client's message reads "METHOD URL: reason"; the reason is what the user needs.
+    const std::string& m = res.status().message();
+    const size_t colon = m.rfind(": ");
+    const std::string reason = colon == std::string::npos ? m : m.substr(colon + 2);
+    if (res.status().code() != StatusCode::kUnavailable) return Status(res.status().code(), what + ": " + m);
+    return Unavailable(what + ": cannot reach the server at " + url + " (" + reason + ")");
   }
   if (res->status >= 200 && res->status < 300) return Status::Ok();
   std::string message = res->body;
@@ -134,70 +138,89 @@ Json WithoutNulls(Json j) {
   return j;
 }
 
+// The client the CLI talks to `serve` with: the token from $CLAWBACK_TOKEN, and a request
+// that moves no byte for `idle` fails (a long answer that keeps arriving does not).
+std::unique_ptr<http::Client> NewServerHttp(std::chrono::milliseconds connect_timeout,
+                                            std::chrono::seconds idle) {
+  http::ClientOptions o;
+  o.timeout = std::chrono::milliseconds(0);
+  o.connect_timeout = connect_timeout;
+  o.stall_timeout = idle;
+  if (const char* token = std::getenv("CLAWBACK_TOKEN"); token && *token) o.bearer_token = token;
+  return http::NewClient(std::move(o));
+}
+
+std::string BaseUrl(std::string url) {
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
+}
+
+Status CheckServerUrl(const std::string& url) {
+  if (http::IsHttpUrl(url)) return Status::Ok();
+  return InvalidArgument("server URL \"" + url +
+                         "\": expected http://HOST:PORT (for example http://127.0.0.1:18800)");
+}
+
+Result<Json> DecodeAnswer(const Result<http::Response>& res, const std::string& what,
+                          const std::string& url) {
+  RETURN_IF_ERROR(StatusFromResponse(res, what, url));
+  if (res->body.empty()) return Json::object();
+  Json j = Json::parse(res->body, nullptr, false);
+  if (j.is_discarded()) return Internal(what + ": the server answered with invalid JSON");
+  return j;
+}
+
 class ServerClient : public SpineClient {
  public:
-  ServerClient(std::string url, std::string token, int connect_timeout_ms)
-      : url_(std::move(url)), http_(url_) {
-    http_.set_connection_timeout(std::chrono::milliseconds(connect_timeout_ms));
-    http_.set_read_timeout(std::chrono::seconds(30));
-    http_.set_write_timeout(std::chrono::seconds(30));
-    http_.set_tcp_nodelay(true);  // header and body writes must not wait for a delayed ACK
-    if (!token.empty()) http_.set_bearer_token_auth(token);
-  }
+  ServerClient(std::string url, int connect_timeout_ms)
+      : url_(std::move(url)),
+        http_(NewServerHttp(std::chrono::milliseconds(connect_timeout_ms), std::chrono::seconds(30))) {}
 
   // SpineClient
   std::string Describe() const override { return "server " + url_; }
 
   Result<Json> Write(const std::string& method, const std::string& path, const Json& body,
                      const std::string& what) override {
-    if (method == "PATCH") return Decode(http_.Patch(path, body.dump(), "application/json"), what);
-    return Post(path, body, what);
+    return Send(method == "PATCH" ? "PATCH" : "POST", path, body, what);
   }
 
   Result<Json> ListConversations(const ledger::ConversationFilter& f) override {
-    httplib::Params params;
+    std::map<std::string, std::string> params;
     if (f.since_ms) params.emplace("since", FormatRfc3339Millis(*f.since_ms));
     if (f.until_ms) params.emplace("until", FormatRfc3339Millis(*f.until_ms));
     if (!f.status.empty()) params.emplace("status", f.status);
     if (!f.query.empty()) params.emplace("q", f.query);
     params.emplace("limit", std::to_string(f.limit));
-    std::string path = httplib::append_query_params("/v1/conversations", params);
-    return Get(path, "list conversations");
+    return Send("GET", http::WithQuery("/v1/conversations", params), {}, "list conversations");
   }
 
   Result<Json> GetConversation(const Uuid& id) override {
-    return Get("/v1/conversations/" + id.ToString(), "conversation " + id.ToString());
+    return Send("GET", "/v1/conversations/" + id.ToString(), {}, "conversation " + id.ToString());
   }
 
   Result<Json> GetTrace(const Uuid& id) override {
-    return Get("/v1/conversations/" + id.ToString() + "/trace", "trace " + id.ToString());
+    return Send("GET", "/v1/conversations/" + id.ToString() + "/trace", {},
+                "trace " + id.ToString());
   }
 
   Result<Json> Call(const std::string& method, const std::string& path,
                     const std::map<std::string, std::string>& query, const Json& body,
                     const std::string& what) override {
-    httplib::Params params(query.begin(), query.end());
-    std::string target = httplib::append_query_params(path, params);
-    if (method == "GET") return Get(target, what);
-    return Post(target, body, what);
+    return Send(method == "GET" ? "GET" : "POST", http::WithQuery(path, query), body, what);
   }
 
  private:
-  Result<Json> Decode(const httplib::Result& res, const std::string& what) {
-    RETURN_IF_ERROR(StatusFromResponse(res, what, url_));
-    if (res->body.empty()) return Json::object();
-    Json j = Json::parse(res->body, nullptr, false);
-    if (j.is_discarded()) return Internal(what + ": the server answered with invalid JSON");
-    return j;
-  }
-  Result<Json> Get(const std::string& path, const std::string& what) {
-    return Decode(http_.Get(path), what);
-  }
-  Result<Json> Post(const std::string& path, const Json& body, const std::string& what) {
-    return Decode(http_.Post(path, body.dump(), "application/json"), what);
+  Result<Json> Send(const std::string& method, const std::string& target, const Json& body,
+                    const std::string& what) {
+    http::Request r{method, url_ + target, {}, {}, {}};
+    if (method != "GET") {
+      r.body = body.dump();
+      r.headers.emplace_back("Content-Type", "application/json");
+    }
+    return DecodeAnswer(http_->Send(r), what, url_);
   }
   std::string url_;
-  httplib::Client http_;
+  std::unique_ptr<http::Client> http_;
 };
 
 }  // namespace
@@ -283,37 +306,16 @@ Result<std::unique_ptr<SpineClient>> OpenLedgerClient(const Cli& cli) {
 
 Result<std::unique_ptr<SpineClient>> OpenServerClient(const std::string& url,
                                                       int connect_timeout_ms) {
-  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
-    return InvalidArgument("server URL \"" + url +
-                           "\": expected http://HOST:PORT (for example http://127.0.0.1:18800)");
-  }
-  std::string base = url;
-  while (!base.empty() && base.back() == '/') base.pop_back();
-  const char* token = std::getenv("CLAWBACK_TOKEN");
-  return std::unique_ptr<SpineClient>(
-      new ServerClient(base, token ? token : "", connect_timeout_ms));
+  RETURN_IF_ERROR(CheckServerUrl(url));
+  return std::unique_ptr<SpineClient>(new ServerClient(BaseUrl(url), connect_timeout_ms));
 }
 
 Result<Json> PostToServer(const std::string& url, const std::string& path, const Json& body,
                           const std::string& what, int read_timeout_s) {
-  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
-    return InvalidArgument("server URL \"" + url +
-                           "\": expected http://HOST:PORT (for example http://127.0.0.1:18800)");
-  }
-  std::string base = url;
-  while (!base.empty() && base.back() == '/') base.pop_back();
-  httplib::Client http(base);
-  http.set_connection_timeout(std::chrono::seconds(3));
-  http.set_read_timeout(std::chrono::seconds(read_timeout_s));
-  http.set_write_timeout(std::chrono::seconds(30));
-  http.set_tcp_nodelay(true);  // the snapshot path must not wait ~40 ms for a delayed ACK
-  if (const char* token = std::getenv("CLAWBACK_TOKEN"); token && *token) http.set_bearer_token_auth(token);
-  auto res = http.Post(path, body.dump(), "application/json");
-  RETURN_IF_ERROR(StatusFromResponse(res, what, base));
-  if (res->body.empty()) return Json::object();
-  Json j = Json::parse(res->body, nullptr, false);
-  if (j.is_discarded()) return Internal(what + ": the server answered with invalid JSON");
-  return j;
+  RETURN_IF_ERROR(CheckServerUrl(url));
+  const std::string base = BaseUrl(url);
+  auto client = NewServerHttp(std::chrono::seconds(3), std::chrono::seconds(read_timeout_s));
+  return DecodeAnswer(client->Post(base + path, body.dump(), "application/json"), what, base);
 }
 
 Result<std::unique_ptr<SpineClient>> OpenSpineClient(const Cli& cli) {

@@ -166,7 +166,7 @@ Result<std::unique_ptr<LearnEngine>> LearnEngine::Open(const LearnOptions& optio
   } else if (options.index == "qdrant") {
     QdrantOptions q = options.qdrant;
     q.dimension = static_cast<size_t>(options.vectorizer.dimension);
-    ASSIGN_OR_RETURN(auto qi, QdrantIndex::Open(q, NewCurlHttpClient(std::chrono::seconds(10))));
+    ASSIGN_OR_RETURN(auto qi, QdrantIndex::Open(q, http::NewClient({.timeout = std::chrono::seconds(10)})));
     e->index_ = std::move(qi);
   } else {
     HnswOptions h;
@@ -676,7 +676,7 @@ Result<Json> LearnEngine::Risk(const std::string& environment, int limit) {
   return j;
 }
 
-Result<std::vector<std::string>> LearnEngine::FetchLoki(const ledger::Deployment& d, HttpClient* http) {
+Result<std::vector<std::string>> LearnEngine::FetchLoki(const ledger::Deployment& d, http::Client* http) {
   if (options_.loki.url.empty())
     return FailedPrecondition("Loki intake is not configured ([learn.loki] url in config.toml)");
   std::string q = options_.loki.query;
@@ -703,13 +703,13 @@ Result<std::vector<std::string>> LearnEngine::FetchLoki(const ledger::Deployment
   end_ms = std::max(end_ms, d.started_at_ms + 15 * 60 * 1000);
   std::string base = options_.loki.url;
   while (!base.empty() && base.back() == '/') base.pop_back();
-  HttpRequest r;
+  http::Request r;
   r.method = "GET";
   r.url = base + "/loki/api/v1/query_range?query=" + enc(q) + "&start=" + std::to_string(start_ns) +
           "&end=" + std::to_string(end_ms * 1000000) + "&limit=" + std::to_string(options_.loki.limit) +
           "&direction=forward";
   if (!options_.loki.tenant.empty()) r.headers.emplace_back("X-Scope-OrgID", options_.loki.tenant);
-  ASSIGN_OR_RETURN(HttpResponse resp, http->Send(r));
+  ASSIGN_OR_RETURN(http::Response resp, http->Send(r));
   if (resp.status != 200)
     return Unavailable("loki query_range: HTTP " + std::to_string(resp.status) + ": " + resp.body.substr(0, 200));
   Json j = Json::parse(resp.body, nullptr, false);

@@ -36,7 +36,7 @@
 #include "common/config.h"
 #include "common/status.h"
 #include "common/uuid.h"
-#include "learn/index/http_client.h"
+#include "http/client.h"
 #include "learn/index/qdrant_index.h"
 #include "learn/index/vector_index.h"
 #include "learn/situation.h"
@@ -131,7 +131,7 @@ class LearnEngine {
                               const std::string& source);
   // Lines for a deployment from Loki's query_range over [start - 5 min, finish or now].
   // FailedPrecondition when [learn.loki] is not configured.
-  Result<std::vector<std::string>> FetchLoki(const ledger::Deployment& d, HttpClient* http);
+  Result<std::vector<std::string>> FetchLoki(const ledger::Deployment& d, http::Client* http);
 
   Result<Outcome> OutcomeOf(const ledger::Deployment& d);
   Result<Recommendation> RecommendForDeployment(const Uuid& deployment);

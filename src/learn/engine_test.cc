@@ -250,18 +250,18 @@ TEST_F(LearnEngineTest, IngestingAgainAddsToTheSituationAndTheIndexGrows) {
 }
 
 // Answers Loki's query_range like the documented API (streams of [ns, line] values).
-class FakeLoki : public HttpClient {
+class FakeLoki : public http::Client {
  public:
-  Result<HttpResponse> Send(const HttpRequest& r) override {
+  Result<http::Response> Send(const http::Request& r) override {
     requests.push_back(r);
-    return HttpResponse{200, R"({"status": "success", "data": {"resultType": "streams", "result": [
+    return http::Response{200, R"({"status": "success", "data": {"resultType": "streams", "result": [
         {"stream": {"environment": "prod", "app": "api"},
          "values": [["1772000000300000000", "ERROR db: deadlock detected on relation orders"],
                     ["1772000000100000000", "INFO http: GET /api/items/1 200"]]},
         {"stream": {"environment": "prod", "app": "worker"},
          "values": [["1772000000200000000", "INFO worker: job 7 done"]]}]}})"};
   }
-  std::vector<HttpRequest> requests;
+  std::vector<http::Request> requests;
 };
 
 TEST_F(LearnEngineTest, LokiQueryRangeFeedsIngest) {

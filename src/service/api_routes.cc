@@ -1,6 +1,6 @@
 #include "service/api_routes.h"
 
-#include "learn/index/http_client.h"
+#include "http/client.h"
 #include "ledger/event_kinds.h"
 #include "ledger/trace_json.h"
 #include "record/tokens.h"
@@ -176,8 +176,8 @@ std::vector<ApiRoute> ApiRoutes(const ApiDeps& deps) {
                  }
                  return learn->With([&](learn::LearnEngine& e) -> Result<Json> {
                    if (loki) {
-                     auto http = learn::NewCurlHttpClient(std::chrono::seconds(30));
-                     ASSIGN_OR_RETURN(lines, e.FetchLoki(*d, http.get()));
+                     auto client = http::NewClient({.timeout = std::chrono::seconds(30)});
+                     ASSIGN_OR_RETURN(lines, e.FetchLoki(*d, client.get()));
                      source = "loki";
                    }
                    ASSIGN_OR_RETURN(learn::IngestReport rep, e.Ingest(id, lines, source));

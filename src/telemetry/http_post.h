@@ -1,33 +1,23 @@
-// HttpPoster: one blocking HTTP POST through libcurl, for the telemetry exporters.
-// 2xx → OK; 429 and 5xx → Unavailable (retryable); other 4xx → InvalidArgument (the
-// receiver rejected the payload: retrying will not help); transport errors and timeouts →
-// Unavailable.
-//
-// Thread-safety: one HttpPoster per thread (it keeps a curl handle for connection reuse).
+// PostPayload: one exporter push (OTLP, Loki, Grafana annotations) through the one HTTP
+// client, its answer mapped for the batching exporter's retry rule:
+// 2xx → OK; 429 and 5xx → Unavailable (retryable); other 4xx → InvalidArgument (the receiver
+// rejected the payload: retrying will not help); a failed exchange → its http::Client error.
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <string>
-#include <utility>
-#include <vector>
 
 #include "common/status.h"
+#include "http/client.h"
 
 namespace clawback::telemetry {
 
-class HttpPoster {
- public:
-  HttpPoster();
-  ~HttpPoster();
-  HttpPoster(const HttpPoster&) = delete;
-  HttpPoster& operator=(const HttpPoster&) = delete;
+// The client an exporter pushes with: `timeout` for the whole request, at most 2 s to
+// connect, only the start of an answer's body kept (for the error message).
+std::unique_ptr<http::Client> NewExporterClient(std::chrono::milliseconds timeout);
 
-  Status Post(const std::string& url, const std::string& content_type, const std::string& body,
-              const std::vector<std::pair<std::string, std::string>>& headers,
-              std::chrono::milliseconds timeout);
-
- private:
-  void* curl_;
-};
+Status PostPayload(http::Client& client, const std::string& url, const std::string& content_type,
+                   std::string body, const http::Headers& headers = {});
 
 }  // namespace clawback::telemetry

@@ -157,45 +157,42 @@ TelemetryPipeline::TelemetryPipeline(TelemetryOptions options, Registry* registr
   if (!options_.otlp_endpoint.empty()) {
     std::string url = JoinUrl(options_.otlp_endpoint, "/v1/traces");
     bool json = options_.otlp_protocol == "http/json";
-    auto poster = std::make_shared<HttpPoster>();
+    std::shared_ptr<http::Client> client = NewExporterClient(options_.exporter.request_timeout);
     Resource res = resource_;
-    auto timeout = options_.exporter.request_timeout;
     spans_ = std::make_unique<BatchExporter<Span>>(
         "otlp",
-        [poster, url, json, res, timeout](const std::vector<Span>& batch) {
+        [client, url, json, res](const std::vector<Span>& batch) {
           std::string body = json ? EncodeTracesJson(res, batch) : EncodeTracesProtobuf(res, batch);
-          return poster->Post(url, json ? "application/json" : "application/x-protobuf", body, {},
-                              timeout);
+          return PostPayload(*client, url, json ? "application/json" : "application/x-protobuf",
+                             std::move(body));
         },
         options_.exporter, registry);
   }
   if (!options_.loki_url.empty()) {
     std::string url = JoinUrl(options_.loki_url, "/loki/api/v1/push");
-    auto poster = std::make_shared<HttpPoster>();
+    std::shared_ptr<http::Client> client = NewExporterClient(options_.exporter.request_timeout);
     std::string env = options_.environment;
-    auto timeout = options_.exporter.request_timeout;
     logs_ = std::make_unique<BatchExporter<LogLine>>(
         "loki",
-        [poster, url, env, timeout](const std::vector<LogLine>& batch) {
-          return poster->Post(url, "application/json", EncodeLokiPush(batch, env), {}, timeout);
+        [client, url, env](const std::vector<LogLine>& batch) {
+          return PostPayload(*client, url, "application/json", EncodeLokiPush(batch, env));
         },
         options_.exporter, registry);
   }
   if (!options_.grafana_url.empty()) {
     std::string url = JoinUrl(options_.grafana_url, "/api/annotations");
-    auto poster = std::make_shared<HttpPoster>();
+    std::shared_ptr<http::Client> client = NewExporterClient(options_.exporter.request_timeout);
     std::string auth = "Bearer " + options_.grafana_token;
-    auto timeout = options_.exporter.request_timeout;
     ExporterOptions one = options_.exporter;
     one.max_batch = 1;  // the annotations API takes one at a time
     annotations_ = std::make_unique<BatchExporter<Annotation>>(
         "grafana",
-        [poster, url, auth, timeout](const std::vector<Annotation>& batch) {
+        [client, url, auth](const std::vector<Annotation>& batch) {
           for (const auto& a : batch) {
             ledger::Json body = {{"time", a.time_ms}, {"tags", a.tags}, {"text", a.text}};
             if (a.time_end_ms > a.time_ms) body["timeEnd"] = a.time_end_ms;
-            RETURN_IF_ERROR(poster->Post(url, "application/json", body.dump(),
-                                         {{"Authorization", auth}}, timeout));
+            RETURN_IF_ERROR(PostPayload(*client, url, "application/json", body.dump(),
+                                        {{"Authorization", auth}}));
           }
           return Status::Ok();
         },

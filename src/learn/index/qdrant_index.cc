@@ -26,8 +26,8 @@ std::string Base(const QdrantOptions& o) {
   return u + "/collections/" + c;
 }
 
-HttpRequest Make(const QdrantOptions& o, std::string method, std::string url, const Json* body) {
-  HttpRequest r;
+http::Request Make(const QdrantOptions& o, std::string method, std::string url, const Json* body) {
+  http::Request r;
   r.method = std::move(method);
   r.url = std::move(url);
   if (body) {
@@ -52,14 +52,14 @@ Json PointId(const std::string& key) {
   return FeatureHash(key) >> 1;
 }
 
-HttpRequest GetCollection(const QdrantOptions& o) { return Make(o, "GET", Base(o), nullptr); }
+http::Request GetCollection(const QdrantOptions& o) { return Make(o, "GET", Base(o), nullptr); }
 
-HttpRequest CreateCollection(const QdrantOptions& o) {
+http::Request CreateCollection(const QdrantOptions& o) {
   Json body = {{"vectors", {{"size", o.dimension}, {"distance", "Cosine"}}}};
   return Make(o, "PUT", Base(o), &body);
 }
 
-Result<HttpRequest> Upsert(const QdrantOptions& o, const std::string& key,
+Result<http::Request> Upsert(const QdrantOptions& o, const std::string& key,
                            const std::vector<float>& vector, const Json& payload) {
   if (vector.size() != o.dimension)
     return InvalidArgument("qdrant: vector has " + std::to_string(vector.size()) +
@@ -70,7 +70,7 @@ Result<HttpRequest> Upsert(const QdrantOptions& o, const std::string& key,
   return Make(o, "PUT", Base(o) + "/points?wait=true", &body);
 }
 
-Result<HttpRequest> Query(const QdrantOptions& o, const std::vector<float>& vector, size_t limit,
+Result<http::Request> Query(const QdrantOptions& o, const std::vector<float>& vector, size_t limit,
                           const Json& filter) {
   if (vector.size() != o.dimension)
     return InvalidArgument("qdrant: query has " + std::to_string(vector.size()) +
@@ -80,7 +80,7 @@ Result<HttpRequest> Query(const QdrantOptions& o, const std::vector<float>& vect
   return Make(o, "POST", Base(o) + "/points/query", &body);
 }
 
-Status CheckResponse(const HttpResponse& r, const std::string& what) {
+Status CheckResponse(const http::Response& r, const std::string& what) {
   Json j = Json::parse(r.body, nullptr, false);
   std::string err;
   if (!j.is_discarded() && j.is_object() && j.contains("status")) {
@@ -101,7 +101,7 @@ Status CheckResponse(const HttpResponse& r, const std::string& what) {
   return Unavailable(msg);
 }
 
-Result<std::vector<IndexHit>> ParseHits(const HttpResponse& r) {
+Result<std::vector<IndexHit>> ParseHits(const http::Response& r) {
   RETURN_IF_ERROR(CheckResponse(r, "query"));
   Json j = Json::parse(r.body, nullptr, false);
   const Json* points = nullptr;
@@ -129,7 +129,7 @@ Result<std::vector<IndexHit>> ParseHits(const HttpResponse& r) {
   return out;
 }
 
-Status ParseCollectionInfo(const HttpResponse& r, size_t* vector_size, size_t* points) {
+Status ParseCollectionInfo(const http::Response& r, size_t* vector_size, size_t* points) {
   RETURN_IF_ERROR(CheckResponse(r, "collection info"));
   Json j = Json::parse(r.body, nullptr, false);
   const Json& res = j.value("result", Json::object());
@@ -145,11 +145,11 @@ Status ParseCollectionInfo(const HttpResponse& r, size_t* vector_size, size_t* p
 }  // namespace qdrant
 
 Result<std::unique_ptr<QdrantIndex>> QdrantIndex::Open(const QdrantOptions& options,
-                                                       std::unique_ptr<HttpClient> http) {
+                                                       std::unique_ptr<http::Client> http) {
   std::unique_ptr<QdrantIndex> idx(new QdrantIndex(options, std::move(http)));
-  ASSIGN_OR_RETURN(HttpResponse info, idx->http_->Send(qdrant::GetCollection(options)));
+  ASSIGN_OR_RETURN(http::Response info, idx->http_->Send(qdrant::GetCollection(options)));
   if (info.status == 404) {
-    ASSIGN_OR_RETURN(HttpResponse created, idx->http_->Send(qdrant::CreateCollection(options)));
+    ASSIGN_OR_RETURN(http::Response created, idx->http_->Send(qdrant::CreateCollection(options)));
     RETURN_IF_ERROR(qdrant::CheckResponse(created, "create collection " + options.collection));
     return idx;
   }
@@ -164,21 +164,21 @@ Result<std::unique_ptr<QdrantIndex>> QdrantIndex::Open(const QdrantOptions& opti
 
 Status QdrantIndex::Upsert(const std::string& key, const std::vector<float>& vector,
                            const nlohmann::json& payload) {
-  ASSIGN_OR_RETURN(HttpRequest req, qdrant::Upsert(options_, key, vector, payload));
-  ASSIGN_OR_RETURN(HttpResponse r, http_->Send(req));
+  ASSIGN_OR_RETURN(http::Request req, qdrant::Upsert(options_, key, vector, payload));
+  ASSIGN_OR_RETURN(http::Response r, http_->Send(req));
   return qdrant::CheckResponse(r, "upsert");
 }
 
 Result<std::vector<IndexHit>> QdrantIndex::Search(const std::vector<float>& query, size_t k,
                                                   const nlohmann::json& filter) {
   if (k == 0) return std::vector<IndexHit>();
-  ASSIGN_OR_RETURN(HttpRequest req, qdrant::Query(options_, query, k, filter));
-  ASSIGN_OR_RETURN(HttpResponse r, http_->Send(req));
+  ASSIGN_OR_RETURN(http::Request req, qdrant::Query(options_, query, k, filter));
+  ASSIGN_OR_RETURN(http::Response r, http_->Send(req));
   return qdrant::ParseHits(r);
 }
 
 Result<size_t> QdrantIndex::Size() {
-  ASSIGN_OR_RETURN(HttpResponse r, http_->Send(qdrant::GetCollection(options_)));
+  ASSIGN_OR_RETURN(http::Response r, http_->Send(qdrant::GetCollection(options_)));
   size_t size = 0, points = 0;
   RETURN_IF_ERROR(qdrant::ParseCollectionInfo(r, &size, &points));
   return points;

@@ -18,7 +18,7 @@
 #include <memory>
 #include <string>
 
-#include "learn/index/http_client.h"
+#include "http/client.h"
 #include "learn/index/vector_index.h"
 
 namespace clawback::learn {
@@ -31,23 +31,23 @@ struct QdrantOptions {
 };
 
 namespace qdrant {
-HttpRequest GetCollection(const QdrantOptions& o);
-HttpRequest CreateCollection(const QdrantOptions& o);
+http::Request GetCollection(const QdrantOptions& o);
+http::Request CreateCollection(const QdrantOptions& o);
 // InvalidArgument when the vector's size is not the dimension.
-Result<HttpRequest> Upsert(const QdrantOptions& o, const std::string& key,
+Result<http::Request> Upsert(const QdrantOptions& o, const std::string& key,
                            const std::vector<float>& vector, const nlohmann::json& payload);
-Result<HttpRequest> Query(const QdrantOptions& o, const std::vector<float>& vector, size_t limit,
+Result<http::Request> Query(const QdrantOptions& o, const std::vector<float>& vector, size_t limit,
                           const nlohmann::json& filter);
 // The point id for a key: the UUID string itself, or an unsigned integer.
 nlohmann::json PointId(const std::string& key);
 // OK for a 2xx answer whose "status" is "ok"; otherwise the error Qdrant reported
 // (NotFound for 404, InvalidArgument for other 4xx, Unavailable for 5xx).
-Status CheckResponse(const HttpResponse& r, const std::string& what);
+Status CheckResponse(const http::Response& r, const std::string& what);
 // Hits from a /points/query answer ({"result": {"points": [...]}}) or a legacy
 // /points/search answer ({"result": [...]}).
-Result<std::vector<IndexHit>> ParseHits(const HttpResponse& r);
+Result<std::vector<IndexHit>> ParseHits(const http::Response& r);
 // The collection's vector size and points_count from GET /collections/{c}.
-Status ParseCollectionInfo(const HttpResponse& r, size_t* vector_size, size_t* points);
+Status ParseCollectionInfo(const http::Response& r, size_t* vector_size, size_t* points);
 }  // namespace qdrant
 
 class QdrantIndex : public VectorIndex {
@@ -55,7 +55,7 @@ class QdrantIndex : public VectorIndex {
   // Checks the collection, creating it when missing; FailedPrecondition when it exists with
   // another vector size.
   static Result<std::unique_ptr<QdrantIndex>> Open(const QdrantOptions& options,
-                                                   std::unique_ptr<HttpClient> http);
+                                                   std::unique_ptr<http::Client> http);
 
   // VectorIndex
   std::string_view kind() const override { return "qdrant"; }
@@ -68,10 +68,10 @@ class QdrantIndex : public VectorIndex {
   Status Flush() override { return Status::Ok(); }  // every upsert waits (wait=true)
 
  private:
-  QdrantIndex(QdrantOptions o, std::unique_ptr<HttpClient> http)
+  QdrantIndex(QdrantOptions o, std::unique_ptr<http::Client> http)
       : options_(std::move(o)), http_(std::move(http)) {}
   QdrantOptions options_;
-  std::unique_ptr<HttpClient> http_;
+  std::unique_ptr<http::Client> http_;
 };
 
 }  // namespace clawback::learn

@@ -23,7 +23,7 @@ QdrantOptions Opts() {
   return o;
 }
 
-std::string Header(const HttpRequest& r, const std::string& name) {
+std::string Header(const http::Request& r, const std::string& name) {
   for (const auto& [k, v] : r.headers)
     if (k == name) return v;
   return "";
@@ -79,7 +79,7 @@ TEST(QdrantRequests, QueryWithAFilterOfMustMatchConditions) {
 
 TEST(QdrantResponses, ParsesQueryAndLegacySearchAnswers) {
   // POST /points/query (Qdrant >= 1.10): result.points.
-  HttpResponse q{200, R"({"result": {"points": [
+  http::Response q{200, R"({"result": {"points": [
       {"id": "01936f0e-7a52-7c4e-9f00-3c1d2e4f5a6b", "version": 3, "score": 0.97,
        "payload": {"environment": "prod", "key": "01936f0e-7a52-7c4e-9f00-3c1d2e4f5a6b"}},
       {"id": 42, "version": 1, "score": 0.5, "payload": {}}]},
@@ -92,7 +92,7 @@ TEST(QdrantResponses, ParsesQueryAndLegacySearchAnswers) {
   EXPECT_EQ((*hits)[0].payload, Json({{"environment", "prod"}}));
   EXPECT_EQ((*hits)[1].key, "42");
   // POST /points/search (older servers): result is the array.
-  HttpResponse s{200, R"({"result": [{"id": 7, "version": 0, "score": 0.8, "payload": {"key": "k7"}}],
+  http::Response s{200, R"({"result": [{"id": 7, "version": 0, "score": 0.8, "payload": {"key": "k7"}}],
       "status": "ok", "time": 0.001})"};
   auto legacy = qdrant::ParseHits(s);
   ASSERT_TRUE(legacy.ok());
@@ -101,7 +101,7 @@ TEST(QdrantResponses, ParsesQueryAndLegacySearchAnswers) {
 }
 
 TEST(QdrantResponses, ErrorsCarryQdrantsMessage) {
-  HttpResponse bad{400, R"({"status": {"error": "Wrong input: Vector dimension error: expected dim: 3, got 2"}, "time": 0.0})"};
+  http::Response bad{400, R"({"status": {"error": "Wrong input: Vector dimension error: expected dim: 3, got 2"}, "time": 0.0})"};
   Status st = qdrant::CheckResponse(bad, "upsert");
   EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(st.message().find("Vector dimension error"), std::string::npos) << st.message();
@@ -222,7 +222,7 @@ TEST(QdrantIndex, CreatesUpsertsAndSearchesAgainstAFakeServer) {
   FakeQdrant fake;
   QdrantOptions o = Opts();
   o.url = fake.url();
-  auto idx = QdrantIndex::Open(o, NewCurlHttpClient(std::chrono::seconds(5)));
+  auto idx = QdrantIndex::Open(o, http::NewClient({.timeout = std::chrono::seconds(5)}));
   ASSERT_TRUE(idx.ok()) << idx.status().ToString();
   const std::string a = "01936f0e-7a52-7c4e-9f00-3c1d2e4f5a6b", b = "01936f0e-7a52-7c4e-9f00-3c1d2e4f5a6c";
   ASSERT_TRUE((*idx)->Upsert(a, {1, 0, 0}, {{"environment", "prod"}}).ok());
@@ -241,10 +241,10 @@ TEST(QdrantIndex, CreatesUpsertsAndSearchesAgainstAFakeServer) {
   EXPECT_EQ(*(*idx)->Size(), 2u);
   // Reopening finds the collection and does not create it again.
   idx->reset();
-  auto again = QdrantIndex::Open(o, NewCurlHttpClient(std::chrono::seconds(5)));
+  auto again = QdrantIndex::Open(o, http::NewClient({.timeout = std::chrono::seconds(5)}));
   ASSERT_TRUE(again.ok());
   o.dimension = 4;
-  EXPECT_EQ(QdrantIndex::Open(o, NewCurlHttpClient(std::chrono::seconds(5))).status().code(),
+  EXPECT_EQ(QdrantIndex::Open(o, http::NewClient({.timeout = std::chrono::seconds(5)})).status().code(),
             StatusCode::kFailedPrecondition);
   std::vector<std::string> want = {"GET collection", "PUT collection", "PUT points wait=true",
                                    "PUT points wait=true", "POST query", "POST query filtered",
@@ -255,7 +255,7 @@ TEST(QdrantIndex, CreatesUpsertsAndSearchesAgainstAFakeServer) {
 TEST(QdrantIndex, AnUnreachableServerIsUnavailable) {
   QdrantOptions o = Opts();
   o.url = "http://127.0.0.1:1";  // nothing listens on port 1
-  auto idx = QdrantIndex::Open(o, NewCurlHttpClient(std::chrono::seconds(2)));
+  auto idx = QdrantIndex::Open(o, http::NewClient({.timeout = std::chrono::seconds(2)}));
   EXPECT_EQ(idx.status().code(), StatusCode::kUnavailable);
 }
 

@@ -1,11 +1,8 @@
 #include "store/backend/s3_backend.h"
 
-#include <curl/curl.h>
-
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
-#include <mutex>
 #include <string>
 
 #include "store/backend/backend_util.h"
@@ -17,44 +14,9 @@ namespace {
 
 constexpr char kEmptySha256[] = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
-void GlobalInit() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
 std::string Getenv(const char* name) {
   const char* v = std::getenv(name);
   return v ? std::string(v) : std::string();
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-size_t WriteBody(char* ptr, size_t size, size_t nmemb, void* userdata) {
-  static_cast<std::string*>(userdata)->append(ptr, size * nmemb);
-  return size * nmemb;
-}
-
-size_t WriteHeader(char* ptr, size_t size, size_t nmemb, void* userdata) {
-  auto* headers = static_cast<std::vector<std::pair<std::string, std::string>>*>(userdata);
-  std::string_view line(ptr, size * nmemb);
-  auto colon = line.find(':');
-  if (colon != std::string_view::npos) {
-    std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
-      value.remove_prefix(1);
-    while (!value.empty() &&
-           (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
-      value.remove_suffix(1);
-    }
-    headers->emplace_back(Lower(line.substr(0, colon)), std::string(value));
-  } else if (line.starts_with("HTTP/")) {
-    headers->clear();  // a new response (after 100 Continue or a redirect)
-  }
-  return size * nmemb;
 }
 
 // XML helpers for S3's small, flat responses. Decodes the five entities and &#N;/&#xN;.
@@ -136,13 +98,6 @@ bool ParseInt(std::string_view s, int64_t* v) {
 }
 
 }  // namespace
-
-std::string S3Backend::Response::Header(std::string_view name) const {
-  for (const auto& [k, v] : headers) {
-    if (k == name) return v;
-  }
-  return {};
-}
 
 Status S3ErrorStatus(const std::string& what, const S3Backend::Response& r) {
   std::string code = FirstElement(r.body, "Code");
@@ -227,37 +182,21 @@ Result<std::unique_ptr<S3Backend>> S3Backend::Open(const std::string& url, S3Opt
       return InvalidArgument("S3 CA file " + options.ca_file + " cannot be read");
     }
   }
-  GlobalInit();
   return std::unique_ptr<S3Backend>(new S3Backend(std::move(loc), std::move(options)));
 }
 
 S3Backend::S3Backend(S3Location location, S3Options options)
-    : loc_(std::move(location)), opts_(std::move(options)) {}
-
-S3Backend::~S3Backend() {
-  for (void* h : idle_handles_) curl_easy_cleanup(static_cast<CURL*>(h));
+    : loc_(std::move(location)), opts_(std::move(options)) {
+  http::ClientOptions o;
+  o.timeout = std::chrono::milliseconds(0);  // packs are big: a stall is the limit instead
+  o.connect_timeout = opts_.connect_timeout;
+  o.stall_timeout = opts_.stall_timeout;
+  o.ca_file = opts_.ca_file;
+  o.connect_to = opts_.connect_to;
+  http_ = http::NewClient(std::move(o));
 }
 
-void* S3Backend::AcquireHandle() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!idle_handles_.empty()) {
-      void* h = idle_handles_.back();
-      idle_handles_.pop_back();
-      return h;
-    }
-  }
-  return curl_easy_init();
-}
-
-void S3Backend::ReleaseHandle(void* handle) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (idle_handles_.size() < 16) {
-    idle_handles_.push_back(handle);
-  } else {
-    curl_easy_cleanup(static_cast<CURL*>(handle));
-  }
-}
+S3Backend::~S3Backend() = default;
 
 std::string S3Backend::Location() const {
   std::string s = "s3:" + loc_.scheme + "://" + loc_.host;
@@ -304,75 +243,14 @@ Result<S3Backend::Response> S3Backend::Request(
   SigV4Credentials creds{opts_.access_key, opts_.secret_key, opts_.region, "s3"};
   const SigV4Signature sig = SignV4(req, creds, amz_date);
 
-  CURL* curl = static_cast<CURL*>(AcquireHandle());
-  if (curl == nullptr) return Internal("curl_easy_init failed");
-  curl_easy_reset(curl);
-  struct curl_slist* header_list = nullptr;
-  for (const auto& [name, value] : req.headers) {
-    header_list = curl_slist_append(header_list, (name + ": " + value).c_str());
-  }
-  header_list = curl_slist_append(header_list, ("Authorization: " + sig.authorization).c_str());
-  header_list = curl_slist_append(header_list, "Expect:");
-  struct curl_slist* connect_to = nullptr;
-  for (const std::string& c : opts_.connect_to)
-    connect_to = curl_slist_append(connect_to, c.c_str());
-
-  Response response;
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(opts_.connect_timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, static_cast<long>(opts_.stall_timeout.count()));
-  if (!opts_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, opts_.ca_file.c_str());
-  if (connect_to) curl_easy_setopt(curl, CURLOPT_CONNECT_TO, connect_to);
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, header_list);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, WriteBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, WriteHeader);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.headers);
-  if (method == "HEAD") {
-    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
-  } else if (method == "GET") {
-    curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
-  } else {
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
-    if (method == "PUT" || method == "POST") {
-      curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-      // Never NULL: curl would then read the body from stdin.
-      curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.empty() ? "" : body.data());
-      header_list = curl_slist_append(header_list, "Content-Type: application/octet-stream");
-      curl_easy_setopt(curl, CURLOPT_HTTPHEADER, header_list);
-    }
-  }
-  CURLcode rc = curl_easy_perform(curl);
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
-  curl_off_t content_length = -1;
-  curl_easy_getinfo(curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &content_length);
-  curl_slist_free_all(header_list);
-  curl_slist_free_all(connect_to);
-  const std::string what = "S3 " + method + " " + url;
-  if (rc != CURLE_OK) {
-    std::string err = what + ": " + curl_easy_strerror(rc);
-    curl_easy_cleanup(curl);  // a broken connection is not reused
-    switch (rc) {
-      case CURLE_PEER_FAILED_VERIFICATION:
-      case CURLE_SSL_CACERT_BADFILE:
-      case CURLE_SSL_CERTPROBLEM:
-        return FailedPrecondition(err + " (set the CA file: s3_ca_file or CLAWBACK_S3_CA_FILE)");
-      case CURLE_URL_MALFORMAT:
-      case CURLE_UNSUPPORTED_PROTOCOL:
-        return InvalidArgument(err);
-      default:
-        return Unavailable(err);
-    }
-  }
-  ReleaseHandle(curl);
-  if (method != "HEAD" && response.status / 100 == 2 && content_length >= 0 &&
-      static_cast<curl_off_t>(response.body.size()) != content_length) {
-    return Unavailable(what + ": body ended after " + std::to_string(response.body.size()) +
-                       " of " + std::to_string(content_length) + " bytes");
+  http::Request r{method, url, std::move(req.headers), {}, body};
+  r.headers.emplace_back("Authorization", sig.authorization);
+  auto response = http_->Send(r);
+  if (!response.ok()) {
+    std::string message = "S3 " + response.status().message();
+    if (response.status().code() == StatusCode::kFailedPrecondition)
+      message += " (set the CA file: s3_ca_file or CLAWBACK_S3_CA_FILE)";
+    return Status(response.status().code(), message);
   }
   return response;
 }

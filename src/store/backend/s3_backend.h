@@ -1,5 +1,5 @@
 // S3Backend: a repository in an S3 bucket (AWS, MinIO, Backblaze B2's S3 API, s3rver),
-// spoken over libcurl with SigV4-signed requests (sigv4.h) whose payload hash is the
+// spoken over the one HTTP client (http/client.h, libcurl) with SigV4-signed requests (sigv4.h) whose payload hash is the
 // SHA-256 of the body. Keys follow restic's default layout under an optional prefix:
 // "<prefix>/config", "<prefix>/keys/<id>", "<prefix>/data/<id[0:2]>/<id>", ...
 //
@@ -18,12 +18,12 @@
 
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "common/clock.h"
+#include "http/client.h"
 #include "store/backend/backend.h"
 
 namespace clawback::store {
@@ -80,12 +80,7 @@ class S3Backend : public Backend {
   // The object key of a file ("prefix/data/ab/ab…").
   std::string KeyOf(FileType t, const std::string& name) const;
 
-  struct Response {
-    long status = 0;
-    std::string body;
-    std::vector<std::pair<std::string, std::string>> headers;  // names lower-case
-    std::string Header(std::string_view name) const;
-  };
+  using Response = http::Response;  // header names lower-case
 
   // One signed request. `key` is an object key, or "" for the bucket itself. A transport
   // failure is an error; any HTTP status is a Response.
@@ -96,13 +91,10 @@ class S3Backend : public Backend {
 
  private:
   S3Backend(S3Location location, S3Options options);
-  void* AcquireHandle();
-  void ReleaseHandle(void* handle);
 
   const S3Location loc_;
   const S3Options opts_;
-  std::mutex mu_;
-  std::vector<void*> idle_handles_;  // CURL*, GUARDED_BY(mu_)
+  std::unique_ptr<http::Client> http_;  // pools its connections
 };
 
 // The Status for a non-2xx S3 response ("S3 GET key: HTTP 403 AccessDenied: ...").
