@@ -1,5 +1,7 @@
 #include "cli/child_process.h"
 
+#include "common/subprocess.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -169,41 +171,14 @@ Result<ForwardingResult> RunForwarding(const std::vector<std::string>& argv,
 
 Result<Captured> RunCapture(const std::vector<std::string>& argv, const std::string& cwd,
                             bool quiet_stderr) {
-  int out_pipe[2];
-  if (::pipe2(out_pipe, O_CLOEXEC) != 0) return ErrnoStatus("pipe", errno);
-  int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (null_fd < 0) {
-    int e = errno;
-    ::close(out_pipe[0]);
-    ::close(out_pipe[1]);
-    return ErrnoStatus("open /dev/null", e);
-  }
-  int exec_errno = 0;
-  auto pid = Spawn(argv, nullptr, null_fd, out_pipe[1], quiet_stderr ? null_fd : -1, cwd,
-                   &exec_errno);
-  ::close(out_pipe[1]);
-  ::close(null_fd);
-  if (!pid.ok()) {
-    ::close(out_pipe[0]);
-    return pid.status();
-  }
-  Captured c;
-  char buf[8192];
-  for (;;) {
-    ssize_t n = ::read(out_pipe[0], buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    c.out.append(buf, static_cast<size_t>(n));
-  }
-  ::close(out_pipe[0]);
-  int sig = 0;
-  auto code = WaitFor(*pid, &sig);
-  if (!code.ok()) return code.status();
-  if (exec_errno != 0) {
-    return ErrnoStatus("run " + argv[0], exec_errno);
-  }
-  c.exit_code = *code;
-  return c;
+  CommandOptions o;
+  o.argv = argv;
+  o.cwd = cwd;
+  o.stderr_to = quiet_stderr ? CommandOptions::Stderr::kDiscard : CommandOptions::Stderr::kInherit;
+  o.max_output = SIZE_MAX;
+  ASSIGN_OR_RETURN(CommandResult r, RunCommand(o));
+  if (!r.spawn_error.empty()) return IOError("run " + r.spawn_error);
+  return Captured{r.exit_code, std::move(r.output)};
 }
 
 }  // namespace clawback::cli

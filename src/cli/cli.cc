@@ -1,5 +1,7 @@
 #include "cli/cli.h"
 
+#include "timemachine/environment.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -29,7 +31,10 @@ Result<Config> Cli::LoadConfig() const {
   std::string path = ConfigPath();
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) return Config::Defaults(DataDir());
-  return Config::Load(path, DataDir());
+  ASSIGN_OR_RETURN(Config config, Config::Load(path, DataDir()));
+  // A bad environment is refused by every command, not only the one that would use it.
+  RETURN_IF_ERROR(timemachine::LoadEnvironments(config).status());
+  return config;
 }
 
 std::string Cli::ServerUrl() const {

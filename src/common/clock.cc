@@ -1,5 +1,6 @@
 #include "common/clock.h"
 
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 #include <string>
@@ -117,6 +118,35 @@ bool ParseRfc3339Millis(std::string_view s, int64_t* unix_millis) {
   Rfc3339Time t;
   if (!ParseRfc3339(s, Rfc3339Form::kLenient, &t)) return false;
   *unix_millis = t.unix_seconds * 1000 + t.nanos / 1'000'000;
+  return true;
+}
+
+bool ParseDurationMillis(std::string_view text, int64_t* millis) {
+  if (text.empty()) return false;
+  int64_t total = 0;
+  size_t i = 0;
+  while (i < text.size()) {
+    if (text[i] < '0' || text[i] > '9') return false;
+    int64_t n = 0;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+      if (n > 1'000'000'000'000LL) return false;
+      n = n * 10 + (text[i] - '0');
+      ++i;
+    }
+    size_t u = i;
+    while (i < text.size() && (text[i] < '0' || text[i] > '9')) ++i;
+    const std::string_view unit = text.substr(u, i - u);
+    int64_t unit_ms = 0;
+    if (unit == "ms") unit_ms = 1;
+    if (unit == "s") unit_ms = 1000;
+    if (unit == "m") unit_ms = 60'000;
+    if (unit == "h") unit_ms = 3'600'000;
+    if (unit == "d") unit_ms = 86'400'000;
+    if (unit == "w") unit_ms = 7 * 86'400'000LL;
+    if (unit_ms == 0 || n > (INT64_MAX - total) / unit_ms) return false;
+    total += n * unit_ms;
+  }
+  *millis = total;
   return true;
 }
 

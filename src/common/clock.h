@@ -56,6 +56,9 @@ enum class Rfc3339Form {
 bool ParseRfc3339(std::string_view text, Rfc3339Form form, Rfc3339Time* out);
 // Lenient ParseRfc3339 into Unix milliseconds ("2026-11-27T02:12:01Z", "2026-11-27").
 bool ParseRfc3339Millis(std::string_view text, int64_t* unix_millis);
+// A length of time as people write it: a number and a unit (ms, s, m, h, d, w), or several
+// ("1m30s"); false for anything else, a negative or an overflowing one.
+bool ParseDurationMillis(std::string_view text, int64_t* millis);
 // Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
 int64_t DaysFromCivil(int64_t year, unsigned month, unsigned day);
 

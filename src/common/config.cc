@@ -64,6 +64,8 @@ std::vector<std::string> SiblingNames(const std::vector<std::string>& path, bool
   return out;
 }
 
+std::string TypeName(const toml::node& n);
+
 // Every key and table of `table` must be one KnownConfigKeys() names.
 Status CheckKnownKeys(const toml::table& table, const std::vector<std::string>& at,
                       const std::string& file) {
@@ -88,6 +90,23 @@ Status CheckKnownKeys(const toml::table& table, const std::vector<std::string>& 
       continue;
     }
     if (IsKnownKey(path)) continue;
+    if (const toml::array* arr = v.as_array(); arr != nullptr && IsKnownSection(path)) {
+      // An array of tables: each element's keys are checked like a section's.
+      for (size_t i = 0; i < arr->size(); ++i) {
+        const toml::table* t = arr->get(i)->as_table();
+        if (t == nullptr) {
+          return InvalidArgument(where + ": " + dotted + ": element " + std::to_string(i) +
+                                 ": expected a table ({ key = value, … }), got " +
+                                 TypeName(*arr->get(i)));
+        }
+        RETURN_IF_ERROR(CheckKnownKeys(*t, path, file));
+      }
+      continue;
+    }
+    if (IsKnownSection(path)) {
+      return InvalidArgument(where + ": " + dotted + ": expected an array of tables ([{ … }, …]), got " +
+                             TypeName(v));
+    }
     std::string msg = where + ": " + dotted + ": unknown key";
     std::vector<std::string> keys = SiblingNames(path, false);
     std::string hint = NearestName(path.back(), keys);
@@ -156,12 +175,35 @@ const std::vector<std::string>& KnownConfigKeys() {
       "learn.loki.query",
       "learn.loki.tenant",
       "learn.loki.limit",
+      // Environments the time machine manages (docs/environments.md).
+      "environments.*.paths",
+      "environments.*.exclude",
+      "environments.*.git",
+      "environments.*.dumps.name",
+      "environments.*.dumps.dump",
+      "environments.*.dumps.load",
+      "environments.*.deploy",
+      "environments.*.health.http",
+      "environments.*.health.expect",
+      "environments.*.health.command",
+      "environments.*.health.timeout",
+      "environments.*.health.interval",
+      "environments.*.health.passes",
+      "environments.*.protect_agents",
+      "environments.*.dump_on_pre",
   };
   return keys;
 }
 
 void ConfigSection::RequireKnown(const std::string& key) const {
   std::string dotted = Dotted(key);
+  // An element of an array of tables ("environments.prod.health[0].http") is listed
+  // without its index.
+  for (size_t b = dotted.find('['); b != std::string::npos; b = dotted.find('[')) {
+    const size_t e = dotted.find(']', b);
+    if (e == std::string::npos) break;
+    dotted.erase(b, e - b + 1);
+  }
   if (IsKnownKey(SplitDotted(dotted))) return;
   // A getter for a key KnownConfigKeys() does not list: the file could never set it
   // (CheckKnownKeys would refuse it), so this is a bug in the caller.
@@ -171,6 +213,7 @@ void ConfigSection::RequireKnown(const std::string& key) const {
 }
 
 std::string ConfigSection::Dotted(const std::string& key) const {
+  if (key.empty()) return prefix_;
   return prefix_.empty() ? key : prefix_ + "." + key;
 }
 
@@ -246,6 +289,31 @@ Result<std::vector<std::string>> ConfigSection::GetStringArray(const std::string
       return Error(key, "element " + std::to_string(i) + ": expected a string, got " + TypeName(e));
     out.push_back(*e.value<std::string>());
   }
+  return out;
+}
+
+Result<std::vector<ConfigSection>> ConfigSection::GetTableArray(const std::string& key) const {
+  std::vector<ConfigSection> out;
+  if (!table_) return out;
+  const toml::node* n = table_->get(key);
+  if (!n) return out;
+  const toml::array* arr = n->as_array();
+  if (!arr) return Error(key, "expected an array of tables ([{ … }, …]), got " + TypeName(*n));
+  for (size_t i = 0; i < arr->size(); ++i) {
+    const toml::table* t = arr->get(i)->as_table();
+    if (!t) {
+      return Error(key, "element " + std::to_string(i) + ": expected a table ({ key = value }), got " +
+                            TypeName(*arr->get(i)));
+    }
+    out.emplace_back(file_, Dotted(key) + "[" + std::to_string(i) + "]", t);
+  }
+  return out;
+}
+
+std::vector<std::string> ConfigSection::Keys() const {
+  std::vector<std::string> out;
+  if (!table_) return out;
+  for (const auto& [k, v] : *table_) out.emplace_back(k.str());
   return out;
 }
 

@@ -47,6 +47,11 @@ class ConfigSection {
   Result<double> GetDouble(const std::string& key, double def) const;
   Result<bool> GetBool(const std::string& key, bool def) const;
   Result<std::vector<std::string>> GetStringArray(const std::string& key) const;
+  // An array of tables (`health = [{ http = "…" }, …]` or `[[…health]]`), one section per
+  // element, named "prefix.key[i]" in errors; its keys are listed as "prefix.key.name".
+  Result<std::vector<ConfigSection>> GetTableArray(const std::string& key) const;
+  // The keys this table holds, in file order.
+  std::vector<std::string> Keys() const;
   // Names of the sub-tables (e.g. the environments under [environments]).
   std::vector<std::string> SubTableNames() const;
 
