@@ -11,8 +11,11 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "common/testing/temp_dir.h"
 
 namespace clawback {
 namespace {
@@ -28,16 +31,12 @@ class FileSystemConformance : public ::testing::TestWithParam<Impl> {
   void SetUp() override {
     fs_ = GetParam().make(&base_);
     if (GetParam().real) {
-      char tmpl[] = "/tmp/clawback-fs-XXXXXX";
-      ASSERT_NE(mkdtemp(tmpl), nullptr);
-      root_ = tmpl;
+      tmp_.emplace("clawback-fs");
+      root_ = tmp_->str();
     } else {
       root_ = "/t";
       ASSERT_EQ(fs_->Mkdir(root_, 0700), 0);
     }
-  }
-  void TearDown() override {
-    if (GetParam().real) std::filesystem::remove_all(root_);
   }
   std::string P(const std::string& rel) const { return root_ + "/" + rel; }
 
@@ -71,6 +70,7 @@ class FileSystemConformance : public ::testing::TestWithParam<Impl> {
 
   std::unique_ptr<FileSystem> fs_;
   FileSystem* base_ = nullptr;
+  std::optional<test::TempDir> tmp_;  // real file systems only
   std::string root_;
 };
 
@@ -375,9 +375,8 @@ TEST_F(FaultFileSystemTest, CrashCallbackRunsInsteadOfTheCall) {
 TEST(FaultFileSystemDeathTest, CrashCallbackCanStopTheProcess) {
   // The "fast" style (fork, no re-run): the child uses the directory made here.
   GTEST_FLAG_SET(death_test_style, "fast");
-  char tmpl[] = "/tmp/clawback-fs-crash-XXXXXX";
-  ASSERT_NE(mkdtemp(tmpl), nullptr);
-  const std::string dir = tmpl;
+  test::TempDir tmp("clawback-fs-crash");
+  const std::string dir = tmp.str();
   EXPECT_EXIT(
       {
         FaultFileSystem f(FileSystem::Default());
@@ -390,7 +389,6 @@ TEST(FaultFileSystemDeathTest, CrashCallbackCanStopTheProcess) {
       ::testing::ExitedWithCode(70), "");
   EXPECT_TRUE(std::filesystem::exists(dir + "/tmp"));
   EXPECT_FALSE(std::filesystem::exists(dir + "/final"));
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

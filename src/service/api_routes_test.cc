@@ -3,11 +3,13 @@
 // documents, the same errors, the roles enforced.
 #include "service/api_routes.h"
 
-#include <httplib.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <filesystem>
 
+#include "common/testing/status_matchers.h"
+#include "common/testing/temp_dir.h"
 #include "ingest/server.h"
 #include "record/direct.h"
 #include "record/tokens.h"
@@ -20,12 +22,10 @@ using Json = nlohmann::json;
 class ApiRoutesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("clawback-service-" + NewUuidV7().ToHex());
-    std::filesystem::create_directories(dir_);
     auto l = ledger::OpenLedger("sqlite:" + (dir_ / "ledger.db").string());
-    ASSERT_TRUE(l.ok()) << l.status().ToString();
+    ASSERT_OK(l);
     ledger_ = std::move(*l);
-    ASSERT_TRUE(ledger_->Migrate().ok());
+    ASSERT_OK(ledger_->Migrate());
     learn_ = std::make_shared<LearnService>(Config::Defaults(dir_.string()), ledger_.get());
     routes_ = ApiRoutes({ledger_.get(), learn_});
     deps_.ledger = ledger_.get();
@@ -41,7 +41,7 @@ class ApiRoutesTest : public ::testing::Test {
     so.routes = routes_;
     so.recommendations = deps_.recommendations;
     server_ = std::make_unique<ingest::IngestServer>(ledger_.get(), so);
-    ASSERT_TRUE(server_->Start().ok());
+    ASSERT_OK(server_->Start());
     client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
     client_->set_read_timeout(30, 0);
   }
@@ -50,12 +50,11 @@ class ApiRoutesTest : public ::testing::Test {
     server_.reset();
     learn_.reset();
     ledger_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   Json Write(const std::string& method, const std::string& path, const Json& body) {
     auto r = record::WriteDirect(ledger_.get(), deps_, method, path, body, "test");
-    EXPECT_TRUE(r.ok()) << method << " " << path << ": " << r.status().ToString();
+    EXPECT_OK(r) << method << " " << path;
     return r.ok() ? *r : Json();
   }
   Result<Json> Direct(const std::string& method, const std::string& path,
@@ -84,7 +83,8 @@ class ApiRoutesTest : public ::testing::Test {
     return id;
   }
 
-  std::filesystem::path dir_;
+  test::TempDir tmp_{"clawback-service"};  // removed after everything below is gone
+  std::filesystem::path dir_ = tmp_.path();
   std::unique_ptr<ledger::Ledger> ledger_;
   std::shared_ptr<LearnService> learn_;
   std::vector<ingest::ApiRoute> routes_;
@@ -123,7 +123,7 @@ TEST_F(ApiRoutesTest, DirectAndServedAnswersAreTheSameDocuments) {
   };
   for (const auto& c : cases) {
     auto direct = Direct("GET", c.path, c.query);
-    ASSERT_TRUE(direct.ok()) << c.path << ": " << direct.status().ToString();
+    ASSERT_OK(direct) << c.path;
     auto served = Served("GET", c.path, c.query, c.token);
     ASSERT_TRUE(served);
     ASSERT_EQ(served->status, 200) << c.path << ": " << served->body;
@@ -150,7 +150,7 @@ TEST_F(ApiRoutesTest, DirectAndServedAnswersAreTheSameDocuments) {
   // Advice for log lines (POST), both ways.
   Json body = {{"lines", lines}, {"source", "stdin"}, {"environment", "prod"}};
   auto direct = Direct("POST", "/v1/recommendations", {}, body);
-  ASSERT_TRUE(direct.ok()) << direct.status().ToString();
+  ASSERT_OK(direct);
   auto served = Served("POST", "/v1/recommendations", {}, viewer_, body);
   ASSERT_EQ(served->status, 200) << served->body;
   EXPECT_EQ(*direct, Json::parse(served->body));

@@ -14,7 +14,11 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 
+#include "common/testing/random_data.h"
+#include "common/testing/status_matchers.h"
+#include "common/testing/temp_dir.h"
 #include "store/backend/local_backend.h"
 #include "store/chunker/chunker.h"
 #include "store/repository.h"
@@ -24,14 +28,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string Pseudo(size_t n, uint64_t seed) {
-  std::string s(n, '\0');
-  for (size_t i = 0; i < n; ++i) {
-    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-    s[i] = static_cast<char>(seed >> 56);
-  }
-  return s;
-}
+using test::RandomBytes;
 
 void WriteFile(const fs::path& p, const std::string& data) {
   std::ofstream f(p, std::ios::binary);
@@ -47,16 +44,14 @@ class ResticCompat : public ::testing::Test {
  protected:
   void SetUp() override {
     if (std::system("restic version >/dev/null 2>&1") != 0) GTEST_SKIP() << "restic is not installed";
-    char tmpl[] = "/tmp/clawback-restic-compat-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
+    tmp_.emplace("clawback-restic-compat");
+    dir_ = tmp_->path();
     WriteFile(dir_ / "password", "compat-pass\n");
   }
   void TearDown() override {
     if (!dir_.empty()) {
-      // restic makes its files read-only; make them removable first.
+      // restic makes its files read-only; make them removable first (tmp_ removes them).
       std::system(("chmod -R u+w '" + dir_.string() + "' 2>/dev/null").c_str());
-      fs::remove_all(dir_);
     }
   }
 
@@ -77,7 +72,7 @@ class ResticCompat : public ::testing::Test {
     std::string data;
     for (const Id& id : node.content) {
       auto blob = repo->LoadBlob(BlobType::kData, id);
-      EXPECT_TRUE(blob.ok()) << blob.status().ToString();
+      EXPECT_OK(blob);
       if (blob.ok()) data += *blob;
     }
     return data;
@@ -86,9 +81,9 @@ class ResticCompat : public ::testing::Test {
   // Walks the tree, re-encoding every tree blob and collecting files by path.
   void Walk(Repository* repo, const Id& tree_id, const std::string& prefix, std::map<std::string, Node>* files) {
     auto raw = repo->LoadBlob(BlobType::kTree, tree_id);
-    ASSERT_TRUE(raw.ok()) << raw.status().ToString();
+    ASSERT_OK(raw);
     auto tree = Tree::Parse(*raw);
-    ASSERT_TRUE(tree.ok()) << tree.status().ToString();
+    ASSERT_OK(tree);
     // Our encoding of restic's tree must be the same bytes, hence the same id.
     EXPECT_EQ(tree->ToJson(), *raw);
     EXPECT_EQ(tree->ComputeId(), tree_id);
@@ -102,6 +97,7 @@ class ResticCompat : public ::testing::Test {
     }
   }
 
+  std::optional<test::TempDir> tmp_;  // only when restic is installed
   fs::path dir_;
 };
 
@@ -109,7 +105,7 @@ TEST_F(ResticCompat, ReadResticRepositoryAndWriteIntoIt) {
   fs::path src = dir_ / "src";
   fs::create_directories(src / "nested" / "deeper");
   // Past restic's 8 MiB largest chunk: at least two chunks whatever polynomial restic chose.
-  std::string big = Pseudo(9 * 1024 * 1024 + 12345, 42);
+  std::string big = RandomBytes(9 * 1024 * 1024 + 12345, 42);
   std::string text;
   for (int i = 0; i < 20000; ++i) text += "log line " + std::to_string(i) + " level=info msg=\"ok <&>\"\n";
   WriteFile(src / "big.bin", big);
@@ -127,15 +123,15 @@ TEST_F(ResticCompat, ReadResticRepositoryAndWriteIntoIt) {
 
   LocalBackend backend(repo_dir.string());
   auto repo = Repository::Open(&backend, "compat-pass");
-  ASSERT_TRUE(repo.ok()) << repo.status().ToString();
+  ASSERT_OK(repo);
   auto snaps = (*repo)->ListSnapshots();
-  ASSERT_TRUE(snaps.ok()) << snaps.status().ToString();
+  ASSERT_OK(snaps);
   ASSERT_EQ(snaps->size(), 1u);
   const Snapshot& snap = (*snaps)[0].snapshot;
   EXPECT_EQ(snap.hostname, "compathost");
   EXPECT_TRUE(snap.HasTag("t1"));
   EXPECT_EQ(snap.paths, std::vector<std::string>{src.string()});
-  ASSERT_TRUE((*repo)->LoadIndex().ok());
+  ASSERT_OK((*repo)->LoadIndex());
 
   std::map<std::string, Node> files;
   Walk(repo->get(), snap.tree, "", &files);
@@ -180,11 +176,11 @@ TEST_F(ResticCompat, ReadResticRepositoryAndWriteIntoIt) {
   // big.bin (dedup) plus one new file.
   std::string fresh = "written by clawback\n";
   auto fresh_blob = (*repo)->SaveBlob(BlobType::kData, fresh);
-  ASSERT_TRUE(fresh_blob.ok());
+  ASSERT_OK(fresh_blob);
   for (size_t i = 0, o = 0; i < ours.size(); ++i) {
     size_t len = ChunkLengths((*repo)->config().chunker_polynomial, big)[i];
     auto r = (*repo)->SaveBlob(BlobType::kData, std::string_view(big).substr(o, len));
-    ASSERT_TRUE(r.ok());
+    ASSERT_OK(r);
     EXPECT_TRUE(r->known) << "restic's chunk " << i << " should be deduplicated";
     o += len;
   }
@@ -200,8 +196,8 @@ TEST_F(ResticCompat, ReadResticRepositoryAndWriteIntoIt) {
   big_copy.name = "big-copy.bin";
   Tree root{{fresh_node, big_copy}};
   auto root_id = (*repo)->SaveTree(root);
-  ASSERT_TRUE(root_id.ok());
-  ASSERT_TRUE((*repo)->Flush().ok());
+  ASSERT_OK(root_id);
+  ASSERT_OK((*repo)->Flush());
   Snapshot ours_snap;
   ours_snap.time = Timestamp::Now();
   ours_snap.tree = *root_id;
@@ -209,7 +205,7 @@ TEST_F(ResticCompat, ReadResticRepositoryAndWriteIntoIt) {
   ours_snap.hostname = "clawbackhost";
   ours_snap.tags = {"conversation=0190a1b2-0000-7000-8000-000000000001", "reason=pre"};
   auto sid = (*repo)->SaveSnapshot(ours_snap);
-  ASSERT_TRUE(sid.ok());
+  ASSERT_OK(sid);
 
   std::string out;
   ASSERT_EQ(Restic(repo_dir, "check --read-data", &out), 0) << out;
@@ -226,8 +222,8 @@ TEST_F(ResticCompat, ResticVerifiesRepositoryWeInitialised) {
   InitOptions init;
   init.kdf = KdfParams{16384, 8, 1};
   auto repo = Repository::Init(&backend, "compat-pass", init);
-  ASSERT_TRUE(repo.ok()) << repo.status().ToString();
-  std::string content = Pseudo(1500000, 5) + std::string(600000, 'z');
+  ASSERT_OK(repo);
+  std::string content = RandomBytes(1500000, 5) + std::string(600000, 'z');
   Node file;
   file.name = "data.bin";
   file.type = NodeType::kFile;
@@ -238,7 +234,7 @@ TEST_F(ResticCompat, ResticVerifiesRepositoryWeInitialised) {
   size_t off = 0;
   for (size_t len : ChunkLengths((*repo)->config().chunker_polynomial, content)) {
     auto r = (*repo)->SaveBlob(BlobType::kData, std::string_view(content).substr(off, len));
-    ASSERT_TRUE(r.ok());
+    ASSERT_OK(r);
     file.content.push_back(r->id);
     off += len;
   }
@@ -248,18 +244,18 @@ TEST_F(ResticCompat, ResticVerifiesRepositoryWeInitialised) {
   sub.mode = GoModeFromPosix(040750);
   sub.mtime = sub.atime = sub.ctime = Timestamp::FromUnixLocal(1650000000, 0);
   auto empty_tree = (*repo)->SaveTree(Tree{});
-  ASSERT_TRUE(empty_tree.ok());
+  ASSERT_OK(empty_tree);
   sub.subtree = *empty_tree;
   auto root = (*repo)->SaveTree(Tree{{file, sub}});
-  ASSERT_TRUE(root.ok());
-  ASSERT_TRUE((*repo)->Flush().ok());
+  ASSERT_OK(root);
+  ASSERT_OK((*repo)->Flush());
   Snapshot snap;
   snap.time = Timestamp::Now();
   snap.tree = *root;
   snap.paths = {"/data"};
   snap.hostname = "h";
   snap.tags = {"reason=scheduled"};
-  ASSERT_TRUE((*repo)->SaveSnapshot(snap).ok());
+  ASSERT_OK((*repo)->SaveSnapshot(snap));
 
   std::string out;
   ASSERT_EQ(Restic(repo_dir, "check --read-data", &out), 0) << out;

@@ -10,12 +10,13 @@
 #include <chrono>
 #include <cstring>
 #include <condition_variable>
-#include <map>
 #include <unordered_map>
 
 #include "store/archiver/file_saver.h"
 #include "store/archiver/fs_node.h"
 #include "store/archiver/parent_prefetch.h"
+#include "store/archiver/target_tree.h"
+#include "store/archiver/tree_saver.h"
 #include "store/archiver/work_pool.h"
 #include "store/lock/lock_file.h"
 
@@ -90,60 +91,10 @@ Result<std::string> ReadSmallFile(const std::string& path) {
   return out;
 }
 
-// Sorted, unique, with nested targets dropped ("/a" covers "/a/b").
-std::vector<std::string> NormalizeTargets(std::vector<std::string> paths) {
-  std::sort(paths.begin(), paths.end());
-  paths.erase(std::unique(paths.begin(), paths.end()), paths.end());
-  std::vector<std::string> out;
-  for (const auto& p : paths) {
-    bool covered = false;
-    for (const auto& o : out) {
-      if (o == "/" || (p.size() > o.size() && p.compare(0, o.size(), o) == 0 && p[o.size()] == '/')) {
-        covered = true;
-        break;
-      }
-    }
-    if (!covered) out.push_back(p);
-  }
-  return out;
-}
-
-struct Trie {
-  std::map<std::string, Trie> children;
-  bool target = false;
-};
-
 }  // namespace
 
-Result<std::string> AbsolutePath(const std::string& path) {
-  if (path.empty()) return InvalidArgument("empty path");
-  std::string full = path;
-  if (full[0] != '/') {
-    char buf[4096];
-    if (getcwd(buf, sizeof buf) == nullptr) return ErrnoStatus("getcwd", errno);
-    full = std::string(buf) + "/" + path;
-  }
-  std::vector<std::string> parts;
-  size_t i = 0;
-  while (i < full.size()) {
-    size_t j = full.find('/', i);
-    if (j == std::string::npos) j = full.size();
-    std::string part = full.substr(i, j - i);
-    if (part.empty() || part == ".") {
-    } else if (part == "..") {
-      if (!parts.empty()) parts.pop_back();
-    } else {
-      parts.push_back(std::move(part));
-    }
-    i = j + 1;
-  }
-  std::string out;
-  for (const auto& p : parts) out += "/" + p;
-  return out.empty() ? std::string("/") : out;
-}
-
 // The counters (ArchiveCounters, file_saver.h) are members of Impl itself.
-struct Archiver::Impl : ArchiveCounters {
+struct Archiver::Impl : ArchiveCounters, TargetTree::Visitor {
   Repository* repo;
   ArchiveOptions opt;
   OwnerNames names;
@@ -151,6 +102,8 @@ struct Archiver::Impl : ArchiveCounters {
   std::vector<IgnoreScope> scopes;  // walker thread only
   // Reads, chunks and stores files' contents (file_saver.h).
   std::unique_ptr<FileSaver> saver;
+  // Saves directories' trees (tree_saver.h).
+  std::unique_ptr<TreeSaver> trees;
 
   std::mutex mu;  // guards warnings and fatal
   std::vector<std::string> warnings;
@@ -182,26 +135,6 @@ struct Archiver::Impl : ArchiveCounters {
   std::unique_ptr<ParentPrefetch> prefetch;
   using PrefetchMap = ParentPrefetch::Map;
   using PrefetchedTree = ParentPrefetch::Slot;
-  std::optional<Tree> ParentTree(const Node* pnode) { return prefetch->Load(pnode); }
-
-  Result<Id> SaveTree(Tree tree) {
-    RETURN_IF_ERROR(tree.Sort());
-    ASSIGN_OR_RETURN(auto r, repo->SaveBlob(BlobType::kTree, tree.ToJson()));
-    if (!r.known) tree_blobs++;
-    return r.id;
-  }
-
-  // Counts a finished directory as new, changed or unmodified against the parent's node.
-  void CountDir(const Node& node, const Node* pnode) {
-    dirs++;
-    if (pnode == nullptr || pnode->type != NodeType::kDir) {
-      dirs_new++;
-    } else if (pnode->subtree && node.subtree && *pnode->subtree == *node.subtree) {
-      dirs_unmodified++;
-    } else {
-      dirs_changed++;
-    }
-  }
 
   // The end of a top directory's walk, for ArchiveDir to wait on.
   struct Completion {
@@ -242,19 +175,8 @@ struct Archiver::Impl : ArchiveCounters {
     while (d != nullptr && d->pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
       Status st = FatalStatus();
       if (st.ok()) {
-        Tree tree;
-        tree.nodes.reserve(d->nodes.size());
-        for (size_t i = 0; i < d->nodes.size(); ++i) {
-          if (d->keep[i]) tree.nodes.push_back(std::move(d->nodes[i]));
-        }
-        auto id = SaveTree(std::move(tree));
-        if (id.ok()) {
-          d->node.subtree = *id;
-          CountDir(d->node, d->pnode);
-        } else {
-          st = id.status();
-          Fatal(st);
-        }
+        st = trees->SaveDir(&d->node, d->pnode, &d->nodes, d->keep.get());
+        if (!st.ok()) Fatal(st);
       }
       DirJob* parent = d->parent;
       if (parent != nullptr) {
@@ -486,35 +408,18 @@ struct Archiver::Impl : ArchiveCounters {
     return std::optional<Node>(std::move(node));
   }
 
-  // The tree holding the children of `trie` below `prefix` ("" for the root).
-  Result<Tree> BuildVirtual(const Trie& trie, const std::string& prefix, const Tree* ptree) {
-    Tree tree;
-    for (const auto& [name, child] : trie.children) {
-      const std::string full = prefix + "/" + name;
-      struct stat st;
-      if (lstat(full.c_str(), &st) != 0) return ErrnoStatus("lstat " + full, errno);
-      const Node* pnode = ptree ? ptree->Find(name) : nullptr;
-      if (child.target) {
-        if (S_ISDIR(st.st_mode)) {
-          ASSIGN_OR_RETURN(Node n, ArchiveDir(full, name, st, pnode));
-          tree.nodes.push_back(std::move(n));
-        } else {
-          ASSIGN_OR_RETURN(auto n, ArchiveLeaf(full, name, st, pnode));
-          if (n) tree.nodes.push_back(std::move(*n));
-        }
-        continue;
-      }
-      if (!S_ISDIR(st.st_mode)) return InvalidArgument(full + " is not a directory");
-      ASSIGN_OR_RETURN(Node n, NodeFromStat(full, name, st, &names));
-      std::optional<Tree> sub = ParentTree(pnode);
-      ASSIGN_OR_RETURN(Tree t, BuildVirtual(child, full, sub ? &*sub : nullptr));
-      ASSIGN_OR_RETURN(Id id, SaveTree(std::move(t)));
-      n.subtree = id;
-      CountDir(n, pnode);
-      tree.nodes.push_back(std::move(n));
-    }
-    return tree;
+  // TargetTree::Visitor
+  Result<std::optional<Node>> Target(const std::string& path, std::string_view name,
+                                     const struct stat& st, const Node* pnode) override {
+    if (!S_ISDIR(st.st_mode)) return ArchiveLeaf(path, name, st, pnode);
+    ASSIGN_OR_RETURN(Node n, ArchiveDir(path, name, st, pnode));
+    return std::optional<Node>(std::move(n));
   }
+  Result<Node> Ancestor(const std::string& path, std::string_view name,
+                        const struct stat& st) override {
+    return NodeFromStat(path, name, st, &names);
+  }
+  std::optional<Tree> ParentTree(const Node* pnode) override { return prefetch->Load(pnode); }
 
   Result<std::optional<SnapshotEntry>> FindParent(const std::vector<std::string>& paths,
                                                   const std::string& host) {
@@ -564,64 +469,36 @@ Result<ArchiveSummary> Archiver::Run() {
     if (lstat(a.c_str(), &st) != 0) return ErrnoStatus("snapshot path " + a, errno);
     abs.push_back(std::move(a));
   }
-  abs = NormalizeTargets(std::move(abs));
+  const TargetTree targets(std::move(abs));
   const std::string host = m.opt.hostname.empty() ? ThisHostname() : m.opt.hostname;
 
-  ASSIGN_OR_RETURN(auto parent, m.FindParent(abs, host));
-  std::optional<Tree> ptree;
+  ASSIGN_OR_RETURN(auto parent, m.FindParent(targets.targets(), host));
+  // The parent snapshot's root tree, as the subtree of a directory node.
+  Node parent_root;
   if (parent) {
-    auto t = m.repo->LoadTree(parent->snapshot.tree);
-    if (t.ok()) ptree = std::move(*t);
+    parent_root.type = NodeType::kDir;
+    parent_root.subtree = parent->snapshot.tree;
   }
 
   const int threads = m.opt.threads > 0 ? m.opt.threads : WorkPool::DefaultThreads();
   m.pool = std::make_unique<WorkPool>(threads, static_cast<size_t>(threads) * 64);
   m.saver = std::make_unique<FileSaver>(m.repo, &m, m.opt.no_parent,
                                          [&m](const Status& st) { m.Fatal(st); });
+  m.trees = std::make_unique<TreeSaver>(m.repo, &m);
   m.prefetch = std::make_unique<ParentPrefetch>(m.repo, m.pool.get(),
                                                 [&m] { return m.FatalStatus().ok(); });
 
-  Id root;
-  if (abs.size() == 1 && abs[0] == "/") {
-    struct stat st;
-    if (lstat("/", &st) != 0) return ErrnoStatus("lstat /", errno);
-    const Node* pn = nullptr;
-    Node fake_parent;
-    if (parent) {
-      fake_parent.type = NodeType::kDir;
-      fake_parent.subtree = parent->snapshot.tree;
-      pn = &fake_parent;
-    }
-    auto n = m.ArchiveDir("/", "", st, pn);
-    m.pool.reset();
-    if (!n.ok()) return n.status();
-    root = *n->subtree;
-  } else {
-    Trie trie;
-    for (const auto& p : abs) {
-      Trie* t = &trie;
-      size_t i = 1;
-      while (i <= p.size()) {
-        size_t j = p.find('/', i);
-        if (j == std::string::npos) j = p.size();
-        t = &t->children[p.substr(i, j - i)];
-        i = j + 1;
-      }
-      t->target = true;
-    }
-    auto tree = m.BuildVirtual(trie, "", ptree ? &*ptree : nullptr);
-    m.pool.reset();  // joins the workers
-    if (!tree.ok()) return tree.status();
-    ASSIGN_OR_RETURN(root, m.SaveTree(std::move(*tree)));
-  }
+  auto root = targets.Save(parent ? &parent_root : nullptr, &m, m.trees.get());
+  m.pool.reset();  // joins the workers
+  if (!root.ok()) return root.status();
   RETURN_IF_ERROR(m.FatalStatus());
   RETURN_IF_ERROR(m.repo->Flush());
 
   Snapshot snap;
   snap.time = m.opt.time ? *m.opt.time : Timestamp::Now();
   if (parent) snap.parent = parent->id;
-  snap.tree = root;
-  snap.paths = abs;
+  snap.tree = *root;
+  snap.paths = targets.targets();
   snap.hostname = host;
   LockInfo me = LockInfo::ForThisProcess(false, snap.time);
   snap.username = me.username;

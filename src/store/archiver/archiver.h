@@ -5,7 +5,8 @@
 //
 // Shape: the snapshot's root tree mirrors the absolute paths, one directory node per path
 // component with that directory's real metadata (as restic does), so restic and clawback
-// snapshots of the same paths look alike.
+// snapshots of the same paths look alike (target_tree.h). Each directory's tree blob is
+// sorted, encoded as restic does and stored once (tree_saver.h).
 //
 // Change detection: the parent snapshot (given, or the newest one with the same host and
 // paths) is walked alongside; a file whose type, size, mtime, ctime and inode match the
@@ -36,6 +37,7 @@
 
 #include "common/status.h"
 #include "store/archiver/exclude.h"
+#include "store/archiver/target_tree.h"
 #include "store/repository.h"
 
 namespace clawback::store {
@@ -74,9 +76,7 @@ struct ArchiveSummary {
   std::vector<std::string> warnings;  // files that could not be read, and why
 };
 
-// Cleans a path lexically and makes it absolute against the working directory
-// ("a/../b/" -> "/cwd/b"). Symlinks are not resolved (as restic).
-Result<std::string> AbsolutePath(const std::string& path);
+// AbsolutePath (how the given paths are made absolute) is declared in target_tree.h.
 
 class Archiver {
  public:

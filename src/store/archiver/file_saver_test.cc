@@ -7,37 +7,27 @@
 
 #include <filesystem>
 #include <fstream>
-#include <random>
 
+#include "common/testing/random_data.h"
+#include "common/testing/status_matchers.h"
+#include "common/testing/temp_dir.h"
 #include "store/archiver/fs_node.h"
 #include "store/backend/mem_backend.h"
 #include "store/chunker/chunker.h"
+#include "store/testing/test_repo.h"
 
 namespace clawback::store {
 namespace {
 
-std::string RandomBytes(size_t n, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::string s(n, '\0');
-  for (auto& c : s) c = static_cast<char>(rng());
-  return s;
-}
+using test::RandomBytes;
 
 class FileSaverTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/clawback-filesaver-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    InitOptions init;
-    init.kdf = KdfParams{1024, 8, 1};
-    auto r = Repository::Init(&backend_, "pw", init);
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
-    repo_ = std::move(*r);
+    ASSERT_OK_AND_ASSIGN(repo_, test::InitTestRepo(&backend_));
     saver_ = std::make_unique<FileSaver>(repo_.get(), &counters_, false,
                                          [this](const Status&) { fatals_++; });
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   std::string Write(const std::string& name, const std::string& data) {
     const std::string path = dir_ + "/" + name;
@@ -49,22 +39,23 @@ class FileSaverTest : public ::testing::Test {
     EXPECT_EQ(lstat(path.c_str(), &st), 0);
     OwnerNames names;
     auto n = NodeFromStat(path, path.substr(path.rfind('/') + 1), st, &names);
-    EXPECT_TRUE(n.ok());
+    EXPECT_OK(n);
     return n.ok() ? *n : Node();
   }
   // The file's contents from its stored blobs.
   std::string Reassemble(const Node& node) {
-    EXPECT_TRUE(repo_->Flush().ok());
+    EXPECT_OK(repo_->Flush());
     std::string out;
     for (const Id& id : node.content) {
       auto b = repo_->LoadBlob(BlobType::kData, id);
-      EXPECT_TRUE(b.ok());
+      EXPECT_OK(b);
       if (b.ok()) out += *b;
     }
     return out;
   }
 
-  std::string dir_;
+  test::TempDir tmp_{"clawback-filesaver"};
+  std::string dir_ = tmp_.str();
   MemBackend backend_;
   std::unique_ptr<Repository> repo_;
   ArchiveCounters counters_;
@@ -76,7 +67,7 @@ TEST_F(FileSaverTest, StoresAFileAsChunksAndDeduplicates) {
   const std::string data = RandomBytes(5 << 20, 1);
   const std::string path = Write("big", data);
   Node node = NodeOf(path);
-  ASSERT_TRUE(saver_->StoreFile(path, -1, "big", &node, nullptr).ok());
+  ASSERT_OK(saver_->StoreFile(path, -1, "big", &node, nullptr));
   EXPECT_GE(node.content.size(), 2u);
   EXPECT_EQ(node.size, data.size());
   EXPECT_TRUE(Reassemble(node) == data);
@@ -88,7 +79,7 @@ TEST_F(FileSaverTest, StoresAFileAsChunksAndDeduplicates) {
   // The same bytes again (as a changed file of the parent): no new blob.
   const std::string copy = Write("copy", data);
   Node again = NodeOf(copy);
-  ASSERT_TRUE(saver_->StoreFile(copy, -1, "copy", &again, &node).ok());
+  ASSERT_OK(saver_->StoreFile(copy, -1, "copy", &again, &node));
   EXPECT_EQ(again.content, node.content);
   EXPECT_EQ(counters_.files_changed, 1u);
   EXPECT_EQ(counters_.data_blobs, node.content.size());
@@ -98,8 +89,8 @@ TEST_F(FileSaverTest, StoresAFileAsChunksAndDeduplicates) {
 TEST_F(FileSaverTest, ReusesAnUnchangedFileWhoseBlobsAreThere) {
   const std::string path = Write("f", RandomBytes(10000, 2));
   Node stored = NodeOf(path);
-  ASSERT_TRUE(saver_->StoreFile(path, -1, "f", &stored, nullptr).ok());
-  ASSERT_TRUE(repo_->Flush().ok());  // HasBlob: indexed, i.e. in a written pack
+  ASSERT_OK(saver_->StoreFile(path, -1, "f", &stored, nullptr));
+  ASSERT_OK(repo_->Flush());  // HasBlob: indexed, i.e. in a written pack
   const uint64_t read_before = counters_.bytes_read;
   Node now = NodeOf(path);
   EXPECT_TRUE(saver_->ReuseParentContent(&now, &stored));
@@ -124,11 +115,11 @@ TEST_F(FileSaverTest, ReadSmallReadsWholeFilesUpToOneChunk) {
   const std::string p2 = Write("large", RandomBytes(Chunker::kMinSize + 1, 4));
   std::string out;
   auto r = FileSaver::ReadSmall(p1, -1, "small", &out);
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   EXPECT_TRUE(*r);
   EXPECT_TRUE(out == small);
   r = FileSaver::ReadSmall(p2, -1, "large", &out);
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   EXPECT_FALSE(*r);  // grew past one chunk
 }
 

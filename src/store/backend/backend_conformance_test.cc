@@ -5,8 +5,9 @@
 #include <memory>
 #include <string>
 
-#include "store/backend/backend_conformance_suite.h"
 #include "common/file_system.h"
+#include "common/testing/temp_dir.h"
+#include "store/backend/backend_conformance_suite.h"
 #include "store/backend/local_backend.h"
 #include "store/backend/mem_backend.h"
 
@@ -16,20 +17,15 @@ namespace {
 // A LocalBackend whose directory is removed with it.
 class TempLocalBackend : public LocalBackend {
  public:
-  explicit TempLocalBackend(std::string dir) : LocalBackend(dir + "/repo"), dir_(std::move(dir)) {}
-  ~TempLocalBackend() override {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
+  explicit TempLocalBackend(test::TempDir dir)
+      : LocalBackend(dir.str() + "/repo"), dir_(std::move(dir)) {}
 
  private:
-  std::string dir_;
+  test::TempDir dir_;
 };
 
 BackendPtr MakeLocal() {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "clawback-local-XXXXXX").string();
-  if (::mkdtemp(tmpl.data()) == nullptr) return nullptr;
-  return std::make_unique<TempLocalBackend>(tmpl);
+  return std::make_unique<TempLocalBackend>(test::TempDir("clawback-local"));
 }
 
 // A LocalBackend over its own MemFileSystem.

@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "common/file_system.h"
+#include "common/testing/status_matchers.h"
+#include "common/testing/temp_dir.h"
 #include "store/backend/local_backend.h"
 #include "store/backend/sigv4.h"
 
@@ -28,15 +30,8 @@ std::string Bytes(size_t n, char seed) {
 class LocalBackendFaultTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "clawback-localfault-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
     root_ = dir_ + "/repo";
-    ASSERT_TRUE(LocalBackend(root_).Create().ok());
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
+    ASSERT_OK(LocalBackend(root_).Create());
   }
   // Every file below the repository (directories left out), relative.
   std::vector<std::string> Files() const {
@@ -62,7 +57,8 @@ class LocalBackendFaultTest : public ::testing::Test {
     return s;
   }
 
-  std::string dir_, root_;
+  test::TempDir tmp_{"clawback-localfault"};
+  std::string dir_ = tmp_.str(), root_;
 };
 
 TEST_F(LocalBackendFaultTest, Issue13EnospcWritingPackOrIndexLeavesNoPartialFile) {
@@ -85,8 +81,8 @@ TEST_F(LocalBackendFaultTest, Issue13EnospcWritingPackOrIndexLeavesNoPartialFile
           SaveWith({.op = FsOp::kWrite, .nth = c.nth_write, .err = err}, c.type, data, &fired);
       if (!fired) {
         // No O_DIRECT here (tmpfs): the large pack went out in one write.
-        ASSERT_TRUE(s.ok()) << s.ToString();
-        ASSERT_TRUE(LocalBackend(root_).Remove(c.type, id).ok());
+        ASSERT_OK(s);
+        ASSERT_OK(LocalBackend(root_).Remove(c.type, id));
         continue;
       }
       ASSERT_FALSE(s.ok());
@@ -98,11 +94,11 @@ TEST_F(LocalBackendFaultTest, Issue13EnospcWritingPackOrIndexLeavesNoPartialFile
       EXPECT_EQ(Files(), std::vector<std::string>{}) << "a file is left behind";
       // The same save goes through once the disk has room again.
       LocalBackend b(root_);
-      ASSERT_TRUE(b.Save(c.type, id, data).ok());
+      ASSERT_OK(b.Save(c.type, id, data));
       auto back = b.Load(c.type, id);
-      ASSERT_TRUE(back.ok());
+      ASSERT_OK(back);
       EXPECT_TRUE(*back == data);
-      ASSERT_TRUE(b.Remove(c.type, id).ok());
+      ASSERT_OK(b.Remove(c.type, id));
     }
   }
 }
@@ -132,7 +128,7 @@ TEST_F(LocalBackendFaultTest, Issue13EnospcInAStreamedPackLeavesNoPartialFile) {
   const std::string data = Bytes(3 << 20, 3);
   {
     auto p = b.Begin(FileType::kPack, data.size());
-    ASSERT_TRUE(p.ok());
+    ASSERT_OK(p);
     Status s;
     for (size_t off = 0; off < data.size() && s.ok(); off += 100'000) {
       s = (*p)->Append(std::string_view(data).substr(off, 100'000));
@@ -163,10 +159,10 @@ TEST_F(LocalBackendFaultTest, Issue13CrashBeforeRenameLeavesOnlyATemporary) {
   EXPECT_EQ(files[0].rfind("index/" + id + "-tmp-", 0), 0u) << files[0];
   LocalBackend b(root_);
   auto listed = b.List(FileType::kIndex);
-  ASSERT_TRUE(listed.ok());
+  ASSERT_OK(listed);
   EXPECT_TRUE(listed->empty());
   auto removed = b.RemoveTemporaries();
-  ASSERT_TRUE(removed.ok());
+  ASSERT_OK(removed);
   EXPECT_EQ(*removed, 1);
   EXPECT_EQ(Files(), std::vector<std::string>{});
 }
@@ -176,7 +172,7 @@ TEST_F(LocalBackendFaultTest, Issue13CrashBeforeRenameLeavesOnlyATemporary) {
 TEST_F(LocalBackendFaultTest, FullMemFileSystemNeverHoldsAPartialFile) {
   MemFileSystem mem(1 << 20);
   LocalBackend b("/repo", &mem);
-  ASSERT_TRUE(b.Create().ok());
+  ASSERT_OK(b.Create());
   int saved = 0, failed = 0;
   for (int i = 0; i < 40; i++) {
     const std::string data = Bytes(60'000 + static_cast<size_t>(i) * 1000, static_cast<char>(i));
@@ -191,15 +187,15 @@ TEST_F(LocalBackendFaultTest, FullMemFileSystemNeverHoldsAPartialFile) {
   EXPECT_GT(saved, 0);
   EXPECT_GT(failed, 0);
   auto packs = b.List(FileType::kPack);
-  ASSERT_TRUE(packs.ok());
+  ASSERT_OK(packs);
   EXPECT_EQ(packs->size(), static_cast<size_t>(saved));
   for (const FileInfo& fi : *packs) {
     auto data = b.Load(FileType::kPack, fi.name);
-    ASSERT_TRUE(data.ok());
+    ASSERT_OK(data);
     EXPECT_EQ(Sha256Hex(*data), fi.name) << "a partial pack under its final name";
   }
   auto removed = b.RemoveTemporaries();
-  ASSERT_TRUE(removed.ok());
+  ASSERT_OK(removed);
   EXPECT_EQ(*removed, 0);  // failed saves removed their temporaries
   EXPECT_EQ(mem.OpenDescriptors(), 0u);
 }

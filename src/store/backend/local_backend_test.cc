@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "common/testing/status_matchers.h"
+#include "common/testing/temp_dir.h"
 #include "store/backend/sigv4.h"
 
 namespace clawback::store {
@@ -24,29 +26,21 @@ namespace fs = std::filesystem;
 
 class LocalBackendTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "clawback-localtest-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    root_ = dir_ + "/nested/repo";
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
+  void SetUp() override { root_ = dir_ + "/nested/repo"; }
   static mode_t Mode(const std::string& path) {
     struct stat st;
     EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
     return st.st_mode & 07777;
   }
 
-  std::string dir_, root_;
+  test::TempDir tmp_{"clawback-localtest"};
+  std::string dir_ = tmp_.str(), root_;
 };
 
 TEST_F(LocalBackendTest, CreateMakesResticLayoutWithPrivateDirectories) {
   LocalBackend b(root_ + "/");
   EXPECT_EQ(b.Location(), root_);
-  ASSERT_TRUE(b.Create().ok());
+  ASSERT_OK(b.Create());
   for (const char* d : {"keys", "locks", "snapshots", "index", "data"}) {
     EXPECT_TRUE(fs::is_directory(root_ + "/" + d)) << d;
     EXPECT_EQ(Mode(root_ + "/" + d), 0700u) << d;
@@ -64,12 +58,12 @@ TEST_F(LocalBackendTest, CreateMakesResticLayoutWithPrivateDirectories) {
 
 TEST_F(LocalBackendTest, FilesLandAtResticPathsReadOnlyAndWithoutTemporaries) {
   LocalBackend b(root_);
-  ASSERT_TRUE(b.Create().ok());
+  ASSERT_OK(b.Create());
   std::string data = "pack bytes";
   std::string id = Sha256Hex(data);
-  ASSERT_TRUE(b.Save(FileType::kPack, id, data).ok());
-  ASSERT_TRUE(b.Save(FileType::kConfig, "config", "cfg").ok());
-  ASSERT_TRUE(b.Save(FileType::kKey, id, "key").ok());
+  ASSERT_OK(b.Save(FileType::kPack, id, data));
+  ASSERT_OK(b.Save(FileType::kConfig, "config", "cfg"));
+  ASSERT_OK(b.Save(FileType::kKey, id, "key"));
   std::string pack_path = root_ + "/data/" + id.substr(0, 2) + "/" + id;
   EXPECT_EQ(b.PathOf(FileType::kPack, id), pack_path);
   ASSERT_TRUE(fs::exists(pack_path));
@@ -87,19 +81,19 @@ TEST_F(LocalBackendTest, FilesLandAtResticPathsReadOnlyAndWithoutTemporaries) {
 // Either way the file holds exactly the bytes saved.
 TEST_F(LocalBackendTest, LargePacksOfOddSizesRoundTrip) {
   LocalBackend b(root_);
-  ASSERT_TRUE(b.Create().ok());
+  ASSERT_OK(b.Create());
   std::mt19937 rng(7);
   for (size_t size : {size_t{1} << 20, (size_t{1} << 20) + 1, (size_t{3} << 20) + 123, (size_t{16} << 20) + 4096}) {
     std::string data(size, '\0');
     for (char& c : data) c = static_cast<char>(rng());
     std::string id = Sha256Hex(data);
-    ASSERT_TRUE(b.Save(FileType::kPack, id, data).ok()) << size;
+    ASSERT_OK(b.Save(FileType::kPack, id, data)) << size;
     EXPECT_EQ(fs::file_size(b.PathOf(FileType::kPack, id)), size);
     auto back = b.Load(FileType::kPack, id);
-    ASSERT_TRUE(back.ok());
+    ASSERT_OK(back);
     EXPECT_TRUE(*back == data) << size;
     auto tail = b.Load(FileType::kPack, id, static_cast<int64_t>(size - 10), 10);
-    ASSERT_TRUE(tail.ok());
+    ASSERT_OK(tail);
     EXPECT_EQ(*tail, data.substr(size - 10));
   }
 }
@@ -108,7 +102,7 @@ TEST_F(LocalBackendTest, LargePacksOfOddSizesRoundTrip) {
 // kill -9 mid-pack the temporary stays behind, invisible to List (and to restic).
 TEST_F(LocalBackendTest, PendingPacksAreTemporariesInDataUntilCommitted) {
   LocalBackend b(root_);
-  ASSERT_TRUE(b.Create().ok());
+  ASSERT_OK(b.Create());
   auto temps = [&] {
     int n = 0;
     for (const auto& e : fs::directory_iterator(root_ + "/data")) n += e.is_regular_file() ? 1 : 0;
@@ -117,10 +111,10 @@ TEST_F(LocalBackendTest, PendingPacksAreTemporariesInDataUntilCommitted) {
   std::string data(1536 * 1024, 'p');
   {
     auto file = b.Begin(FileType::kPack);
-    ASSERT_TRUE(file.ok());
-    ASSERT_TRUE((*file)->Append(data).ok());
+    ASSERT_OK(file);
+    ASSERT_OK((*file)->Append(data));
     EXPECT_EQ(temps(), 1);
-    ASSERT_TRUE((*file)->Commit(Sha256Hex(data)).ok());
+    ASSERT_OK((*file)->Commit(Sha256Hex(data)));
     EXPECT_EQ(temps(), 0);
   }
   std::string path = b.PathOf(FileType::kPack, Sha256Hex(data));
@@ -128,8 +122,8 @@ TEST_F(LocalBackendTest, PendingPacksAreTemporariesInDataUntilCommitted) {
   EXPECT_EQ(fs::file_size(path), data.size());
   {
     auto file = b.Begin(FileType::kPack);
-    ASSERT_TRUE(file.ok());
-    ASSERT_TRUE((*file)->Append(data).ok());
+    ASSERT_OK(file);
+    ASSERT_OK((*file)->Append(data));
     // A crash here leaves the temporary: copy it aside to see that List ignores it.
     for (const auto& e : fs::directory_iterator(root_ + "/data")) {
       if (e.is_regular_file()) fs::copy_file(e.path(), root_ + "/data/tmp-left-by-a-crash");
@@ -176,28 +170,28 @@ TEST_F(LocalBackendTest, SaveCreatesMissingDataSubdirectoryOnDemand) {
   LocalBackend b(root_);
   std::string id = Sha256Hex("x");
   // No Create(): like restic, Save makes the directories it needs.
-  ASSERT_TRUE(b.Save(FileType::kPack, id, "x").ok());
+  ASSERT_OK(b.Save(FileType::kPack, id, "x"));
   EXPECT_EQ(*b.Load(FileType::kPack, id), "x");
 }
 
 TEST_F(LocalBackendTest, ListIgnoresTemporariesAndStrayFiles) {
   LocalBackend b(root_);
-  ASSERT_TRUE(b.Create().ok());
+  ASSERT_OK(b.Create());
   std::string id = Sha256Hex("a");
-  ASSERT_TRUE(b.Save(FileType::kSnapshot, id, "a").ok());
+  ASSERT_OK(b.Save(FileType::kSnapshot, id, "a"));
   std::ofstream(root_ + "/snapshots/" + id + "-tmp-0123456789abcdef") << "partial";
   std::ofstream(root_ + "/snapshots/README") << "stray";
   fs::create_directory(root_ + "/snapshots/" + Sha256Hex("dir"));
   std::string pid = Sha256Hex("p");
-  ASSERT_TRUE(b.Save(FileType::kPack, pid, "p").ok());
+  ASSERT_OK(b.Save(FileType::kPack, pid, "p"));
   // A pack in the wrong shard directory is not a pack of this repository.
   std::ofstream(root_ + "/data/00/" + Sha256Hex("q")) << "q";
   auto snaps = b.List(FileType::kSnapshot);
-  ASSERT_TRUE(snaps.ok());
+  ASSERT_OK(snaps);
   ASSERT_EQ(snaps->size(), 1u);
   EXPECT_EQ((*snaps)[0].name, id);
   auto packs = b.List(FileType::kPack);
-  ASSERT_TRUE(packs.ok());
+  ASSERT_OK(packs);
   ASSERT_EQ(packs->size(), 1u);
   EXPECT_EQ((*packs)[0].name, pid);
 }
@@ -206,10 +200,10 @@ TEST_F(LocalBackendTest, ListIgnoresTemporariesAndStrayFiles) {
 // removed; final files, stray files, lock temporaries and directories stay.
 TEST_F(LocalBackendTest, RemoveTemporariesDeletesOnlyLeftoversOfInterruptedWrites) {
   LocalBackend b(root_);
-  ASSERT_TRUE(b.Create().ok());
+  ASSERT_OK(b.Create());
   std::string snap = Sha256Hex("s"), pack = Sha256Hex("p");
-  ASSERT_TRUE(b.Save(FileType::kSnapshot, snap, "s").ok());
-  ASSERT_TRUE(b.Save(FileType::kPack, pack, "p").ok());
+  ASSERT_OK(b.Save(FileType::kSnapshot, snap, "s"));
+  ASSERT_OK(b.Save(FileType::kPack, pack, "p"));
   const std::vector<std::string> temps = {
       root_ + "/data/tmp-0123456789abcdef",
       root_ + "/data/" + pack.substr(0, 2) + "/" + pack + "-tmp-0123456789abcdef",
@@ -226,15 +220,15 @@ TEST_F(LocalBackendTest, RemoveTemporariesDeletesOnlyLeftoversOfInterruptedWrite
   for (const auto& k : kept) std::ofstream(k) << "x";
   fs::create_directory(root_ + "/data/tmp-dir");
   auto removed = b.RemoveTemporaries();
-  ASSERT_TRUE(removed.ok()) << removed.status().ToString();
+  ASSERT_OK(removed);
   EXPECT_EQ(*removed, static_cast<int64_t>(temps.size()));
   for (const auto& t : temps) EXPECT_FALSE(fs::exists(t)) << t;
   for (const auto& k : kept) EXPECT_TRUE(fs::exists(k)) << k;
   EXPECT_TRUE(fs::is_directory(root_ + "/data/tmp-dir"));
-  EXPECT_TRUE(b.Load(FileType::kSnapshot, snap, 0, 0).ok());
-  EXPECT_TRUE(b.Load(FileType::kPack, pack, 0, 0).ok());
+  EXPECT_OK(b.Load(FileType::kSnapshot, snap, 0, 0));
+  EXPECT_OK(b.Load(FileType::kPack, pack, 0, 0));
   auto again = b.RemoveTemporaries();
-  ASSERT_TRUE(again.ok());
+  ASSERT_OK(again);
   EXPECT_EQ(*again, 0);
 }
 
@@ -247,9 +241,9 @@ TEST_F(LocalBackendTest, ListOfAMissingRepositoryIsEmptyAndExistsIsFalse) {
 
 TEST_F(LocalBackendTest, TruncatedFileIsAShortReadNotSilentData) {
   LocalBackend b(root_);
-  ASSERT_TRUE(b.Create().ok());
+  ASSERT_OK(b.Create());
   std::string id = Sha256Hex("0123456789");
-  ASSERT_TRUE(b.Save(FileType::kPack, id, "0123456789").ok());
+  ASSERT_OK(b.Save(FileType::kPack, id, "0123456789"));
   fs::permissions(b.PathOf(FileType::kPack, id), fs::perms::owner_write, fs::perm_options::add);
   fs::resize_file(b.PathOf(FileType::kPack, id), 4);
   EXPECT_EQ(b.Load(FileType::kPack, id, 2, 5).status().code(), StatusCode::kCorruption);
@@ -270,7 +264,7 @@ TEST_F(LocalBackendTest, CreateFailsClearlyWhenRootIsAFile) {
 // hash to its name), and the torn temporaries are invisible.
 TEST_F(LocalBackendTest, EveryListedFileIsWholeAfterKill9MidSave) {
   LocalBackend b(root_);
-  ASSERT_TRUE(b.Create().ok());
+  ASSERT_OK(b.Create());
   std::mt19937 rng(12345);
   for (int round = 0; round < 8; ++round) {
     pid_t pid = ::fork();
@@ -301,11 +295,11 @@ TEST_F(LocalBackendTest, EveryListedFileIsWholeAfterKill9MidSave) {
     ASSERT_TRUE(WIFSIGNALED(status));
   }
   auto packs = b.List(FileType::kPack);
-  ASSERT_TRUE(packs.ok());
+  ASSERT_OK(packs);
   EXPECT_GT(packs->size(), 0u);
   for (const FileInfo& f : *packs) {
     auto data = b.Load(FileType::kPack, f.name);
-    ASSERT_TRUE(data.ok()) << data.status().ToString();
+    ASSERT_OK(data);
     EXPECT_EQ(Sha256Hex(*data), f.name) << "torn file visible: " << f.name;
   }
 }

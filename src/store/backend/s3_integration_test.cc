@@ -15,6 +15,8 @@
 #include <map>
 #include <string>
 
+#include "common/testing/status_matchers.h"
+#include "common/testing/temp_dir.h"
 #include "store/backend/backend_conformance_suite.h"
 #include "store/backend/s3_backend.h"
 
@@ -130,7 +132,7 @@ std::string Url(const std::string& bucket) {
 TEST(S3rver, ObjectKeysFollowResticsLayoutUnderThePrefix) {
   ASSERT_TRUE(Server().error.empty()) << Server().error;
   auto b = S3Backend::Open(Url("layout-bucket") + "/p", ServerOptions());
-  ASSERT_TRUE(b.ok());
+  ASSERT_OK(b);
   std::string id = Sha256Hex("x");
   EXPECT_EQ((*b)->KeyOf(FileType::kPack, id), "p/data/" + id.substr(0, 2) + "/" + id);
   EXPECT_EQ((*b)->KeyOf(FileType::kConfig, "config"), "p/config");
@@ -142,7 +144,7 @@ TEST(S3rver, UnknownAccessKeyIsUnauthenticated) {
   S3Options o = ServerOptions();
   o.access_key = "NOT-A-KEY";
   auto b = S3Backend::Open(Url(Server().Get("S3_BUCKET")), o);
-  ASSERT_TRUE(b.ok());
+  ASSERT_OK(b);
   // A GET's error body names the cause.
   auto listed = (*b)->List(FileType::kSnapshot);
   EXPECT_EQ(listed.status().code(), StatusCode::kUnauthenticated) << listed.status().ToString();
@@ -158,7 +160,7 @@ TEST(S3rver, UntrustedCertificateIsRefusedWithAHint) {
   o.ca_file = "/etc/ssl/certs/ca-certificates.crt";  // the system CAs don't know s3rver's
   if (::access(o.ca_file.c_str(), R_OK) != 0) GTEST_SKIP() << "no system CA bundle";
   auto b = S3Backend::Open(Url(NewBucket()), o);
-  ASSERT_TRUE(b.ok());
+  ASSERT_OK(b);
   Status s = (*b)->Create();
   EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s.ToString();
   EXPECT_NE(s.message().find("CA file"), std::string::npos);
@@ -170,19 +172,18 @@ TEST(S3rver, OpenBackendUsesEnvironmentCredentialsAndCaFile) {
   ::setenv("AWS_SECRET_ACCESS_KEY", Server().Get("AWS_SECRET_ACCESS_KEY").c_str(), 1);
   ::setenv("CLAWBACK_S3_CA_FILE", Server().Get("S3_CA_FILE").c_str(), 1);
   auto b = OpenBackend(Url(NewBucket()) + "/via-open");
-  ASSERT_TRUE(b.ok()) << b.status().ToString();
-  ASSERT_TRUE((*b)->Create().ok());
+  ASSERT_OK(b);
+  ASSERT_OK((*b)->Create());
   std::string id = Sha256Hex("hello");
-  ASSERT_TRUE((*b)->Save(FileType::kIndex, id, "hello").ok());
+  ASSERT_OK((*b)->Save(FileType::kIndex, id, "hello"));
   EXPECT_EQ(*(*b)->Load(FileType::kIndex, id, 1, 3), "ell");
 }
 
 // restic 0.14 writes a repository into a bucket; S3Backend sees all of it.
 TEST(S3rver, ReadsARepositoryResticWrote) {
   ASSERT_TRUE(Server().error.empty()) << Server().error;
-  char tmpl[] = "/tmp/clawback-s3-restic-XXXXXX";
-  ASSERT_NE(::mkdtemp(tmpl), nullptr);
-  const std::string dir = tmpl;
+  test::TempDir tmp("clawback-s3-restic");
+  const std::string dir = tmp.str();
   const std::string bucket = NewBucket();
   {
     FILE* f = std::fopen((dir + "/file.txt").c_str(), "w");
@@ -192,8 +193,8 @@ TEST(S3rver, ReadsARepositoryResticWrote) {
   }
   // s3rver needs the bucket to exist before restic's init.
   auto b = S3Backend::Open(Url(bucket) + "/restic-repo", ServerOptions());
-  ASSERT_TRUE(b.ok());
-  ASSERT_TRUE((*b)->Create().ok());
+  ASSERT_OK(b);
+  ASSERT_OK((*b)->Create());
   const std::string env = "AWS_ACCESS_KEY_ID=" + Server().Get("AWS_ACCESS_KEY_ID") +
                           " AWS_SECRET_ACCESS_KEY=" + Server().Get("AWS_SECRET_ACCESS_KEY") +
                           " RESTIC_PASSWORD=pw RESTIC_CACHE_DIR=" + dir + "/cache ";
@@ -208,16 +209,14 @@ TEST(S3rver, ReadsARepositoryResticWrote) {
   EXPECT_EQ((*b)->List(FileType::kSnapshot)->size(), 1u);
   EXPECT_GE((*b)->List(FileType::kIndex)->size(), 1u);
   auto packs = (*b)->List(FileType::kPack);
-  ASSERT_TRUE(packs.ok());
+  ASSERT_OK(packs);
   EXPECT_GE(packs->size(), 2u);  // a data pack and a tree pack
   for (const FileInfo& p : *packs) {
     auto whole = (*b)->Load(FileType::kPack, p.name);
-    ASSERT_TRUE(whole.ok());
+    ASSERT_OK(whole);
     EXPECT_EQ(static_cast<int64_t>(whole->size()), p.size);
     EXPECT_EQ(Sha256Hex(*whole), p.name);  // names are hashes of the stored bytes
   }
-  std::string rm = "rm -rf '" + dir + "'";
-  EXPECT_EQ(std::system(rm.c_str()), 0);
 }
 
 }  // namespace

@@ -10,14 +10,17 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "common/file_system.h"
+#include "common/testing/random_data.h"
+#include "common/testing/status_matchers.h"
+#include "common/testing/temp_dir.h"
 #include "store/archiver/archiver.h"
 #include "store/backend/mem_backend.h"
 #include "store/restorer/restorer.h"
+#include "store/testing/test_repo.h"
 
 namespace clawback::store {
 namespace {
@@ -31,12 +34,7 @@ std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
-std::string RandomBytes(size_t n, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::string s(n, '\0');
-  for (auto& c : s) c = static_cast<char>(rng());
-  return s;
-}
+using test::RandomBytes;
 bool EndsWith(std::string_view s, std::string_view tail) {
   return s.size() >= tail.size() && s.substr(s.size() - tail.size()) == tail;
 }
@@ -44,15 +42,8 @@ bool EndsWith(std::string_view s, std::string_view tail) {
 class RestorerFaultTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/clawback-restorer-fault-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
     src_ = dir_ + "/src";
-    InitOptions init;
-    init.kdf = KdfParams{1024, 8, 1};
-    auto r = Repository::Init(&backend_, "pw", init);
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
-    repo_ = std::move(*r);
+    ASSERT_OK_AND_ASSIGN(repo_, test::InitTestRepo(&backend_));
     // big: several content blobs (the chunker cuts 512 KiB - 8 MiB, ~1 MiB on average);
     // a hard link to it; small files around it; a subdirectory.
     fs::create_directories(src_ + "/sub");
@@ -70,10 +61,9 @@ class RestorerFaultTest : public ::testing::Test {
     o.threads = 2;
     Archiver a(repo_.get(), std::move(o));
     auto s = a.Run();
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    ASSERT_OK(s);
     tree_ = s->snapshot.tree;
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   // Every regular file restored under `out` has exactly the source's contents; returns how
   // many there are.
@@ -89,7 +79,8 @@ class RestorerFaultTest : public ::testing::Test {
     return n;
   }
 
-  std::string dir_, src_;
+  test::TempDir tmp_{"clawback-restorer-fault"};
+  std::string dir_ = tmp_.str(), src_;
   MemBackend backend_;
   std::unique_ptr<Repository> repo_;
   Id tree_;
@@ -110,7 +101,7 @@ TEST_F(RestorerFaultTest, Issue13WriteFailingInTheMiddleOfAFileRemovesItAndSaysW
     ro.verify = true;
     ro.fs = &faults;
     auto rs = Restorer(repo_.get(), tree_, ro).Run();
-    ASSERT_TRUE(rs.ok()) << rs.status().ToString();
+    ASSERT_OK(rs);
     EXPECT_EQ(faults.Fired(), 1u);
     const std::string out = ro.target + src_;
     // (a) A clean error naming the path and the errno text, and one for the hard link
@@ -138,7 +129,7 @@ TEST_F(RestorerFaultTest, Issue13CloseReportingAWriteErrorRemovesTheFile) {
   ro.threads = 2;
   ro.fs = &faults;
   auto rs = Restorer(repo_.get(), tree_, ro).Run();
-  ASSERT_TRUE(rs.ok()) << rs.status().ToString();
+  ASSERT_OK(rs);
   const std::string out = ro.target + src_;
   ASSERT_EQ(rs->errors.size(), 1u) << ::testing::PrintToString(rs->errors);
   EXPECT_EQ(rs->errors[0], "close " + out + "/sub/g5: Input/output error (partial file removed)");
@@ -157,7 +148,7 @@ TEST_F(RestorerFaultTest, Issue13MetadataFailureKeepsTheCompleteFile) {
   ro.threads = 2;
   ro.fs = &faults;
   auto rs = Restorer(repo_.get(), tree_, ro).Run();
-  ASSERT_TRUE(rs.ok()) << rs.status().ToString();
+  ASSERT_OK(rs);
   const std::string out = ro.target + src_;
   ASSERT_EQ(rs->errors.size(), 1u) << ::testing::PrintToString(rs->errors);
   EXPECT_EQ(rs->errors[0], "chmod " + out + "/f3: Input/output error");
@@ -203,7 +194,7 @@ TEST_F(RestorerFaultTest, RestoresIntoAMemFileSystem) {
   ro.verify = true;
   ro.fs = &mem;
   auto rs = Restorer(repo_.get(), tree_, ro).Run();
-  ASSERT_TRUE(rs.ok()) << rs.status().ToString();
+  ASSERT_OK(rs);
   EXPECT_TRUE(rs->errors.empty()) << rs->errors[0];
   EXPECT_EQ(rs->verified_files, 41u);  // the hard link is not read twice
   EXPECT_EQ(rs->hardlinks, 1u);
@@ -242,7 +233,7 @@ TEST_F(RestorerFaultTest, Issue13DiskFillingUpLeavesOnlyWholeFiles) {
   ro.threads = 2;
   ro.fs = &mem;
   auto rs = Restorer(repo_.get(), tree_, ro).Run();
-  ASSERT_TRUE(rs.ok()) << rs.status().ToString();
+  ASSERT_OK(rs);
   // big fails; small files written while the disk was full fail as well (which ones
   // depends on timing). Every failure removed its file; every file there is whole.
   ASSERT_FALSE(rs->errors.empty());

@@ -6,25 +6,28 @@
 // a restore into a directory whose previous restore was just deleted took 2.5 -> 6.8 ->
 // 10.9 s. The restorer now creates every entry on its walking thread; the workers only fill
 // files that are already open.
+#include "store/restorer/restorer.h"
+
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
-#include <random>
 #include <thread>
 
+#include "common/testing/random_data.h"
+#include "common/testing/status_matchers.h"
+#include "common/testing/temp_dir.h"
 #include "store/archiver/archiver.h"
 #include "store/backend/mem_backend.h"
-#include "store/restorer/restorer.h"
+#include "store/testing/test_repo.h"
 
 namespace clawback::store {
 namespace {
@@ -38,28 +41,15 @@ std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
-std::string RandomBytes(size_t n, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::string s(n, '\0');
-  for (auto& c : s) c = static_cast<char>(rng());
-  return s;
-}
+using test::RandomBytes;
 std::string Parent(const std::string& path) { return path.substr(0, path.rfind('/')); }
 
 class RestorerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/clawback-restorer-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
     src_ = dir_ + "/src";
-    InitOptions init;
-    init.kdf = KdfParams{1024, 8, 1};
-    auto r = Repository::Init(&backend_, "pw", init);
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
-    repo_ = std::move(*r);
+    ASSERT_OK_AND_ASSIGN(repo_, test::InitTestRepo(&backend_));
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   // Directories a/, a/b/, c/ (and the root) with `per_dir` small files each, some larger
   // ones, empty files, a symlink and a hard link.
@@ -82,7 +72,7 @@ class RestorerTest : public ::testing::Test {
     o.threads = 2;
     Archiver a(repo_.get(), std::move(o));
     auto s = a.Run();
-    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    EXPECT_OK(s);
     return s.ok() ? s->snapshot.tree : Id();
   }
 
@@ -106,7 +96,8 @@ class RestorerTest : public ::testing::Test {
     }
   }
 
-  std::string dir_, src_;
+  test::TempDir tmp_{"clawback-restorer"};
+  std::string dir_ = tmp_.str(), src_;
   MemBackend backend_;
   std::unique_ptr<Repository> repo_;
 };
@@ -138,7 +129,7 @@ TEST_F(RestorerTest, Issue12EveryEntryIsCreatedByTheWalkerDirectoryByDirectory) 
     parent_spread.push_back(spread);
   };
   auto rs = Restorer(repo_.get(), tree, ro).Run();
-  ASSERT_TRUE(rs.ok()) << rs.status().ToString();
+  ASSERT_OK(rs);
   EXPECT_TRUE(rs->errors.empty()) << rs->errors[0];
   const std::string out = ro.target + src_;
   ExpectSameTree(out);
@@ -212,7 +203,7 @@ TEST_F(RestorerTest, ManySmallFilesWithFewFileDescriptors) {
   ro.threads = 4;
   auto rs = Restorer(repo_.get(), tree, ro).Run();
   ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &old_limit), 0);
-  ASSERT_TRUE(rs.ok()) << rs.status().ToString();
+  ASSERT_OK(rs);
   EXPECT_TRUE(rs->errors.empty()) << rs->errors.size() << " errors, the first: " << rs->errors[0];
   ExpectSameTree(ro.target + src_);
 }

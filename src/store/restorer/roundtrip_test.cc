@@ -1,17 +1,18 @@
 // Archiver -> repository (in memory) -> restorer/checker/diff/prune, on a real temp tree.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
-#include <random>
 
+#include "common/testing/random_data.h"
+#include "common/testing/status_matchers.h"
+#include "common/testing/temp_dir.h"
 #include "store/archiver/archiver.h"
 #include "store/backend/mem_backend.h"
 #include "store/checker/checker.h"
@@ -19,6 +20,7 @@
 #include "store/forget/prune.h"
 #include "store/restorer/restorer.h"
 #include "store/restorer/tree_walk.h"
+#include "store/testing/test_repo.h"
 
 namespace clawback::store {
 namespace {
@@ -32,19 +34,11 @@ std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
-std::string RandomBytes(size_t n, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::string s(n, '\0');
-  for (auto& c : s) c = static_cast<char>(rng());
-  return s;
-}
+using test::RandomBytes;
 
 class RoundTrip : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/clawback-roundtrip-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
     src_ = dir_ + "/src";
     fs::create_directories(src_ + "/sub/deep");
     WriteFile(src_ + "/hello.txt", "hello restic\n");
@@ -60,27 +54,23 @@ class RoundTrip : public ::testing::Test {
     struct timespec times[2] = {{1'600'000'000, 123456789}, {1'600'000'000, 123456789}};
     ASSERT_EQ(utimensat(AT_FDCWD, (src_ + "/sub/big.bin").c_str(), times, 0), 0);
 
-    InitOptions init;
-    init.kdf = KdfParams{1024, 8, 1};
-    auto r = Repository::Init(&backend_, "pw", init);
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
-    repo_ = std::move(*r);
+    ASSERT_OK_AND_ASSIGN(repo_, test::InitTestRepo(&backend_));
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   ArchiveSummary Snapshot(bool force = false) {
     ArchiveOptions o;
     o.paths = {src_};
     o.threads = 2;
     o.no_parent = force;
-    EXPECT_TRUE(o.excludes.Add("*.tmp").ok());
+    EXPECT_OK(o.excludes.Add("*.tmp"));
     Archiver a(repo_.get(), std::move(o));
     auto s = a.Run();
-    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    EXPECT_OK(s);
     return s.ok() ? *s : ArchiveSummary{};
   }
 
-  std::string dir_, src_;
+  test::TempDir tmp_{"clawback-roundtrip"};
+  std::string dir_ = tmp_.str(), src_;
   MemBackend backend_;
   std::unique_ptr<Repository> repo_;
 };
@@ -98,7 +88,7 @@ TEST_F(RoundTrip, SnapshotRestoreAndChangeDetection) {
   ro.threads = 2;
   Restorer restorer(repo_.get(), first.snapshot.tree, ro);
   auto rs = restorer.Run();
-  ASSERT_TRUE(rs.ok()) << rs.status().ToString();
+  ASSERT_OK(rs);
   EXPECT_TRUE(rs->errors.empty()) << rs->errors[0];
   EXPECT_EQ(rs->verified_files, 5u);  // the hard link is not re-verified
   const std::string out = dir_ + "/out" + src_;
@@ -136,7 +126,7 @@ TEST_F(RoundTrip, SnapshotRestoreAndChangeDetection) {
   EXPECT_EQ(third.files_changed, 2u);  // hello.txt and its hard link
   DiffStats ds;
   auto diff = DiffTrees(repo_.get(), first.snapshot.tree, third.snapshot.tree, &ds);
-  ASSERT_TRUE(diff.ok());
+  ASSERT_OK(diff);
   EXPECT_EQ(ds.added, 1u);
   EXPECT_EQ(ds.modified, 2u);
   bool saw_new = false;
@@ -148,7 +138,7 @@ TEST_F(RoundTrip, SnapshotRestoreAndChangeDetection) {
   inc.target = dir_ + "/only";
   inc.includes = {src_ + "/sub/deep"};
   auto ri = Restorer(repo_.get(), third.snapshot.tree, inc).Run();
-  ASSERT_TRUE(ri.ok());
+  ASSERT_OK(ri);
   EXPECT_TRUE(fs::exists(dir_ + "/only" + src_ + "/sub/deep/new.txt"));
   EXPECT_FALSE(fs::exists(dir_ + "/only" + src_ + "/hello.txt"));
 }
@@ -181,12 +171,12 @@ TEST_F(RoundTrip, ContentListsAreTheChunkerCutsHashed) {
   o.paths = {tree};
   o.threads = 2;
   auto s = Archiver(repo_.get(), std::move(o)).Run();
-  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  ASSERT_OK(s);
   EXPECT_EQ(s->files_new, files.size());
   const uint64_t pol = repo_->config().chunker_polynomial;
   for (const auto& [name, data] : files) {
     auto node = FindNode(repo_.get(), s->snapshot.tree, tree + name);
-    ASSERT_TRUE(node.ok()) << name << ": " << node.status().ToString();
+    ASSERT_OK(node) << name;
     std::vector<Id> want;
     size_t pos = 0;
     for (size_t len : ChunkLengths(pol, data)) {
@@ -198,7 +188,7 @@ TEST_F(RoundTrip, ContentListsAreTheChunkerCutsHashed) {
   }
   Checker c(repo_.get(), CheckOptions{true, {}, 2});
   auto r = c.Run();
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   EXPECT_TRUE(r->ok()) << r->errors[0];
 }
 
@@ -207,27 +197,27 @@ TEST_F(RoundTrip, CheckFindsDamagedPackAndNamesTheSnapshot) {
   {
     Checker c(repo_.get(), CheckOptions{true, {}, 2});
     auto r = c.Run();
-    ASSERT_TRUE(r.ok());
+    ASSERT_OK(r);
     EXPECT_TRUE(r->ok()) << r->errors[0];
     EXPECT_GT(r->packs_read, 0u);
   }
   // Flip one byte in the middle of the biggest data pack.
   auto packs = backend_.List(FileType::kPack);
-  ASSERT_TRUE(packs.ok());
+  ASSERT_OK(packs);
   FileInfo biggest;
   for (const auto& p : *packs) {
     if (p.size > biggest.size) biggest = p;
   }
   std::string bytes = *backend_.Load(FileType::kPack, biggest.name, 0, 0);
   bytes[bytes.size() / 2] ^= 0x40;
-  ASSERT_TRUE(backend_.Remove(FileType::kPack, biggest.name).ok());
-  ASSERT_TRUE(backend_.Save(FileType::kPack, biggest.name, bytes).ok());
+  ASSERT_OK(backend_.Remove(FileType::kPack, biggest.name));
+  ASSERT_OK(backend_.Save(FileType::kPack, biggest.name, bytes));
 
   Checker structural(repo_.get(), CheckOptions{});
   EXPECT_TRUE(structural.Run()->ok());  // structure alone can't see it
   Checker c(repo_.get(), CheckOptions{true, {}, 2});
   auto r = c.Run();
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   ASSERT_FALSE(r->ok());
   ASSERT_EQ(r->damaged_packs.size(), 1u);
   EXPECT_EQ(r->damaged_packs[0].pack.Hex(), biggest.name);
@@ -241,21 +231,21 @@ TEST_F(RoundTrip, CheckFindsDamagedPackAndNamesTheSnapshot) {
 TEST_F(RoundTrip, StreamedCheckReportsDamageLikeTheWholePackRead) {
   Snapshot();
   auto packs = backend_.List(FileType::kPack);
-  ASSERT_TRUE(packs.ok());
+  ASSERT_OK(packs);
   std::sort(packs->begin(), packs->end(), [](const FileInfo& a, const FileInfo& b) { return a.size > b.size; });
   ASSERT_GE(packs->size(), 2u);
   auto damage = [&](const FileInfo& f, size_t at) {
     std::string bytes = *backend_.Load(FileType::kPack, f.name, 0, 0);
     bytes[at] ^= 0x01;
-    ASSERT_TRUE(backend_.Remove(FileType::kPack, f.name).ok());
-    ASSERT_TRUE(backend_.Save(FileType::kPack, f.name, bytes).ok());
+    ASSERT_OK(backend_.Remove(FileType::kPack, f.name));
+    ASSERT_OK(backend_.Save(FileType::kPack, f.name, bytes));
   };
   damage((*packs)[0], 40);                               // inside the first blob
   damage((*packs)[1], static_cast<size_t>((*packs)[1].size) - 6);  // inside the header
   for (int threads : {1, 2, 3}) {
     Checker c(repo_.get(), CheckOptions{true, {}, threads});
     auto r = c.Run();
-    ASSERT_TRUE(r.ok());
+    ASSERT_OK(r);
     ASSERT_EQ(r->damaged_packs.size(), 2u) << threads;
     for (const auto& d : r->damaged_packs) EXPECT_EQ(d.error, "its SHA-256 does not match its name");
     uint64_t total = 0;
@@ -292,7 +282,7 @@ TEST_F(RoundTrip, ParentTreePrefetchGivesTheSameTreeAsNoParent) {
       [&](const Id& tree, const std::string& prefix) {
         std::vector<std::string> out;
         auto t = repo_->LoadTree(tree);
-        EXPECT_TRUE(t.ok());
+        EXPECT_OK(t);
         if (!t.ok()) return out;
         for (Node n : t->nodes) {
           std::optional<Id> sub = n.subtree;
@@ -318,7 +308,7 @@ TEST_F(RoundTrip, ParentTreePrefetchGivesTheSameTreeAsNoParent) {
 TEST_F(RoundTrip, ReadDataSubsetParsing) {
   EXPECT_EQ(ParseReadDataSubset("25%")->percent, 25);
   auto b = ParseReadDataSubset("2/7");
-  ASSERT_TRUE(b.ok());
+  ASSERT_OK(b);
   EXPECT_EQ(b->n, 2u);
   EXPECT_EQ(b->m, 7u);
   EXPECT_FALSE(ParseReadDataSubset("0%").ok());
@@ -331,9 +321,9 @@ TEST_F(RoundTrip, PruneAfterForgetKeepsTheRestReadable) {
   ArchiveSummary first = Snapshot();
   WriteFile(src_ + "/sub/big.bin", RandomBytes(900'000, 2));
   ArchiveSummary second = Snapshot();
-  ASSERT_TRUE(backend_.Remove(FileType::kSnapshot, first.snapshot_id.Hex()).ok());
+  ASSERT_OK(backend_.Remove(FileType::kSnapshot, first.snapshot_id.Hex()));
   auto rep = Prune(repo_.get(), PruneOptions{});
-  ASSERT_TRUE(rep.ok()) << rep.status().ToString();
+  ASSERT_OK(rep);
   EXPECT_GT(rep->blobs_unused, 0u);
   EXPECT_GT(rep->packs_deleted + rep->packs_repacked, 0u);
   auto index_files = repo_->List(FileType::kIndex);
@@ -341,21 +331,21 @@ TEST_F(RoundTrip, PruneAfterForgetKeepsTheRestReadable) {
 
   // A fresh open sees a consistent repository whose remaining snapshot restores.
   auto fresh = Repository::Open(&backend_, "pw");
-  ASSERT_TRUE(fresh.ok());
+  ASSERT_OK(fresh);
   Checker c(fresh->get(), CheckOptions{true, {}, 2});
   auto r = c.Run();
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   EXPECT_TRUE(r->ok()) << r->errors[0];
   RestoreOptions ro;
   ro.target = dir_ + "/after-prune";
   ro.verify = true;
   auto rs = Restorer(fresh->get(), second.snapshot.tree, ro).Run();
-  ASSERT_TRUE(rs.ok());
+  ASSERT_OK(rs);
   EXPECT_TRUE(rs->errors.empty());
   EXPECT_EQ(ReadFile(dir_ + "/after-prune" + src_ + "/sub/big.bin"), RandomBytes(900'000, 2));
   // A second prune has nothing to do.
   auto again = Prune(fresh->get(), PruneOptions{});
-  ASSERT_TRUE(again.ok());
+  ASSERT_OK(again);
   EXPECT_EQ(again->packs_deleted + again->packs_repacked, 0u);
 }
 
