@@ -269,6 +269,85 @@ TEST_F(LedgerConformance, VerifyNamesAHandEditedProjectionRow) {
   EXPECT_NE(report->problem.find("no seal"), std::string::npos) << report->problem;
 }
 
+// Each write stores its row's seal, so a row's seal is that of the write that stands: a row
+// written twice in one transaction (by two requests of a group, or by an upsert and an
+// EndConversation) carries its last write's seal, and a rewrite by a request that then fails
+// (rolled back to its savepoint) leaves the earlier write and its seal in place.
+TEST_F(LedgerConformance, EachRowCarriesTheSealOfTheWriteThatStands) {
+  Conversation c = NewConversation(1000);
+  ApplyOk({{c, NewEvent(c, 1100)}});
+  ToolCall start;
+  start.conversation_id = c.id;
+  start.tool_call_id = "call-1";
+  start.name = "exec";
+  start.started_at_ms = 1200;
+  Command cmd;
+  cmd.id = ids_.Next();
+  cmd.conversation_id = c.id;
+  cmd.argv = {"make"};
+  cmd.started_at_ms = 1200;
+  WriteBatch good;
+  good.Add(start);
+  good.Add(cmd);
+  good.Add(NewEvent(c, 1200));
+  ToolCall finish = start;
+  finish.status = "ok";
+  finish.exit_code = 0;
+  finish.finished_at_ms = 1300;
+  WriteBatch bad;  // rewrites the tool call, then fails
+  bad.Add(finish);
+  bad.Add(NewEvent(c, 1300));
+  Event orphan = NewEvent(c, 1301);
+  orphan.conversation_id = ids_.Next();
+  bad.Add(orphan);
+  Command done = cmd;
+  done.exit_code = 2;
+  Conversation renamed = c;
+  renamed.title = "fix the build, again";
+  WriteBatch again;  // the command and the conversation a second time in the transaction
+  again.Add(done);
+  again.Add(renamed);
+  again.Add(EndConversation{c.id, "ended", 1400});
+  again.Add(NewEvent(c, 1400));
+  auto results = ledger_->ApplyGroup({&good, &bad, &again});
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_OK(results[0]);
+  EXPECT_EQ(results[1].code(), StatusCode::kNotFound) << results[1].ToString();
+  EXPECT_OK(results[2]);
+  auto trace = ledger_->GetTrace(c.id);
+  ASSERT_TRUE(trace.ok()) << trace.status().ToString();
+  ASSERT_EQ(trace->tool_calls.size(), 1u);
+  EXPECT_EQ(trace->tool_calls[0].status, "started");
+  ASSERT_EQ(trace->commands.size(), 1u);
+  EXPECT_EQ(trace->commands[0].exit_code, std::optional<int>(2));
+  EXPECT_EQ(trace->conversation.title, "fix the build, again");
+  EXPECT_EQ(trace->conversation.status, "ended");
+  auto report = ledger_->VerifyChain();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->ok) << report->table << " " << report->row << ": " << report->problem;
+  EXPECT_EQ(report->rows_checked, 3);
+  EXPECT_EQ(report->projection_rows_checked, 3);
+
+  // The same writes in one transaction that succeeds whole (the multi-row path).
+  WriteBatch later;
+  later.Add(finish);
+  done.exit_code = 0;
+  later.Add(done);
+  later.Add(finish);
+  results = ledger_->ApplyGroup({&later});
+  EXPECT_OK(results[0]);
+  report = ledger_->VerifyChain();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->ok) << report->table << " " << report->row << ": " << report->problem;
+  // And a hand edit of a row last written by an upsert's update is still caught.
+  RawExec("UPDATE tool_calls SET status = 'error'");
+  report = ledger_->VerifyChain();
+  ASSERT_TRUE(report.ok());
+  EXPECT_FALSE(report->ok);
+  EXPECT_EQ(report->table, "tool_calls");
+  EXPECT_NE(report->row.find("call-1"), std::string::npos) << report->row;
+}
+
 TEST_F(LedgerConformance, MigratingToRowSealsSealsTheRowsAlreadyThere) {
   Conversation c = NewConversation(1000);
   ApplyOk({{c, NewEvent(c, 1100)}});

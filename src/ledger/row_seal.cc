@@ -156,48 +156,7 @@ std::string SealColumnsMigrationSql() {
   return sql;
 }
 
-void RowSealer::Touch(SealedTable t, SqlRow key) {
-  size_t i = static_cast<size_t>(t);
-  std::vector<std::string> text;
-  text.reserve(key.size());
-  for (size_t k = 0; k < key.size(); ++k) text.push_back(RowStr(key, k));
-  if (seen_[i].insert(std::move(text)).second) keys_[i].push_back(std::move(key));
-}
-
-void RowSealer::Clear() {
-  for (size_t i = 0; i < kSealedTableCount; ++i) {
-    seen_[i].clear();
-    keys_[i].clear();
-  }
-}
-
-bool RowSealer::empty() const {
-  for (const auto& k : keys_) {
-    if (!k.empty()) return false;
-  }
-  return true;
-}
-
-Status RowSealer::Seal(SqlConnection& c, int64_t seq, const std::string& chain_hash,
-                       std::string (*seal_expression)(const std::string&, const std::string&,
-                                                      const std::vector<std::string>&)) {
-  for (size_t t = 0; t < kSealedTableCount; ++t) {
-    const SealedTableSpec& s = kSpecs[t];
-    if (keys_[t].empty()) continue;
-    std::string sql = std::string("UPDATE ") + s.name + " SET row_seq = $1, row_hash = " +
-                      seal_expression("$2", s.name, s.columns) + " WHERE " + KeyMatch(s, 3);
-    for (const SqlRow& key : keys_[t]) {
-      std::vector<SqlValue> params = {seq, chain_hash};
-      params.insert(params.end(), key.begin(), key.end());
-      RETURN_IF_ERROR(
-          c.Query(sql, params, nullptr).WithContext(std::string("sealing a row of ") + s.name));
-    }
-  }
-  Clear();
-  return Status::Ok();
-}
-
-Status RowSealer::SealAll(SqlConnection& c, int64_t seq, const std::string& chain_hash) {
+Status SealAllRows(SqlConnection& c, int64_t seq, const std::string& chain_hash) {
   for (const SealedTableSpec& s : kSpecs) {
     std::vector<SqlValue> after;
     for (;;) {

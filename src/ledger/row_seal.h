@@ -7,17 +7,19 @@
 // the chain when the row was last written, and row_hash, the hex SHA-256 of
 //   "clawback.row.v1\n" || hash of event row_seq ("" when 0) || "\n" || table || "\n" ||
 //   for each column, in the table's column order: "N" (NULL) or "S" len ":" text
-// where `text` is the column as the engine returns it (integers in decimal). The writer seals
-// every row a transaction touched, just before it commits, with the chain's tail as that
-// transaction leaves it; so a row's seal links it into the verified chain, and a row edited
-// outside clawback no longer matches its seal. docs/format/ledger-schema.md describes it.
+// where `text` is the column as the engine returns it (integers in decimal). Every statement
+// that writes a row stores its seal too, computed by the engine from the values it writes
+// (sql_statements.h), anchored at the chain's tail as the write transaction found it (under
+// the chain lock, so a committed event); so a row's seal links it into the verified chain,
+// and a row edited outside clawback no longer matches its seal. A row written twice in one
+// transaction ends with the seal of its last write; a rolled-back write takes its seal with
+// it. docs/format/ledger-schema.md describes it.
 //
-// Thread-safety: RowSealer is used by the ledger's single writer (under its write mutex).
+// Thread-safety: the functions are safe from any thread; each uses only the connection given.
 #pragma once
 
 #include <cstdint>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,9 +52,8 @@ const SealedTableSpec& SpecOf(SealedTable t);
 // The seal of one row: `row` holds the spec's columns in order, as selected.
 std::string RowSeal(const std::string& chain_hash, std::string_view table, const SqlRow& row);
 
-// The text RowSeal hashes for the engine-computed seal; SQLite's clawback_row_seal(chain,
-// table, columns...) calls this with the values as it stores them.
-// PostgreSQL's form of Dialect::seal_expression.
+// The engine-computed seal (Dialect::seal_expression) over `columns`, SQL expressions for
+// the row's values. PostgreSQL's: sha256() over the same text RowSeal hashes.
 std::string PostgresSealExpression(const std::string& chain_param, const std::string& table,
                                    const std::vector<std::string>& columns);
 // SQLite's: a call of the clawback_row_seal function (RegisterSqliteSealFunction).
@@ -62,31 +63,9 @@ std::string SqliteSealExpression(const std::string& chain_param, const std::stri
 // Migration 4 (both engines): the seal columns on every sealed table.
 std::string SealColumnsMigrationSql();
 
-class RowSealer {
- public:
-  // Notes that the write transaction wrote the row of `t` with this key (values bound as the
-  // write bound them).
-  void Touch(SealedTable t, SqlRow key);
-  void Clear();
-  bool empty() const;
-
-  // Seals every touched row with the chain's tail at (seq, hash), and clears: one UPDATE per
-  // row by its key, the seal computed by the engine (`seal_expression`, Dialect), so nothing
-  // is read back (a read-back of many keys in one statement got a cached sequential-scan
-  // plan on PostgreSQL, and a round trip per row costs more). A touched row that is not
-  // there (its write rolled back) is skipped. REQUIRES: inside the write transaction that
-  // touched them.
-  Status Seal(SqlConnection& c, int64_t seq, const std::string& chain_hash,
-              std::string (*seal_expression)(const std::string&, const std::string&,
-                                             const std::vector<std::string>&));
-
-  // Seals every row of every sealed table (migration 4 on a ledger that has rows already).
-  static Status SealAll(SqlConnection& c, int64_t seq, const std::string& chain_hash);
-
- private:
-  std::set<std::vector<std::string>> seen_[kSealedTableCount];  // keys touched, as text
-  std::vector<SqlRow> keys_[kSealedTableCount];
-};
+// Seals every row of every sealed table with the chain's tail at (seq, hash) (migration 4 on
+// a ledger that has rows already).
+Status SealAllRows(SqlConnection& c, int64_t seq, const std::string& chain_hash);
 
 // A projection row whose content does not match its seal.
 struct RowProblem {

@@ -33,6 +33,11 @@ namespace clawback::ledger {
 using SqlValue = std::variant<std::monostate, int64_t, std::string>;
 using SqlRow = std::vector<SqlValue>;
 
+// A column's type, as far as SQL generated for both engines needs it (a row seal computed
+// from parameters must see them as the column stores them: PostgreSQL prints a uuid or a
+// bigint its own way, so a parameter is cast to the column's type first).
+enum class SqlType : uint8_t { kText, kInt, kUuid };
+
 class SqlConnection {
  public:
   virtual ~SqlConnection() = default;
@@ -86,12 +91,16 @@ struct Dialect {
   std::string lock_migrations;    // run at the start of Migrate's transaction, or ""
   std::string table_exists;       // one row when table $1 exists
   std::string size_bytes;         // one row, one integer: the database's size on disk
-  // An SQL expression for a row's seal (row_seal.h) over the row's current columns, with
-  // the chain hash bound as parameter `chain_param` ("$2"): the writer seals rows with one
-  // UPDATE each and reads nothing back. SQLite calls a function its connections register
-  // (clawback_row_seal); PostgreSQL computes it with sha256().
+  // An SQL expression for a row's seal (row_seal.h) over `columns` (SQL expressions giving
+  // the row's values as stored, in the sealed column order), with the chain hash bound as
+  // parameter `chain_param` ("$7"): the writer computes the seal inside the statement that
+  // writes the row (sql_statements.h) and reads nothing back. SQLite calls a function its
+  // connections register (clawback_row_seal); PostgreSQL computes it with sha256().
   std::string (*seal_expression)(const std::string& chain_param, const std::string& table,
                                  const std::vector<std::string>& columns) = nullptr;
+  // `expr` (a parameter) as a value of `type`, or null when the engine needs no cast
+  // (SQLite, whose columns take the value as bound). PostgresTyped (sql_statements.h).
+  std::string (*typed)(SqlType type, const std::string& expr) = nullptr;
   const std::vector<Migration>* migrations;
 };
 

@@ -17,7 +17,11 @@ namespace clawback::ledger {
 // Construction and connections
 
 SqlLedger::SqlLedger(Dialect dialect, SqlConnector connect, const Clock& clock)
-    : dialect_(std::move(dialect)), connect_(std::move(connect)), clock_(clock), ids_(clock) {}
+    : dialect_(std::move(dialect)),
+      connect_(std::move(connect)),
+      clock_(clock),
+      ids_(clock),
+      end_conversation_sql_(EndConversationSql(dialect_)) {}
 
 SqlLedger::~SqlLedger() = default;
 
@@ -93,7 +97,8 @@ Status SqlLedger::Migrate() {
       // Rows written before seals existed are sealed now, with the chain as it stands.
       ChainTail tail;
       RETURN_IF_ERROR(LoadChainTail(c, &tail));
-      RETURN_IF_ERROR(RowSealer::SealAll(c, tail.seq, tail.hash).WithContext("migration " + std::to_string(kRowSealVersion)));
+      RETURN_IF_ERROR(SealAllRows(c, tail.seq, tail.hash)
+                          .WithContext("migration " + std::to_string(kRowSealVersion)));
     }
     return Status::Ok();
   };

@@ -124,9 +124,11 @@ class SqlLedger : public Ledger {
   // Reads the chain's last seq and hash into *tail unless it holds them already.
   // REQUIRES: in the write transaction, under the chain lock.
   Status LoadChainTail(SqlConnection& conn, ChainTail* tail);
-  // Seals the rows this transaction wrote (row_seal.h) with the chain's tail. Runs just
-  // before COMMIT. REQUIRES: write_mu_ held, in the write transaction.
-  Status SealRows(SqlConnection& conn, ChainTail* tail);
+  // Reads the chain's tail into *tail and makes it the anchor of the seals this transaction
+  // writes (row_seal.h). Run first in every chain write transaction, under the chain lock.
+  Status StartSealing(SqlConnection& conn, ChainTail* tail);
+  // Appends the seal's anchor (seq, hash) to the parameters of a sealed table's write.
+  void AddSealAnchor(std::vector<SqlValue>* params) const;
   // Appends events to the chain, up to kMaxEventRows per INSERT; `op_index[k]` is run[k]'s
   // index in its batch (for error messages).
   Status AppendEvents(SqlConnection& conn, const std::vector<const Event*>& run,
@@ -145,11 +147,13 @@ class SqlLedger : public Ledger {
   std::atomic<int64_t> group_fallbacks_{0};
   std::mutex write_mu_;
   std::unique_ptr<SqlConnection> writer_;  // GUARDED_BY(write_mu_)
-  RowSealer sealer_;                       // GUARDED_BY(write_mu_): the open transaction's rows
-  // "INSERT INTO events … VALUES (…), (…)" and the tool call and command upserts, by rows.
-  MultiRowStatements insert_events_{Table::kEvents};         // GUARDED_BY(write_mu_)
-  MultiRowStatements upsert_tool_calls_{Table::kToolCalls};  // GUARDED_BY(write_mu_)
-  MultiRowStatements upsert_commands_{Table::kCommands};     // GUARDED_BY(write_mu_)
+  // The chain position the open write transaction's seals are anchored at: its tail when the
+  // transaction began (committed, so it stays in the chain whatever this one rolls back).
+  int64_t seal_seq_ = 0;     // GUARDED_BY(write_mu_)
+  std::string seal_hash_;    // GUARDED_BY(write_mu_)
+  // Every table's INSERT or upsert, by rows; EndConversation's UPDATE.
+  WriteStatements writes_{dialect_};  // GUARDED_BY(write_mu_)
+  std::string end_conversation_sql_;
   // Conversations known to exist: rows of `conversations` are never deleted, so an id seen
   // once stays good. `txn_` holds those seen in the open write transaction (created or looked
   // up); they join `known_` only when it commits.

@@ -1,6 +1,6 @@
 // SqlLedger's write path (sql_ledger.h): groups in one transaction (whole, else a savepoint
 // per batch), batches, the upserts (their SQL generated from the column lists of
-// sql_statements.h), the event chain and the row seals.
+// sql_statements.h, each storing its rows' seals), the event chain.
 #include <algorithm>
 #include <unordered_map>
 #include <utility>
@@ -56,17 +56,16 @@ std::vector<Status> SqlLedger::ApplyGroup(const std::vector<const WriteBatch*>& 
 
 Status SqlLedger::ApplyGroupWhole(SqlConnection& c, const std::vector<const WriteBatch*>& batches) {
   txn_conversations_.clear();
-  sealer_.Clear();
   const bool pipelined = c.SupportsPipeline();
   if (pipelined) RETURN_IF_ERROR(c.BeginPipeline());
   Status st = [&]() -> Status {
     RETURN_IF_ERROR(c.Exec(dialect_.begin_write));
     if (!dialect_.lock_chain.empty()) RETURN_IF_ERROR(c.Exec(dialect_.lock_chain));
     ChainTail tail;  // read in this transaction, under the chain lock
+    RETURN_IF_ERROR(StartSealing(c, &tail));
     for (const WriteBatch* batch : batches) {
       if (!batch->empty()) RETURN_IF_ERROR(ApplyBatch(c, *batch, &tail, /*multi_row=*/true));
     }
-    RETURN_IF_ERROR(SealRows(c, &tail));
     return c.Exec("COMMIT");
   }();
   if (pipelined) {
@@ -83,7 +82,6 @@ std::vector<Status> SqlLedger::ApplyGroupBySavepoint(
     SqlConnection& c, const std::vector<const WriteBatch*>& batches) {
   std::vector<Status> results(batches.size());
   txn_conversations_.clear();
-  sealer_.Clear();
   auto fail_all = [&](const Status& st) {
     for (auto& r : results) r = st;
     return results;
@@ -102,6 +100,10 @@ std::vector<Status> SqlLedger::ApplyGroupBySavepoint(
     }
   }
   ChainTail tail;
+  if (Status st = StartSealing(c, &tail); !st.ok()) {
+    c.Exec("ROLLBACK").IgnoreError();
+    return fail_all(st.WithContext("ledger write"));
+  }
   Status broken;  // set when the transaction itself can no longer commit
   for (size_t i = 0; i < batches.size(); ++i) {
     if (!broken.ok()) {
@@ -130,11 +132,6 @@ std::vector<Status> SqlLedger::ApplyGroupBySavepoint(
       if (!undo.ok()) broken = undo;
     }
     results[i] = st;
-  }
-  if (broken.ok()) {
-    // A rolled-back batch's rows are sealed as they stand after the rollback (unchanged, or
-    // not there: nothing to seal).
-    if (Status st = SealRows(c, &tail); !st.ok()) broken = st.WithContext("ledger commit");
   }
   if (broken.ok()) {
     if (Status st = c.Exec("COMMIT"); !st.ok()) broken = st.WithContext("ledger commit");
@@ -209,7 +206,6 @@ Status SqlLedger::UpsertRun(SqlConnection& conn, const WriteBatch& batch,
         return "op " + std::to_string(i) + ": tool call " + t->tool_call_id;
       }));
       EncodeToolCall(*t, &params);
-      sealer_.Touch(SealedTable::kToolCalls, {params[0], params[1]});
       rows = &tool_rows;
       key = Cat({"t", t->conversation_id.ToHex(), "/", t->tool_call_id});
     } else {
@@ -222,7 +218,6 @@ Status SqlLedger::UpsertRun(SqlConnection& conn, const WriteBatch& batch,
         }));
       }
       EncodeCommand(c, &params);
-      sealer_.Touch(SealedTable::kCommands, {params[0]});
       rows = &command_rows;
       key = Cat({"c", c.id.ToHex()});
     }
@@ -239,7 +234,7 @@ Status SqlLedger::UpsertRun(SqlConnection& conn, const WriteBatch& batch,
   }
   run->clear();
   // In statements of up to kMaxUpsertRows rows.
-  auto upsert = [&](std::vector<std::vector<SqlValue>>& rows, MultiRowStatements& sql,
+  auto upsert = [&](std::vector<std::vector<SqlValue>>& rows, Table table,
                     const char* what) -> Status {
     for (size_t begin = 0; begin < rows.size(); begin += kMaxUpsertRows) {
       size_t n = std::min(kMaxUpsertRows, rows.size() - begin);
@@ -247,12 +242,13 @@ Status SqlLedger::UpsertRun(SqlConnection& conn, const WriteBatch& batch,
       for (size_t k = begin; k < begin + n; ++k) {
         for (SqlValue& v : rows[k]) params.push_back(std::move(v));
       }
-      RETURN_IF_ERROR(conn.Query(sql.For(n), params, nullptr).WithContext(what));
+      AddSealAnchor(&params);
+      RETURN_IF_ERROR(conn.Query(writes_.For(table, n), params, nullptr).WithContext(what));
     }
     return Status::Ok();
   };
-  RETURN_IF_ERROR(upsert(tool_rows, upsert_tool_calls_, "tool calls"));
-  return upsert(command_rows, upsert_commands_, "commands");
+  RETURN_IF_ERROR(upsert(tool_rows, Table::kToolCalls, "tool calls"));
+  return upsert(command_rows, Table::kCommands, "commands");
 }
 
 Status SqlLedger::AppendEvents(SqlConnection& c, const std::vector<const Event*>& run,
@@ -302,7 +298,7 @@ Status SqlLedger::AppendEvents(SqlConnection& c, const std::vector<const Event*>
       params.push_back(Text(hash));
       prev = std::move(hash);
     }
-    Status st = c.Query(insert_events_.For(n), params, nullptr);
+    Status st = c.Query(writes_.For(Table::kEvents, n), params, nullptr);
     if (!st.ok()) {
       std::string what = n == 1 ? "op " + std::to_string(op_index[begin]) + ": event " +
                                       run[begin]->id.ToString()
@@ -354,10 +350,18 @@ Status SqlLedger::LoadChainTail(SqlConnection& c, ChainTail* tail) {
   return Status::Ok();
 }
 
-Status SqlLedger::SealRows(SqlConnection& c, ChainTail* tail) {
-  if (sealer_.empty()) return Status::Ok();
-  RETURN_IF_ERROR(LoadChainTail(c, tail));  // under the chain lock: no other writer moves it
-  return sealer_.Seal(c, tail->seq, tail->hash, dialect_.seal_expression);
+Status SqlLedger::StartSealing(SqlConnection& c, ChainTail* tail) {
+  // Under the chain lock: no other writer moves the tail, and it is committed, so the seals
+  // stay good whatever this transaction rolls back (a savepoint's batch, or all of it).
+  RETURN_IF_ERROR(LoadChainTail(c, tail));
+  seal_seq_ = tail->seq;
+  seal_hash_ = tail->hash;
+  return Status::Ok();
+}
+
+void SqlLedger::AddSealAnchor(std::vector<SqlValue>* params) const {
+  params->push_back(Int(seal_seq_));
+  params->push_back(Text(seal_hash_));
 }
 
 Status SqlLedger::ApplyOp(SqlConnection& c, const WriteOp& op, ChainTail* tail) {
@@ -370,8 +374,12 @@ Status SqlLedger::ApplyOp(SqlConnection& c, const WriteOp& op, ChainTail* tail) 
     return st.WithContext(what);
   };
   std::vector<SqlValue> params;
-  // The one-row INSERT or upsert of table `t` (sql_statements.h) with `params`.
-  auto write = [&](Table t) { return c.Query(WriteOneSql(t), params, nullptr); };
+  // The one-row INSERT or upsert of table `t` (sql_statements.h) with `params`, and the
+  // seal's anchor when `t` is sealed.
+  auto write = [&](Table t) {
+    if (TableSpecOf(t).sealed) AddSealAnchor(&params);
+    return c.Query(writes_.For(t, 1), params, nullptr);
+  };
   return std::visit(
       [&](const auto& v) -> Status {
         using T = std::decay_t<decltype(v)>;
@@ -381,7 +389,6 @@ Status SqlLedger::ApplyOp(SqlConnection& c, const WriteOp& op, ChainTail* tail) 
           RETURN_IF_ERROR(check(write(Table::kConversations),
                                 Describe("conversation", v.id.ToString()), std::nullopt));
           txn_conversations_.insert(v.id);
-          sealer_.Touch(SealedTable::kConversations, {IdText(v.id)});
           for (const ExternalId& x : v.external_ids) {
             RETURN_IF_ERROR(c.Query(kInsertExternalId,
                                     {IdText(v.id), Text(x.kind), Text(x.value)}, nullptr)
@@ -391,13 +398,11 @@ Status SqlLedger::ApplyOp(SqlConnection& c, const WriteOp& op, ChainTail* tail) 
         } else if constexpr (std::is_same_v<T, EndConversation>) {
           int64_t changed = 0;
           int64_t ended = v.ended_at_ms != 0 ? v.ended_at_ms : clock_.NowUnixMillis();
-          RETURN_IF_ERROR(c.Query(kEndConversation,
-                                  {IdText(v.id), Text(v.status.empty() ? "ended" : v.status),
-                                   Int(ended)},
-                                  nullptr, &changed)
+          params = {IdText(v.id), Text(v.status.empty() ? "ended" : v.status), Int(ended)};
+          AddSealAnchor(&params);
+          RETURN_IF_ERROR(c.Query(end_conversation_sql_, params, nullptr, &changed)
                               .WithContext(Describe("end conversation", v.id.ToString())));
           if (changed == 0) return NotFound("conversation " + v.id.ToString() + " does not exist");
-          sealer_.Touch(SealedTable::kConversations, {IdText(v.id)});
           return Status::Ok();
         } else if constexpr (std::is_same_v<T, AddExternalId>) {
           if (v.external_id.kind.empty() || v.external_id.value.empty()) {
@@ -416,8 +421,7 @@ Status SqlLedger::ApplyOp(SqlConnection& c, const WriteOp& op, ChainTail* tail) 
           RETURN_IF_ERROR(RequireConversation(c, v.conversation_id,
                                               [&] { return "tool call " + v.tool_call_id; }));
           EncodeToolCall(v, &params);
-          sealer_.Touch(SealedTable::kToolCalls, {params[0], params[1]});
-          return check(c.Query(upsert_tool_calls_.For(1), params, nullptr),
+          return check(write(Table::kToolCalls),
                        "tool call " + v.tool_call_id, v.conversation_id);
         } else if constexpr (std::is_same_v<T, Command>) {
           if (v.id.is_nil()) return InvalidArgument("command: id is nil");
@@ -426,42 +430,35 @@ Status SqlLedger::ApplyOp(SqlConnection& c, const WriteOp& op, ChainTail* tail) 
                 c, *v.conversation_id, [&] { return Describe("command", v.id.ToString()); }));
           }
           EncodeCommand(v, &params);
-          sealer_.Touch(SealedTable::kCommands, {params[0]});
-          return check(c.Query(upsert_commands_.For(1), params, nullptr),
+          return check(write(Table::kCommands),
                        Describe("command", v.id.ToString()), v.conversation_id);
         } else if constexpr (std::is_same_v<T, FileChange>) {
           if (v.id.is_nil()) return InvalidArgument("file change: id is nil");
           if (v.path.empty()) return InvalidArgument("file change: path is empty");
-          sealer_.Touch(SealedTable::kFileChanges, {IdText(v.id)});
           EncodeFileChange(v, &params);
           return check(write(Table::kFileChanges), Describe("file change", v.id.ToString()),
                        v.conversation_id);
         } else if constexpr (std::is_same_v<T, Commit>) {
           if (v.sha.empty()) return InvalidArgument("commit: sha is empty");
-          sealer_.Touch(SealedTable::kCommits, {Text(v.sha)});
           EncodeCommit(v, &params);
           return check(write(Table::kCommits), Describe("commit", v.sha), v.conversation_id);
         } else if constexpr (std::is_same_v<T, Deployment>) {
           if (v.id.is_nil()) return InvalidArgument("deployment: id is nil");
-          sealer_.Touch(SealedTable::kDeployments, {IdText(v.id)});
           EncodeDeployment(v, &params);
           return check(write(Table::kDeployments), Describe("deployment", v.id.ToString()),
                        v.conversation_id);
         } else if constexpr (std::is_same_v<T, SnapshotRecord>) {
           if (v.snapshot_id.empty()) return InvalidArgument("snapshot: snapshot_id is empty");
-          sealer_.Touch(SealedTable::kSnapshots, {Text(v.snapshot_id)});
           EncodeSnapshot(v, &params);
           return check(write(Table::kSnapshots), Describe("snapshot", v.snapshot_id),
                        v.conversation_id);
         } else if constexpr (std::is_same_v<T, BackupRecord>) {
           if (v.id.is_nil()) return InvalidArgument("backup: id is nil");
-          sealer_.Touch(SealedTable::kBackups, {IdText(v.id)});
           EncodeBackup(v, &params);
           return check(write(Table::kBackups), Describe("backup", v.id.ToString()),
                        std::nullopt);
         } else if constexpr (std::is_same_v<T, RollbackRecord>) {
           if (v.id.is_nil()) return InvalidArgument("rollback: id is nil");
-          sealer_.Touch(SealedTable::kRollbacks, {IdText(v.id)});
           EncodeRollback(v, &params);
           return check(write(Table::kRollbacks), Describe("rollback", v.id.ToString()),
                        v.conversation_id);

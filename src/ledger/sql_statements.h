@@ -12,7 +12,7 @@
 // status). docs/format/ledger-schema.md ("Write semantics") states the same rule.
 //
 // Internal to the ledger. Thread-safety: the specs and the functions are safe from any
-// thread; a MultiRowStatements belongs to one thread at a time (the writer's mutex).
+// thread; a WriteStatements belongs to one thread at a time (the writer's mutex).
 #pragma once
 
 #include <array>
@@ -51,6 +51,7 @@ struct Column {
   OnConflict on_conflict = OnConflict::kIfGiven;
   Fallback fallback = Fallback::kNone;
   const char* text = "";  // for Fallback::kText (no quotes inside)
+  SqlType type = SqlType::kText;
 };
 
 enum class Table : uint8_t {
@@ -72,17 +73,24 @@ struct TableSpec {
   Table id;
   const char* name;
   bool upsert;  // ON CONFLICT (its kKey columns) DO UPDATE; false: insert-only
+  bool sealed;  // a projection whose rows carry a seal (row_seal.h)
   std::span<const Column> columns;
 };
 const TableSpec& TableSpecOf(Table t);
 
 // "a, b, c", each prefixed by `alias` + "." when `alias` is not empty.
 std::string SelectList(const TableSpec& t, std::string_view alias = "");
-// The INSERT (insert-only tables) or upsert of `rows` rows; row r's parameters are
-// $(r*N+1)…$(r*N+N) in column order (N columns).
-std::string WriteSql(const TableSpec& t, size_t rows);
-// WriteSql(t, 1), built once per table.
-const std::string& WriteOneSql(Table t);
+// The INSERT (insert-only tables) or upsert of `rows` rows, for dialect `d`; row r's
+// parameters are $(r*N+1)…$(r*N+N) in column order (N columns). A sealed table's statement
+// takes two more, $(rows*N+1) and $(rows*N+2): the seq and hash of the chain position its
+// seals are anchored at (row_seq, and the hash in row_hash), and stores every row it writes
+// with its seal over the values it writes (an update's merged values).
+std::string WriteSql(const TableSpec& t, size_t rows, const Dialect& d);
+// EndConversation's UPDATE, sealing the row it changes: $1 id, $2 status, $3 ended_at_ms,
+// $4 and $5 the seal's anchor (seq, hash).
+std::string EndConversationSql(const Dialect& d);
+// PostgreSQL's Dialect::typed: CAST(expr AS uuid | bigint | text).
+std::string PostgresTyped(SqlType type, const std::string& expr);
 
 // Whether `v`, bound for column `c`, counts as not given (the upsert keeps the stored value).
 bool NotGiven(const Column& c, const SqlValue& v);
@@ -95,23 +103,23 @@ void MergeUpsertRow(const TableSpec& t, std::vector<SqlValue>&& next, SqlValue* 
 // Most rows in one generated statement (events, tool calls, commands).
 inline constexpr size_t kMaxStatementRows = 64;
 
-// WriteSql(t, rows) for 1…kMaxStatementRows rows, each built on first use.
-class MultiRowStatements {
+// WriteSql(t, rows, d) for every table and 1…kMaxStatementRows rows, each built on first use.
+class WriteStatements {
  public:
-  explicit MultiRowStatements(Table t) : table_(t) {}
+  // `d` must outlive this object.
+  explicit WriteStatements(const Dialect& d) : dialect_(d) {}
   // REQUIRES: 1 <= rows <= kMaxStatementRows.
-  const std::string& For(size_t rows);
+  const std::string& For(Table t, size_t rows);
 
  private:
-  Table table_;
-  std::array<std::string, kMaxStatementRows + 1> sql_;
+  const Dialect& dialect_;
+  std::array<std::array<std::string, kMaxStatementRows + 1>, kTableCount> sql_;
 };
 
 // --- Fixed statements ($n parameters)
 
 extern const char* const kInsertExternalId;     // conversation_id, kind, value
 extern const char* const kSelectExternalIds;    // conversation_id
-extern const char* const kEndConversation;      // id, status, ended_at_ms
 extern const char* const kChainTail;            // the chain's last seq and hash
 extern const char* const kConversationExists;   // id
 extern const char* const kTouchToken;           // id, at_ms, at_ms - 60000

@@ -141,39 +141,131 @@ TEST(TableSpecs, MergeKeepsEachColumnsLastGivenValue) {
   EXPECT_EQ(RowInt(row, IndexOf(t, "finished_at_ms")), 200);
 }
 
+Dialect SqliteLike() {
+  Dialect d;
+  d.seal_expression = &SqliteSealExpression;
+  d.migrations = nullptr;
+  return d;
+}
+
+Dialect PostgresLike() {
+  Dialect d;
+  d.seal_expression = &PostgresSealExpression;
+  d.typed = &PostgresTyped;
+  d.migrations = nullptr;
+  return d;
+}
+
+TEST(TableSpecs, TheSealedTablesAreTheProjections) {
+  std::vector<std::string> sealed, projections;
+  for (size_t t = 0; t < kTableCount; ++t) {
+    const TableSpec& spec = TableSpecOf(static_cast<Table>(t));
+    if (spec.sealed) sealed.push_back(spec.name);
+  }
+  for (size_t s = 0; s < kSealedTableCount; ++s) {
+    projections.push_back(SpecOf(static_cast<SealedTable>(s)).name);
+  }
+  EXPECT_EQ(sealed, projections);
+}
+
 TEST(TableSpecs, GeneratedStatements) {
-  const std::string one = WriteOneSql(Table::kCommands);
-  EXPECT_EQ(one.rfind("INSERT INTO commands (id, conversation_id, argv, cwd, exit_code, "
-                      "started_at_ms, duration_ms, tool_call_id) VALUES ($1, $2, ",
+  const Dialect d = SqliteLike();
+  const std::string one = WriteSql(TableSpecOf(Table::kCommands), 1, d);
+  // The rows as a named VALUES list; the insert stores each with its seal over those values.
+  EXPECT_EQ(one.rfind("WITH v (id, conversation_id, argv, cwd, exit_code, started_at_ms, "
+                      "duration_ms, tool_call_id) AS (VALUES ($1, $2, COALESCE($3, '[]'), ",
                       0),
             0u)
       << one;
-  EXPECT_NE(one.find(" ON CONFLICT (id) DO UPDATE SET conversation_id = "
+  EXPECT_NE(one.find(") INSERT INTO commands (id, conversation_id, argv, cwd, exit_code, "
+                     "started_at_ms, duration_ms, tool_call_id, row_seq, row_hash) SELECT v.id, "
+                     "v.conversation_id, "),
+            std::string::npos)
+      << one;
+  EXPECT_NE(one.find("v.tool_call_id, CAST($9 AS BIGINT), clawback_row_seal($10, 'commands', "
+                     "(v.id), (v.conversation_id), (v.argv), "),
+            std::string::npos)
+      << one;
+  // An update stores the merged values, and the seal over the same merged values.
+  EXPECT_NE(one.find(" FROM v WHERE true ON CONFLICT (id) DO UPDATE SET conversation_id = "
                      "COALESCE(EXCLUDED.conversation_id, commands.conversation_id), "
                      "argv = COALESCE(NULLIF(EXCLUDED.argv, '[]'), commands.argv)"),
             std::string::npos)
       << one;
-  const std::string two = WriteSql(TableSpecOf(Table::kToolCalls), 2);
+  EXPECT_NE(one.find(", row_seq = EXCLUDED.row_seq, row_hash = clawback_row_seal($10, "
+                     "'commands', (commands.id), (COALESCE(EXCLUDED.conversation_id, "
+                     "commands.conversation_id)), (COALESCE(NULLIF(EXCLUDED.argv, '[]'), "
+                     "commands.argv)), "),
+            std::string::npos)
+      << one;
+  const std::string two = WriteSql(TableSpecOf(Table::kToolCalls), 2, d);
   EXPECT_NE(two.find("), ($13, $14, "), std::string::npos) << two;
   EXPECT_NE(two.find("COALESCE($24, ''))"), std::string::npos) << two;
+  EXPECT_NE(two.find("CAST($25 AS BIGINT), clawback_row_seal($26, 'tool_calls'"),
+            std::string::npos)
+      << two;
   EXPECT_NE(two.find("ON CONFLICT (conversation_id, tool_call_id)"), std::string::npos);
   // Set-once and overwrite columns.
-  const std::string conv = WriteOneSql(Table::kConversations);
+  const std::string conv = WriteSql(TableSpecOf(Table::kConversations), 1, d);
   EXPECT_EQ(conv.find("started_at_ms = "), std::string::npos) << conv;
   EXPECT_NE(conv.find("status = COALESCE(NULLIF(EXCLUDED.status, 'active'), "
                       "conversations.status)"),
             std::string::npos);
-  const std::string token = WriteOneSql(Table::kTokens);
+  EXPECT_NE(conv.find("conversations.agent)), (conversations.started_at_ms), "),
+            std::string::npos)
+      << conv;
+  // Tables outside the seals: a plain INSERT (or upsert), no seal, no cast.
+  const std::string token = WriteSql(TableSpecOf(Table::kTokens), 1, PostgresLike());
+  EXPECT_EQ(token.rfind("INSERT INTO tokens (id, name, role, hash, created_at_ms, revoked) "
+                        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) ",
+                        0),
+            0u)
+      << token;
   EXPECT_NE(token.find("DO UPDATE SET name = EXCLUDED.name, role = EXCLUDED.role, "
                        "hash = EXCLUDED.hash, revoked = EXCLUDED.revoked"),
             std::string::npos)
       << token;
-  // Insert-only tables have no ON CONFLICT.
-  EXPECT_EQ(WriteOneSql(Table::kEvents).find("ON CONFLICT"), std::string::npos);
-  EXPECT_EQ(WriteOneSql(Table::kFileChanges).find("ON CONFLICT"), std::string::npos);
+  const std::string events = WriteSql(TableSpecOf(Table::kEvents), 1, PostgresLike());
+  EXPECT_EQ(events.rfind("INSERT INTO events (", 0), 0u) << events;
+  EXPECT_EQ(events.find("ON CONFLICT"), std::string::npos);
+  EXPECT_EQ(events.find("row_hash"), std::string::npos);
+  // Insert-only sealed tables: sealed, no ON CONFLICT.
+  const std::string fc = WriteSql(TableSpecOf(Table::kFileChanges), 1, d);
+  EXPECT_EQ(fc.find("ON CONFLICT"), std::string::npos) << fc;
+  EXPECT_NE(fc.find("row_hash) SELECT "), std::string::npos) << fc;
   EXPECT_EQ(SelectList(TableSpecOf(Table::kBackups), "b"),
             "b.id, b.job, b.snapshot_id, b.status, b.started_at_ms, b.finished_at_ms, "
             "b.attributes");
+}
+
+// PostgreSQL's seal reads each value as the column stores it, so a sealed write casts its
+// parameters to the columns' types.
+TEST(TableSpecs, PostgresSealedWritesCastTheirParameters) {
+  const std::string sql = WriteSql(TableSpecOf(Table::kToolCalls), 1, PostgresLike());
+  EXPECT_EQ(sql.rfind("WITH v (conversation_id, tool_call_id, name, ", 0), 0u) << sql;
+  EXPECT_NE(sql.find("AS (VALUES (CAST($1 AS uuid), CAST($2 AS text), "
+                     "COALESCE(CAST($3 AS text), ''), "),
+            std::string::npos)
+      << sql;
+  EXPECT_NE(sql.find("CAST($6 AS bigint), "), std::string::npos) << sql;
+  EXPECT_NE(sql.find("COALESCE(CAST($8 AS bigint), CAST(0 AS BIGINT))"), std::string::npos)
+      << sql;
+  EXPECT_NE(sql.find("CAST($13 AS BIGINT), encode(sha256(convert_to('clawback.row.v1' || "
+                     "chr(10) || CAST($14 AS TEXT)"),
+            std::string::npos)
+      << sql;
+}
+
+TEST(TableSpecs, EndConversationSealsTheUpdatedRow) {
+  EXPECT_EQ(EndConversationSql(SqliteLike()),
+            "UPDATE conversations SET status = $2, ended_at_ms = $3, row_seq = CAST($4 AS BIGINT), "
+            "row_hash = clawback_row_seal($5, 'conversations', (conversations.id), "
+            "(conversations.source), (conversations.title), (conversations.agent), "
+            "(conversations.started_at_ms), ($3), ($2), (conversations.previous_id), "
+            "(conversations.attributes)) WHERE id = $1");
+  const std::string pg = EndConversationSql(PostgresLike());
+  EXPECT_NE(pg.find("CAST($3 AS bigint)"), std::string::npos) << pg;
+  EXPECT_NE(pg.find("CAST($2 AS text)"), std::string::npos) << pg;
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "ledger/sql_connection.h"
 #include "ledger/row_seal.h"
 #include "ledger/sql_ledger.h"
+#include "ledger/sql_statements.h"
 
 namespace clawback::ledger {
 namespace {
@@ -518,6 +519,7 @@ Result<std::unique_ptr<Ledger>> OpenPostgresLedger(const std::string& url, const
       "JOIN pg_namespace n ON n.oid = c.relnamespace "
       "WHERE n.nspname = current_schema() AND c.relkind = 'r'";
   d.seal_expression = &PostgresSealExpression;
+  d.typed = &PostgresTyped;
   d.migrations = &PostgresMigrations();
   auto ledger = std::make_unique<SqlLedger>(
       std::move(d), [url]() { return PgConnection::Open(url); }, clock);

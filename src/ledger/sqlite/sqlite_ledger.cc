@@ -492,7 +492,8 @@ class SqliteConnection : public SqlConnection {
       return st;
     }
     sqlite3_extended_result_codes(db, 1);
-    // The row seal the writer computes in its UPDATE (row_seal.h, Dialect::seal_expression).
+    // The row seal the writer computes in the statement that writes the row (row_seal.h,
+    // Dialect::seal_expression).
     rc = sqlite3_create_function_v2(db, "clawback_row_seal", -1,
                                     SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, nullptr,
                                     &RowSealFunction, nullptr, nullptr, nullptr);
