@@ -69,8 +69,24 @@ Result<HealthCheck> ParseHealth(const ConfigSection& s) {
   return h;
 }
 
+// What clawback keeps of its own, which no environment may hold: the data dir, and the
+// ledger, the repository and its password file wherever the config puts them.
+std::vector<std::pair<std::string, std::string>> OwnState(const Config& config) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto add = [&](const std::string& path, const std::string& what) {
+    std::string n = NormalisePath(path);
+    if (!n.empty()) out.emplace_back(std::move(n), what);
+  };
+  add(config.data_dir(), "clawback's own data dir");
+  const std::string ledger = config.LedgerUrl();
+  if (ledger.rfind("sqlite:", 0) == 0) add(ledger.substr(7), "the ledger");
+  add(config.RepositoryUrl(), "the repository");  // an s3: URL is not a path: skipped
+  add(config.RepositoryPasswordFile(), "the repository's password file");
+  return out;
+}
+
 Result<Environment> ParseEnvironment(const ConfigSection& s, const std::string& name,
-                                     const std::string& data_dir) {
+                                     const Config& config) {
   Environment e;
   e.name = name;
   if (!ValidName(name))
@@ -79,13 +95,14 @@ Result<Environment> ParseEnvironment(const ConfigSection& s, const std::string& 
   ASSIGN_OR_RETURN(e.git, AbsolutePaths(s, "git"));
   if (e.paths.empty() && e.git.empty())
     return s.Error("paths", "an environment manages at least one path or git repository");
-  const std::string own = NormalisePath(data_dir);
   for (const std::string& root : e.Roots()) {
-    if (!own.empty() && (Inside(own, root) || Inside(root, own))) {
-      return s.Error(Inside(root, own) || std::find(e.paths.begin(), e.paths.end(), root) != e.paths.end()
-                         ? "paths" : "git",
-                     "\"" + root + "\" holds clawback's own data dir " + own +
-                         " (the ledger and the repository are never rolled back)");
+    const bool is_path = std::find(e.paths.begin(), e.paths.end(), root) != e.paths.end();
+    for (const auto& [own, what] : OwnState(config)) {
+      if (Inside(own, root) || Inside(root, own)) {
+        return s.Error(is_path ? "paths" : "git",
+                       "\"" + root + "\" holds " + what + " " + own +
+                           " (the ledger and the repository are never rolled back)");
+      }
     }
   }
   ASSIGN_OR_RETURN(e.exclude, s.GetStringArray("exclude"));
@@ -173,7 +190,7 @@ Result<std::vector<Environment>> LoadEnvironments(const Config& config) {
   std::vector<std::string> names = all.SubTableNames();
   std::sort(names.begin(), names.end());
   for (const std::string& name : names) {
-    ASSIGN_OR_RETURN(Environment e, ParseEnvironment(all.Sub(name), name, config.data_dir()));
+    ASSIGN_OR_RETURN(Environment e, ParseEnvironment(all.Sub(name), name, config));
     out.push_back(std::move(e));
   }
   return out;

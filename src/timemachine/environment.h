@@ -70,8 +70,8 @@ struct Environment {
   bool Guards(const std::string& agent) const;
 };
 
-// Every [environments.NAME] of the config, in name order; `data_dir` is clawback's own
-// (refused inside an environment).
+// Every [environments.NAME] of the config, in name order. No environment may hold what
+// clawback keeps of its own: the data dir, the ledger, the repository, its password file.
 Result<std::vector<Environment>> LoadEnvironments(const Config& config);
 
 // The environment of that name, or NotFound naming the ones there are (and the nearest).

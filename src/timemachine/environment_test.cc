@@ -92,6 +92,16 @@ TEST(Environments, BadTablesAreRefusedNamingFileKeyAndReason) {
             "/etc/cb/config.toml: environments.prod.paths: \"/var/lib/clawback/repo\" holds "
             "clawback's own data dir /var/lib/clawback (the ledger and the repository are never "
             "rolled back)");
+  EXPECT_EQ(Error("[repository]\nurl = \"/backup/repo\"\n[environments.prod]\npaths = [\"/backup\"]\n"),
+            "/etc/cb/config.toml: environments.prod.paths: \"/backup\" holds the repository "
+            "/backup/repo (the ledger and the repository are never rolled back)");
+  EXPECT_EQ(Error("[ledger]\nurl = \"sqlite:/srv/app/ledger.db\"\n[environments.prod]\n"
+                  "paths = [\"/srv/app\"]\n"),
+            "/etc/cb/config.toml: environments.prod.paths: \"/srv/app\" holds the ledger "
+            "/srv/app/ledger.db (the ledger and the repository are never rolled back)");
+  EXPECT_EQ(Error("[repository]\nurl = \"s3:https://s3.example.org/b\"\n[environments.prod]\n"
+                  "paths = [\"/srv/app\"]\n"),
+            "(no error)");
   EXPECT_EQ(Error("[environments.prod]\nexclude = [\"*.sock\"]\n"),
             "/etc/cb/config.toml: environments.prod.paths: an environment manages at least one "
             "path or git repository");
