@@ -11,8 +11,6 @@
 #include <cerrno>
 #include <cstring>
 
-extern char** environ;
-
 namespace clawback::cli {
 namespace {
 
@@ -35,14 +33,6 @@ void ForwardSignal(int sig, siginfo_t* info, void*) {
   ::kill(child, sig);
 }
 
-std::vector<char*> CStrings(const std::vector<std::string>& v) {
-  std::vector<char*> out;
-  out.reserve(v.size() + 1);
-  for (const auto& s : v) out.push_back(const_cast<char*>(s.c_str()));
-  out.push_back(nullptr);
-  return out;
-}
-
 // Starts argv in a child. `exec_errno_fd` is a close-on-exec pipe on which the child
 // reports execvp's errno; the parent reads EOF when exec succeeded. `on_forked`, when
 // given, runs in the parent as soon as the child exists: the child may be running its
@@ -53,9 +43,9 @@ Result<pid_t> Spawn(const std::vector<std::string>& argv, const std::vector<std:
   if (argv.empty()) return InvalidArgument("no command given");
   int err_pipe[2];
   if (::pipe2(err_pipe, O_CLOEXEC) != 0) return ErrnoStatus("pipe", errno);
-  auto args = CStrings(argv);
+  auto args = ExecPointers(argv);
   std::vector<char*> envp;
-  if (env != nullptr) envp = CStrings(*env);
+  if (env != nullptr) envp = ExecPointers(*env);
   pid_t pid = ::fork();
   if (pid < 0) {
     int e = errno;
@@ -110,20 +100,6 @@ Result<int> WaitFor(pid_t pid, int* term_signal) {
 }
 
 }  // namespace
-
-std::vector<std::string> EnvironWith(
-    const std::vector<std::pair<std::string, std::string>>& overrides) {
-  std::vector<std::string> env;
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-    std::string kv = *e;
-    std::string key = kv.substr(0, kv.find('='));
-    bool replaced = false;
-    for (const auto& [k, v] : overrides) replaced = replaced || k == key;
-    if (!replaced) env.push_back(std::move(kv));
-  }
-  for (const auto& [k, v] : overrides) env.push_back(k + "=" + v);
-  return env;
-}
 
 Result<ForwardingResult> RunForwarding(const std::vector<std::string>& argv,
                                        const std::vector<std::string>& env) {

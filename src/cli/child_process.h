@@ -9,11 +9,11 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/subprocess.h"
 
 namespace clawback::cli {
 
-// The environment as "KEY=VALUE" strings, with `overrides` replacing or adding keys.
-std::vector<std::string> EnvironWith(const std::vector<std::pair<std::string, std::string>>& overrides);
+using clawback::EnvironWith;  // common/subprocess.h
 
 // Runs argv[0] (searched in PATH) with `env`, inheriting stdin/stdout/stderr, and waits.
 // SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH sent to clawback with

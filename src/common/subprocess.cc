@@ -18,33 +18,34 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::vector<std::string> EnvWith(const std::vector<std::pair<std::string, std::string>>& add) {
-  std::vector<std::string> env;
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-    std::string kv = *e;
-    const std::string key = kv.substr(0, kv.find('='));
-    bool replaced = false;
-    for (const auto& [k, v] : add) replaced = replaced || k == key;
-    if (!replaced) env.push_back(std::move(kv));
-  }
-  for (const auto& [k, v] : add) env.push_back(k + "=" + v);
-  return env;
-}
-
-std::vector<char*> CStrings(const std::vector<std::string>& v) {
-  std::vector<char*> out;
-  out.reserve(v.size() + 1);
-  for (const auto& s : v) out.push_back(const_cast<char*>(s.c_str()));
-  out.push_back(nullptr);
-  return out;
-}
-
 void Append(std::string* out, const char* data, size_t n, size_t max) {
   out->append(data, n);
   if (out->size() > max) out->erase(0, out->size() - max);
 }
 
 }  // namespace
+
+std::vector<std::string> EnvironWith(
+    const std::vector<std::pair<std::string, std::string>>& overrides) {
+  std::vector<std::string> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string kv = *e;
+    const std::string key = kv.substr(0, kv.find('='));
+    bool replaced = false;
+    for (const auto& [k, v] : overrides) replaced = replaced || k == key;
+    if (!replaced) env.push_back(std::move(kv));
+  }
+  for (const auto& [k, v] : overrides) env.push_back(k + "=" + v);
+  return env;
+}
+
+std::vector<char*> ExecPointers(const std::vector<std::string>& v) {
+  std::vector<char*> out;
+  out.reserve(v.size() + 1);
+  for (const auto& s : v) out.push_back(const_cast<char*>(s.c_str()));
+  out.push_back(nullptr);
+  return out;
+}
 
 std::string CommandResult::Describe() const {
   if (!spawn_error.empty()) return spawn_error;
@@ -86,9 +87,9 @@ Result<CommandResult> RunCommand(const CommandOptions& o) {
     ::close(out_pipe[1]);
     return ErrnoStatus("pipe", e);
   }
-  const std::vector<std::string> env = EnvWith(o.env);
-  auto args = CStrings(o.argv);
-  auto envp = CStrings(env);
+  const std::vector<std::string> env = EnvironWith(o.env);
+  auto args = ExecPointers(o.argv);
+  auto envp = ExecPointers(env);
   const pid_t pid = ::fork();
   if (pid < 0) {
     const int e = errno;

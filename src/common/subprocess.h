@@ -48,6 +48,13 @@ Result<CommandResult> RunCommand(const CommandOptions& options);
 // {"/bin/sh", "-c", command}: how a configured command line is run.
 std::vector<std::string> ShellArgv(const std::string& command);
 
+// This process's environment as "KEY=VALUE" strings, with `overrides` replacing or adding
+// keys.
+std::vector<std::string> EnvironWith(const std::vector<std::pair<std::string, std::string>>& overrides);
+
+// The strings' c_str()s and a terminating nullptr, for exec*(); valid while `v` lives.
+std::vector<char*> ExecPointers(const std::vector<std::string>& v);
+
 // Whether `program` (a path, or a name searched in PATH) is an executable file.
 bool IsExecutable(const std::string& program);
 
