@@ -4,16 +4,11 @@
 #include <cctype>
 
 #include "common/clock.h"
+#include "common/path.h"
 #include "common/suggest.h"
 
 namespace clawback::timemachine {
 namespace {
-
-bool Inside(const std::string& path, const std::string& root) {
-  if (root == "/") return true;
-  return path == root || (path.size() > root.size() && path.compare(0, root.size(), root) == 0 &&
-                          path[root.size()] == '/');
-}
 
 bool ValidName(const std::string& s) {
   if (s.empty() || s.size() > 64) return false;
@@ -30,7 +25,7 @@ Result<std::vector<std::string>> AbsolutePaths(const ConfigSection& s, const std
     if (n.empty()) return s.Error(key, "\"" + p + "\" is not an absolute path");
     for (const std::string& q : out) {
       if (q == n) return s.Error(key, "\"" + p + "\" is listed twice");
-      if (Inside(n, q) || Inside(q, n))
+      if (PathIsWithin(n, q) || PathIsWithin(q, n))
         return s.Error(key, "\"" + q + "\" and \"" + n + "\" overlap: list the outer one only");
     }
     out.push_back(std::move(n));
@@ -98,7 +93,7 @@ Result<Environment> ParseEnvironment(const ConfigSection& s, const std::string& 
   for (const std::string& root : e.Roots()) {
     const bool is_path = std::find(e.paths.begin(), e.paths.end(), root) != e.paths.end();
     for (const auto& [own, what] : OwnState(config)) {
-      if (Inside(own, root) || Inside(root, own)) {
+      if (PathIsWithin(own, root) || PathIsWithin(root, own)) {
         return s.Error(is_path ? "paths" : "git",
                        "\"" + root + "\" holds " + what + " " + own +
                            " (the ledger and the repository are never rolled back)");
@@ -144,7 +139,7 @@ std::vector<std::string> Environment::Roots() const {
   std::vector<std::string> out = paths;
   for (const std::string& g : git) {
     bool covered = std::any_of(paths.begin(), paths.end(),
-                               [&](const std::string& p) { return Inside(g, p); });
+                               [&](const std::string& p) { return PathIsWithin(g, p); });
     if (!covered) out.push_back(g);
   }
   return out;
@@ -154,7 +149,7 @@ bool Environment::Manages(const std::string& path) const {
   const std::string n = NormalisePath(path);
   if (n.empty()) return false;
   for (const std::string& r : Roots())
-    if (Inside(n, r)) return true;
+    if (PathIsWithin(n, r)) return true;
   return false;
 }
 
@@ -165,23 +160,7 @@ bool Environment::Guards(const std::string& agent) const {
 
 std::string NormalisePath(const std::string& path) {
   if (path.empty() || path[0] != '/') return "";
-  std::vector<std::string> parts;
-  size_t i = 0;
-  while (i < path.size()) {
-    while (i < path.size() && path[i] == '/') ++i;
-    size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    std::string part = path.substr(i, j - i);
-    if (part == "..") {
-      if (!parts.empty()) parts.pop_back();
-    } else if (!part.empty() && part != ".") {
-      parts.push_back(std::move(part));
-    }
-    i = j;
-  }
-  std::string out;
-  for (const std::string& p : parts) out += "/" + p;
-  return out.empty() ? "/" : out;
+  return CleanAbsolutePath(path);
 }
 
 Result<std::vector<Environment>> LoadEnvironments(const Config& config) {

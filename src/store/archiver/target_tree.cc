@@ -1,5 +1,7 @@
 #include "store/archiver/target_tree.h"
 
+#include "common/path.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,24 +19,7 @@ Result<std::string> AbsolutePath(const std::string& path) {
 }
 
 std::string AbsolutePathFrom(const std::string& path, const std::string& cwd) {
-  const std::string full = !path.empty() && path[0] == '/' ? path : cwd + "/" + path;
-  std::vector<std::string> parts;
-  size_t i = 0;
-  while (i < full.size()) {
-    size_t j = full.find('/', i);
-    if (j == std::string::npos) j = full.size();
-    std::string part = full.substr(i, j - i);
-    if (part.empty() || part == ".") {
-    } else if (part == "..") {
-      if (!parts.empty()) parts.pop_back();
-    } else {
-      parts.push_back(std::move(part));
-    }
-    i = j + 1;
-  }
-  std::string out;
-  for (const auto& p : parts) out += "/" + p;
-  return out.empty() ? std::string("/") : out;
+  return CleanAbsolutePath(path, cwd);
 }
 
 std::vector<std::string> NormalizeTargets(std::vector<std::string> paths) {
@@ -44,8 +29,7 @@ std::vector<std::string> NormalizeTargets(std::vector<std::string> paths) {
   for (const auto& p : paths) {
     bool covered = false;
     for (const auto& o : out) {
-      if (o == "/" ||
-          (p.size() > o.size() && p.compare(0, o.size(), o) == 0 && p[o.size()] == '/')) {
+      if (PathIsWithin(p, o)) {
         covered = true;
         break;
       }
